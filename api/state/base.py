@@ -1,0 +1,55 @@
+"""The state contract shared by the embedded (SQLite) and Redis backends.
+
+The API keeps everything that changes between model trainings here: resident profiles, feedback
+events, service overrides (status, capacity), the audit log, the recommendation cache and the
+model-version notice that makes replicas reload together. Both backends implement this protocol
+and one suite of contract tests (tests/api/test_state_contract.py) runs against both.
+
+Any method may raise ``StateUnavailable`` when the store cannot be reached; the API turns that
+into 503 with Retry-After. A method that returns normally has made its write durable.
+"""
+from __future__ import annotations
+
+from typing import Iterator, Protocol
+
+
+class StateUnavailable(RuntimeError):
+    """The state store cannot be reached (or did not confirm a write)."""
+
+
+class StateStore(Protocol):
+    # -- resident profiles (the contract's resident fields, as a JSON-ready dict)
+    def put_profile(self, resident_id: str, profile: dict) -> None: ...
+    def get_profile(self, resident_id: str) -> dict | None: ...
+
+    def delete_resident(self, resident_id: str) -> bool:
+        """Erase the profile, the resident's events and every cached answer about them."""
+        ...
+
+    # -- feedback events: dicts with event_id, resident_id, service_id, event, timestamp (epoch s)
+    def add_events(self, events: list[dict]) -> tuple[int, int]:
+        """Store a batch atomically and durably; return (accepted, duplicates). Idempotent by event_id."""
+        ...
+
+    def resident_events(self, resident_id: str) -> list[dict]: ...
+    def iter_events(self) -> Iterator[dict]: ...
+
+    # -- service overrides: service_id -> {"status": ..., "capacity": ...}
+    def patch_service(self, service_id: str, fields: dict) -> dict: ...
+    def service_overrides(self) -> dict[str, dict]: ...
+
+    # -- audit log of served lists
+    def audit(self, entry: dict) -> None: ...
+    def audit_entries(self, limit: int = 100, offset: int = 0) -> list[dict]: ...
+
+    # -- recommendation cache; entries are dropped when the resident's profile or events change,
+    #    a service is patched, or the model version changes
+    def cache_get(self, resident_id: str, params_key: str, model_version: str) -> dict | None: ...
+    def cache_put(self, resident_id: str, params_key: str, model_version: str, value: dict) -> None: ...
+
+    # -- model version notice: replicas poll/subscribe and reload when it changes
+    def publish_model_version(self, version: str) -> None: ...
+    def model_version_notice(self) -> str | None: ...
+
+    def ping(self) -> bool: ...
+    def close(self) -> None: ...
