@@ -1,7 +1,5 @@
 """The inference entry point: load a trained model and recommend services for a resident.
 
-INTERFACE (implementation in progress):
-
     rec = Recommender.load("models/")          # a models root (follows models/CURRENT) or a version folder
     rec.version, rec.trained_at, rec.metrics   # str, ISO str, dict (the model's metrics.json)
     rec.service_ids                            # list[str] of every service in the catalogue
@@ -20,6 +18,304 @@ INTERFACE (implementation in progress):
         overrides: dict[str, dict] | None = None,   # service_id -> {"status", "capacity"}
         explain: bool = True,
     ) -> RecommendationResult                  # recommender.results
-    Raises KeyError for an unknown resident_id with no profile, ValueError for a bad field
-    (the message names the field).
+
+Raises ``KeyError`` for an unknown ``resident_id`` given without a profile and ``ValueError`` for a
+bad field (the message names the field). The object is read-only after loading, so one instance
+serves concurrent requests.
 """
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import artifacts
+from .catalog import ServiceCatalog
+from .columns import EncodedTable
+from .eligibility import evaluate
+from .explain import Explainer
+from .features import ResidentFeaturizer
+from .model import HybridModel
+from .profile import Profile
+from .ranking import candidate_scores, rank
+from .results import NeedAnswer, RecommendationResult, Suggestion
+from .schema import split_list
+
+MAX_K = 50
+
+
+@dataclass
+class _Query:
+    resident_id: str | None
+    row: int | None          # the resident's row in the model's table, if known
+    profile: Profile
+    needs: list[str]
+
+
+class Recommender:
+    def __init__(self, *, version: str, meta: dict, metrics: dict, catalog: ServiceCatalog,
+                 featurizer: ResidentFeaturizer, model: HybridModel, resident_ids: np.ndarray,
+                 warm_rows: np.ndarray, residents: EncodedTable,
+                 used: tuple[np.ndarray, np.ndarray], declined: tuple[np.ndarray, np.ndarray],
+                 history: tuple[np.ndarray, np.ndarray]):
+        self.version = version
+        self.meta = meta
+        self.metrics = metrics
+        self.trained_at = meta.get("trained_at", "")
+        self.catalog = catalog
+        self.featurizer = featurizer
+        self.model = model
+        self._resident_index = pd.Index(resident_ids)
+        self._warm_rows = warm_rows
+        self._residents = residents
+        self._used = used
+        self._declined = declined
+        self._history = history
+        self._explainer = Explainer(catalog, featurizer, model)
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, path: str | Path) -> "Recommender":
+        folder = artifacts.resolve(Path(path))
+        arrays, meta, catalog_json, metrics = artifacts.load_version(folder)
+        try:
+            return cls.from_parts(arrays, meta, catalog_json, metrics)
+        except (KeyError, ValueError) as e:
+            raise artifacts.ModelFileError(f"{folder}: {e}") from None
+
+    @classmethod
+    def from_parts(cls, arrays: dict[str, np.ndarray], meta: dict, catalog_json: dict,
+                   metrics: dict) -> "Recommender":
+        """Assemble from the parts of a model folder (also how training evaluates before saving)."""
+        catalog = ServiceCatalog.from_json(catalog_json)
+        featurizer = ResidentFeaturizer.from_json(meta["featurizer"], catalog.taxonomy)
+        model = HybridModel.from_arrays(arrays, meta["model"])
+        n_services = len(catalog)
+        if model.item_embeddings.shape[0] != n_services:
+            raise ValueError(f"{model.item_embeddings.shape[0]} service embeddings for {n_services} catalogue services")
+        if model.feature_map.shape[0] != len(featurizer.feature_names_):
+            raise ValueError("feature map does not match the feature vocabulary")
+        ids = arrays["resident_ids"]
+        warm_rows = arrays["warm_rows"]
+        if warm_rows.shape != ids.shape or (len(warm_rows) and warm_rows.max() >= model.user_embeddings.shape[0]):
+            raise ValueError("resident rows do not match the embeddings")
+        residents = EncodedTable(arrays, meta["residents"], prefix="resident.")
+        used = (arrays["used.indptr"], arrays["used.indices"])
+        declined = (arrays["declined.indptr"], arrays["declined.indices"])
+        history = (arrays["history.indptr"], arrays["history.indices"])
+        for name, (indptr, indices) in (("used", used), ("declined", declined), ("history", history)):
+            if len(indptr) != len(ids) + 1 or (len(indices) and indices.max() >= n_services):
+                raise ValueError(f"{name} history does not match residents and services")
+        return cls(version=meta["version"], meta=meta, metrics=metrics, catalog=catalog, featurizer=featurizer,
+                   model=model, resident_ids=ids, warm_rows=warm_rows, residents=residents,
+                   used=used, declined=declined, history=history)
+
+    # ------------------------------------------------------------------ lookups
+    @property
+    def service_ids(self) -> list[str]:
+        return self.catalog.ids
+
+    def service(self, service_id: str) -> dict | None:
+        i = self.catalog.index.get(service_id)
+        return None if i is None else dict(self.catalog.records[i])
+
+    def _row(self, resident_id: str) -> int | None:
+        try:
+            loc = self._resident_index.get_loc(resident_id)
+        except KeyError:
+            return None
+        return int(loc) if isinstance(loc, (int, np.integer)) else None
+
+    def knows(self, resident_id: str) -> bool:
+        return self._row(resident_id) is not None
+
+    def resident_profile(self, resident_id: str) -> dict | None:
+        row = self._row(resident_id)
+        if row is None:
+            return None
+        rec = self._residents.record(row)
+        return {k: v for k, v in rec.items() if v not in (None, [])}
+
+    def training_history(self, resident_id: str) -> list[str]:
+        row = self._row(resident_id)
+        if row is None:
+            return []
+        indptr, indices = self._used
+        return [self.catalog.ids[j] for j in indices[indptr[row]:indptr[row + 1]]]
+
+    def _history_of(self, row: int | None, extra=()) -> np.ndarray:
+        """Services a resident used positively: training history plus events recorded since."""
+        out: list[int] = []
+        if row is not None:
+            indptr, indices = self._history
+            out.extend(int(j) for j in indices[indptr[row]:indptr[row + 1]])
+        for item in extra or ():
+            sid, event = (item, "enrolled") if isinstance(item, str) else (item[0], item[1])
+            j = self.catalog.index.get(str(sid))
+            if j is not None and event != "declined":
+                out.append(j)
+        return np.array(sorted(set(out)), dtype=np.int64)
+
+    # ------------------------------------------------------------------ ranking
+    def _query(self, resident_id, profile, needs) -> _Query:
+        row = None
+        merged: dict = {}
+        if resident_id is not None:
+            resident_id = str(resident_id)
+            row = self._row(resident_id)
+            if row is None and profile is None:
+                raise KeyError(f"resident_id: {resident_id!r} is not known to model {self.version}")
+            if row is not None:
+                merged.update(self.resident_profile(resident_id) or {})
+        if profile is not None:
+            if not isinstance(profile, dict):
+                raise ValueError("profile: expected an object of resident fields")
+            merged.update(profile)
+        if resident_id is None and profile is None:
+            raise ValueError("resident_id or profile: give at least one")
+        p = Profile.from_dict(merged)
+        if needs is not None:
+            p.needs = split_list(needs)
+        return _Query(resident_id, row, p, p.needs)
+
+    def scores(self, q: _Query, history=()) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray]:
+        """(blended scores, raw scores, embedding used, warm?, history indices) for a query."""
+        idx = self.featurizer.indices(q.profile)
+        predicted = self.model.predicted_embedding(idx)
+        warm_row = -1 if q.row is None else int(self._warm_rows[q.row])
+        warm = warm_row >= 0
+        u = self.model.user_embeddings[warm_row] if warm else predicted
+        raw = self.model.raw_scores(u)
+        need_any = None
+        if q.needs:
+            need_any = np.zeros(len(self.catalog), dtype=bool)
+            for n in q.needs:
+                need_any |= self.catalog.answers(n)
+        hist = self._history_of(q.row, history)
+        knn = self.model.neighbor_scores(hist) if len(hist) else None
+        return self.model.blend(raw, need_any, warm, knn)[0], raw, u, warm, hist
+
+    def score_batch(self, resident_ids: list[str | None], profiles: list[Profile]) -> tuple[np.ndarray, np.ndarray]:
+        """Blended scores (residents x services, catalogue order) and warm flags for many residents at once."""
+        n = len(profiles)
+        found = (None if r is None else self._row(r) for r in resident_ids)
+        rows = np.array([-1 if f is None else f for f in found], dtype=np.int64)
+        warm_rows = np.where(rows >= 0, self._warm_rows[np.maximum(rows, 0)], -1)
+        warm = warm_rows >= 0
+        X = self.featurizer._matrix((self.featurizer.tokens(p) for p in profiles), n)
+        U = self.model.predicted_embeddings(X)
+        U[warm] = self.model.user_embeddings[warm_rows[warm]]
+        raw = self.model.raw_scores(U)
+        need_any = np.zeros(raw.shape, dtype=bool)
+        masks: dict[str, np.ndarray] = {}
+        for r, p in enumerate(profiles):
+            for need in p.needs:
+                if need not in masks:
+                    masks[need] = self.catalog.answers(need)
+                need_any[r] |= masks[need]
+        knn = np.zeros(raw.shape, dtype=np.float32)
+        for r, row in enumerate(rows):
+            if row >= 0:
+                hist = self._history_of(int(row))
+                if len(hist):
+                    knn[r] = self.model.neighbor_scores(hist)
+        out = np.empty(raw.shape, dtype=np.float64)
+        for flag in (True, False):
+            sel = warm == flag
+            if sel.any():
+                out[sel] = self.model.blend(raw[sel], need_any[sel], flag, knn[sel])
+        return out, warm
+
+    def recommend(self, resident_id=None, profile=None, *, k: int = 10, needs=None, categories=None,
+                  exclude_service_ids=(), near=None, include_unknown_eligibility: bool = True,
+                  history=(), overrides=None, explain: bool = True) -> RecommendationResult:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_K:
+            raise ValueError(f"k: must be an integer from 1 to {MAX_K}")
+        q = self._query(resident_id, profile, needs)
+        cat = self.catalog
+        n = len(cat)
+        blended, raw, u, warm, hist = self.scores(q, history)
+        elig = evaluate(cat, q.profile, overrides=overrides)
+
+        excluded = np.zeros(n, dtype=bool)
+        if q.row is not None:
+            for indptr, indices in (self._used, self._declined):
+                excluded[indices[indptr[q.row]:indptr[q.row + 1]]] = True
+        for item in history or ():
+            sid, event = (item[0], item[1]) if not isinstance(item, str) else (item, "enrolled")
+            j = cat.index.get(str(sid))
+            if j is not None and event != "viewed":  # a view is not use: the service may still be suggested
+                excluded[j] = True
+        for sid in exclude_service_ids or ():
+            j = cat.index.get(str(sid))
+            if j is not None:
+                excluded[j] = True
+        if categories:
+            allowed = np.zeros(n, dtype=bool)
+            for c in split_list(categories):
+                allowed |= cat.answers(c)
+            excluded |= ~allowed
+        distances = None
+        origin = None
+        if near is not None:
+            lat, lon, max_km = _near(near)
+            origin = (lat, lon)
+            distances = cat.distances_km(lat, lon)
+            with np.errstate(invalid="ignore"):
+                excluded |= ~(distances <= max_km)  # services with no place are not "near"
+        elif q.profile.latitude is not None:
+            origin = (q.profile.latitude, q.profile.longitude)
+            distances = cat.distances_km(*origin)
+
+        s = candidate_scores(blended, elig.outcome, excluded, include_unknown_eligibility)
+        need_masks = {need: cat.answers(need) for need in q.needs}
+        ranked = rank(s, int(k), need_masks)
+
+        items = []
+        for pos, i in enumerate(ranked.indices):
+            rec = cat.records[i]
+            status, reasons, questions = elig.details(i)
+            answered = [cat.taxonomy.path(need) for need, m in need_masks.items() if m[i]]
+            d = None if distances is None or math.isnan(distances[i]) else round(float(distances[i]), 2)
+            cap = elig.ctx.capacity[i]
+            contributions = self._explainer.contributions(i, q.profile, u, raw, warm, need_masks, hist) if explain else []
+            text = self._explainer.sentence(rec, answered, status, reasons, questions, contributions, d) if explain else ""
+            items.append(Suggestion(
+                service_id=cat.ids[i], name=rec.get("name") or "", organization=rec.get("organization") or None,
+                rank=pos + 1, score=round(float(blended[i]), 4), needs=answered, eligibility=status,
+                reasons=reasons, questions=questions, distance_km=d,
+                capacity=None if math.isnan(cap) else int(cap), explanation=text, contributions=contributions))
+        need_answers = {}
+        for need in q.needs:
+            ids = [cat.ids[i] for i in ranked.need_answers.get(need, [])]
+            need_answers[need] = NeedAnswer(need=need, service_ids=ids,
+                                            reason=None if ids else ranked.unanswerable.get(need))
+        return RecommendationResult(model_version=self.version, resident_id=q.resident_id,
+                                    mode="warm" if warm else "cold", items=items, needs=need_answers)
+
+
+def _near(near) -> tuple[float, float, float]:
+    if isinstance(near, dict):
+        try:
+            near = (near["lat"], near["lon"], near["max_km"])
+        except KeyError as e:
+            raise ValueError(f"near: missing {e.args[0]}") from None
+    try:
+        lat, lon, max_km = (float(v) for v in near)
+    except (TypeError, ValueError):
+        raise ValueError("near: expected lat, lon and max_km as numbers") from None
+    if not -90 <= lat <= 90:
+        raise ValueError("near.lat: must be within -90..90")
+    if not -180 <= lon <= 180:
+        raise ValueError("near.lon: must be within -180..180")
+    if not (max_km > 0 and math.isfinite(max_km)):
+        raise ValueError("near.max_km: must be a positive number")
+    return lat, lon, max_km
+
+
+def load(path: str | Path) -> Recommender:
+    """Load a model version (or the current one under a models root)."""
+    return Recommender.load(path)

@@ -1,0 +1,80 @@
+"""What the routes share in one app: the model holder, the store, the audit log, metrics, settings.
+
+One ``AppContext`` per app, on ``app.state.ctx`` (no module-level state: two apps in one process
+are independent).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import orjson
+from fastapi import HTTPException, Request, Response
+
+from api.audit import AuditLog
+from api.metrics import Metrics
+from api.model_watch import LoadedModel, ModelHolder
+from api.state.base import StateUnavailable
+
+_ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
+    """orjson-encoded response (dataclasses and numpy scalars included), skipping FastAPI's
+    jsonable_encoder + response_model pass, which costs more than the work of a cached call."""
+    return Response(orjson.dumps(payload, option=_ORJSON_OPTS), status_code=status,
+                    headers=headers, media_type="application/json")
+
+
+class OverridesView:
+    """Service overrides (status, capacity) read from the store on every request, so a PATCH on any
+    replica takes effect on all of them at once.
+
+    ``lenient`` readers (inline-profile recommendations, which must survive a store outage) get the
+    last overrides read when the store is down; after a failure the store is not asked again for
+    ``backoff`` seconds, so an outage does not add a connection attempt to every request.
+    """
+
+    def __init__(self, store, backoff: float = 1.0):
+        self.store = store
+        self.backoff = backoff
+        self.last: dict[str, dict] = {}
+        self._down_until = 0.0
+
+    def get(self, lenient: bool = False) -> dict[str, dict]:
+        if lenient and time.monotonic() < self._down_until:
+            return self.last
+        try:
+            self.last = self.store.service_overrides()
+        except StateUnavailable:
+            self._down_until = time.monotonic() + self.backoff
+            if lenient:
+                return self.last
+            raise
+        return self.last
+
+
+@dataclass
+class AppContext:
+    holder: ModelHolder
+    store: object
+    audit: AuditLog
+    metrics: Metrics
+    overrides: OverridesView
+    cache_enabled: bool
+
+    @property
+    def model(self) -> LoadedModel:
+        return self.holder.current
+
+
+def ctx_of(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def request_id(request: Request) -> str:
+    return request.scope["state"]["request_id"]
+
+
+def not_found(what: str) -> HTTPException:
+    return HTTPException(404, what)

@@ -1,0 +1,63 @@
+"""Resident profiles: set, read, erase (caseworkers and admins; the portal never reads a raw profile)."""
+from __future__ import annotations
+
+import math
+
+from fastapi import APIRouter, Body, HTTPException, Path, Request
+
+from api.auth import AuthorizedRoute
+from api.context import ctx_of
+from api.errors import responses
+from api.models import ID_MAX, DeleteResponse, ProfileResponse, ResidentProfile
+from recommender.profile import Profile
+
+router = APIRouter(prefix="/v1/residents", tags=["residents"], route_class=AuthorizedRoute)
+
+ResidentId = Path(..., min_length=1, max_length=ID_MAX)
+
+
+def _plain(profile: dict) -> dict:
+    """A training-data profile as JSON: numpy scalars unwrapped, empty cells left out."""
+    out = {}
+    for key, value in profile.items():
+        if hasattr(value, "item") and not isinstance(value, (list, dict)):
+            value = value.item()
+        if value is None or value == "" or value == [] or (isinstance(value, float) and math.isnan(value)):
+            continue
+        if key == "resident_id":
+            continue
+        out[str(key)] = value
+    return out
+
+
+@router.put("/{resident_id}", response_model=ProfileResponse,
+            responses=responses(401, 403, 413, 422, 503),
+            summary="Store (replace) a resident's profile")
+def put_profile(request: Request, resident_id: str = ResidentId,
+                profile: ResidentProfile = Body(...)) -> dict:
+    data = profile.to_contract()
+    Profile.from_dict(data)  # the library's checks (language codes, lat/lon pairs): ValueError -> 422
+    ctx_of(request).store.put_profile(resident_id, data)
+    return {"resident_id": resident_id, "source": "store", "profile": data}
+
+
+@router.get("/{resident_id}", response_model=ProfileResponse,
+            responses=responses(401, 403, 404, 422, 503),
+            summary="Read a resident's profile (stored, else the model's training profile)")
+def get_profile(request: Request, resident_id: str = ResidentId) -> dict:
+    ctx = ctx_of(request)
+    stored = ctx.store.get_profile(resident_id)
+    if stored is not None:
+        return {"resident_id": resident_id, "source": "store", "profile": stored}
+    trained = ctx.model.rec.resident_profile(resident_id)
+    if trained is None:
+        raise HTTPException(404, f"resident_id {resident_id!r} is unknown")
+    return {"resident_id": resident_id, "source": "model", "profile": _plain(trained)}
+
+
+@router.delete("/{resident_id}", response_model=DeleteResponse,
+               responses=responses(401, 403, 422, 503),
+               summary="Erase a resident's stored profile, events and cached recommendations")
+def delete_resident(request: Request, resident_id: str = ResidentId) -> dict:
+    deleted = ctx_of(request).store.delete_resident(resident_id)
+    return {"resident_id": resident_id, "deleted": bool(deleted)}

@@ -1,0 +1,162 @@
+"""The service catalogue as arrays: what ranking and eligibility need, for every service at once.
+
+Built once (at training, from the validated ``services`` table) and saved in the model folder as JSON
+records; loading rebuilds the arrays. Per-request changes (status and capacity patched through the
+API) are applied with :meth:`ServiceCatalog.with_overrides`, which copies only the two small arrays.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .schema import DEFAULT_STATUS, SERVICE_LISTS, SERVICE_NUMERIC, SERVICE_OPTIONAL, STATUSES, split_list
+from .taxonomy import Taxonomy
+
+_TEXT = ("name", "organization", "description", "eligibility_description", "status")
+
+
+def _num(value) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return v
+
+
+@dataclass
+class ServiceCatalog:
+    records: list[dict]
+    taxonomy: Taxonomy
+    extra_columns: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.records)
+        self.ids: list[str] = [str(r["service_id"]) for r in self.records]
+        self.index: dict[str, int] = {sid: i for i, sid in enumerate(self.ids)}
+        if len(self.index) != n:
+            raise ValueError("service_id values must be unique in the catalogue")
+        for col in SERVICE_NUMERIC:
+            setattr(self, col, np.array([_num(r.get(col)) for r in self.records], dtype=np.float64))
+        self.status = np.array([str(r.get("status") or DEFAULT_STATUS).lower() for r in self.records], dtype=object)
+        self.lists: dict[str, list[list[str]]] = {
+            col: [split_list(r.get(col)) for r in self.records] for col in SERVICE_LISTS
+        }
+        self.taxonomy.add_codes(c for cats in self.lists["categories"] for c in cats)
+        # services x terms, each category expanded with its ancestors: column t marks every service that
+        # answers a need for term t.
+        self.terms: list[str] = self.taxonomy.codes()
+        self.term_index = {t: j for j, t in enumerate(self.terms)}
+        rows, cols = [], []
+        for i, cats in enumerate(self.lists["categories"]):
+            seen = {a for c in cats for a in self.taxonomy.ancestors(c)}
+            rows.extend([i] * len(seen))
+            cols.extend(self.term_index[a] for a in seen)
+        self.term_matrix = sp.csc_matrix(
+            (np.ones(len(rows), dtype=bool), (rows, cols)), shape=(n, len(self.terms)))
+        self.districts_any = np.array([not d for d in self.lists["districts"]])
+        self.languages_any = np.array([not d for d in self.lists["languages"]])
+        self._district_sets = [frozenset(d) for d in self.lists["districts"]]
+        self._language_sets = [frozenset(d) for d in self.lists["languages"]]
+        self._by_district = self._invert(self.lists["districts"])
+        self._by_language = self._invert(self.lists["languages"])
+        # eligibility checks read from each listing's own text (see recommender.eligibility_text);
+        # empty until a catalogue carries such rules
+        self.rule_checks: tuple = ()
+
+    def _invert(self, lists: list[list[str]]) -> dict[str, np.ndarray]:
+        out: dict[str, list[int]] = {}
+        for i, values in enumerate(lists):
+            for v in values:
+                out.setdefault(v, []).append(i)
+        return {k: np.array(v, dtype=np.int64) for k, v in out.items()}
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_frame(cls, services: pd.DataFrame, taxonomy: Taxonomy | None = None,
+                   extra_columns: list[str] | None = None) -> "ServiceCatalog":
+        extra_columns = list(extra_columns or [])
+        keep = ["service_id", *SERVICE_OPTIONAL, *extra_columns]
+        keep = ["service_id", "name"] + [c for c in keep if c in services.columns and c not in ("service_id", "name")]
+        records = []
+        for row in services[keep].itertuples(index=False, name=None):
+            rec = {}
+            for col, value in zip(keep, row):
+                if col in SERVICE_NUMERIC:
+                    v = _num(value)
+                    rec[col] = None if math.isnan(v) else v
+                else:
+                    rec[col] = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+            records.append(rec)
+        return cls(records=records, taxonomy=taxonomy or Taxonomy(), extra_columns=extra_columns)
+
+    def to_json(self) -> dict:
+        return {"records": self.records, "taxonomy": self.taxonomy.rows(), "extra_columns": self.extra_columns}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ServiceCatalog":
+        return cls(records=data["records"], taxonomy=Taxonomy.from_rows(data["taxonomy"]),
+                   extra_columns=data.get("extra_columns", []))
+
+    # ------------------------------------------------------------------ queries
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def record(self, i: int) -> dict:
+        return self.records[i]
+
+    def answers(self, need: str) -> np.ndarray:
+        """Boolean mask of services answering ``need`` (its term or any descendant)."""
+        j = self.term_index.get(need.strip().lower())
+        if j is None:
+            return np.zeros(len(self), dtype=bool)
+        col = self.term_matrix[:, j]
+        mask = np.zeros(len(self), dtype=bool)
+        mask[col.indices] = True
+        return mask
+
+    def serving(self, col: str, value: str) -> np.ndarray:
+        """Mask of services whose ``districts``/``languages`` list names ``value`` explicitly."""
+        table = self._by_district if col == "districts" else self._by_language
+        mask = np.zeros(len(self), dtype=bool)
+        idx = table.get(value)
+        if idx is not None:
+            mask[idx] = True
+        return mask
+
+    def speaks_any(self, languages: list[str]) -> np.ndarray:
+        mask = self.languages_any.copy()
+        for lang in languages:
+            mask |= self.serving("languages", lang)
+        return mask
+
+    def with_overrides(self, overrides: dict[str, dict] | None) -> tuple[np.ndarray, np.ndarray]:
+        """(status, capacity) arrays with API patches applied; unknown service ids are ignored."""
+        if not overrides:
+            return self.status, self.capacity
+        status, capacity = self.status.copy(), self.capacity.copy()
+        for sid, fields in overrides.items():
+            i = self.index.get(sid)
+            if i is None:
+                continue
+            if fields.get("status") is not None:
+                s = str(fields["status"]).lower()
+                if s not in STATUSES:
+                    raise ValueError(f"status: {s!r} is not one of {', '.join(STATUSES)}")
+                status[i] = s
+            if "capacity" in fields:
+                c = fields["capacity"]
+                capacity[i] = math.nan if c is None else float(c)
+        return status, capacity
+
+    def distances_km(self, lat: float, lon: float) -> np.ndarray:
+        """Great-circle distance from (lat, lon) to every service; NaN where a service has no place."""
+        r = 6371.0
+        p1, p2 = np.radians(lat), np.radians(self.latitude)
+        dphi = p2 - p1
+        dl = np.radians(self.longitude - lon)
+        a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+        return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))

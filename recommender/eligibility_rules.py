@@ -1,0 +1,631 @@
+"""Eligibility rules read from listing text, and how a resident's profile is checked against them.
+
+A listing's rules are a disjunction of clauses: every rule of a clause must hold, and the listing is
+open to the resident when at least one clause holds. ``Rule.clause`` numbers the clause a rule
+belongs to; most listings have a single clause 0. "Children up to age 19, and pregnant women of any
+age" is two clauses (``max_age=19`` | ``pregnant``), so a pregnant 30-year-old is not turned away by
+the children's age limit.
+
+``check_rules`` gives one ``RuleOutcome`` per rule: ``eligible`` with the reason in plain words,
+``unknown`` with the question a caseworker should ask, or ``ineligible`` with the reason.
+``summarise`` folds the outcomes over the clauses into the listing's status.
+
+Income limits use the HHS poverty guidelines for the 48 contiguous states and DC, of the year in
+``POVERTY_GUIDELINE_YEAR``. A qualitative "low income" limit has no number: it is ``eligible`` when
+the household is at or below 100% of the guideline (low income under every programme's definition),
+and otherwise ``unknown`` with a question, never ``ineligible`` (programmes define "low income"
+anywhere from 130% of the poverty guideline to 80% of area median income).
+
+The compact label form (``format_rules`` / ``parse_label``) is ``kind=value`` items joined by ``;``
+within a clause and clauses joined by ``|``, e.g. ``max_age=19;income_limit=low income|pregnant``.
+Status kinds are written bare (``veteran``); income values as ``fpl:200``, ``monthly:2000``,
+``annual:40000``, ``annual:41300@1`` (a limit for a household of 1), ``ami:80`` or ``low income``.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from recommender.results import ELIGIBLE, INELIGIBLE, UNKNOWN
+from recommender.schema import RANGES
+
+#: Status kinds: the listing requires the resident to be (a veteran, homeless, ...). Value ``True``.
+STATUS_KINDS = ("veteran", "homeless", "pregnant", "disability", "student", "caregiver", "hiv")
+KINDS = ("min_age", "max_age", "gender", "residency", "income_limit") + STATUS_KINDS
+GENDERS = ("female", "male")
+LOW_INCOME = "low income"
+
+#: HHS poverty guidelines, 48 contiguous states and DC, annual dollars.
+POVERTY_GUIDELINE_YEAR = 2024
+POVERTY_GUIDELINE_FIRST_PERSON = 15_060
+POVERTY_GUIDELINE_EACH_EXTRA_PERSON = 5_380
+
+#: Maryland counties (and Baltimore City, a county-level city not part of Baltimore County).
+MARYLAND_COUNTIES = (
+    "allegany county", "anne arundel county", "baltimore county", "calvert county", "caroline county",
+    "carroll county", "cecil county", "charles county", "dorchester county", "frederick county",
+    "garrett county", "harford county", "howard county", "kent county", "montgomery county",
+    "prince george's county", "queen anne's county", "st. mary's county", "somerset county",
+    "talbot county", "washington county", "wicomico county", "worcester county", "baltimore city",
+)
+STATES = ("maryland", "district of columbia", "virginia", "west virginia", "delaware", "pennsylvania")
+#: First three ZIP digits of Maryland (206-219) and of DC (200, 202-205).
+_MD_ZIP3 = range(206, 220)
+_DC_ZIP3 = (200, 202, 203, 204, 205)
+
+_STATUS_QUESTIONS = {
+    "veteran": "Is the resident a veteran?",
+    "homeless": "Is the resident currently homeless?",
+    "pregnant": "Is the resident pregnant?",
+    "disability": "Does the resident have a disability?",
+    "student": "Is the resident enrolled as a student?",
+    "caregiver": "Is the resident a caregiver for someone else?",
+    "hiv": "Is the resident living with HIV?",
+}
+_STATUS_WORDS = {
+    "veteran": "a veteran", "homeless": "homeless", "pregnant": "pregnant",
+    "disability": "a person with a disability", "student": "a student", "caregiver": "a caregiver",
+    "hiv": "living with HIV",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One eligibility condition read from a listing.
+
+    ``value``: an int age for ``min_age``/``max_age``; ``'female'``/``'male'`` for ``gender``; a
+    normalised area name (``'baltimore city'``, ``'maryland'``) or a 5-digit ZIP for ``residency``;
+    for ``income_limit`` a dict (``{'fpl_percent': 200}``, ``{'monthly': 2000}``,
+    ``{'annual': 40000}``, ``{'annual': 41300, 'household_size': 1}``, ``{'ami_percent': 80}``) or
+    the string ``'low income'``; ``True`` for the status kinds. ``span`` is the (start, end) offset of
+    ``text``, the listing's own words the rule came from. Rules with a dict value compare by value
+    but are not hashable.
+    """
+
+    kind: str
+    value: Any
+    span: tuple[int, int]
+    text: str
+    clause: int = 0
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown rule kind {self.kind!r} (expected one of {', '.join(KINDS)})")
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    rule: Rule
+    #: ``eligible``, ``unknown`` or ``ineligible``
+    status: str
+    #: why, in plain words ("age 67 meets '60+'")
+    reason: str
+    #: what to ask the resident when ``status`` is ``unknown``
+    question: str | None = None
+
+
+# ----------------------------------------------------------------------------- compact labels
+
+
+def value_label(rule_or_kind, value=None) -> str:
+    """The compact form of one rule (``min_age=18``, ``veteran``, ``income_limit=fpl:200``)."""
+    if isinstance(rule_or_kind, Rule):
+        kind, value = rule_or_kind.kind, rule_or_kind.value
+    else:
+        kind = rule_or_kind
+    if kind in STATUS_KINDS:
+        return kind
+    if kind == "income_limit" and isinstance(value, Mapping):
+        if "fpl_percent" in value:
+            text = f"fpl:{_num_text(value['fpl_percent'])}"
+        elif "ami_percent" in value:
+            text = f"ami:{_num_text(value['ami_percent'])}"
+        elif "monthly" in value:
+            text = f"monthly:{_num_text(value['monthly'])}"
+        else:
+            text = f"annual:{_num_text(value['annual'])}"
+        if value.get("household_size") is not None:
+            text += f"@{int(value['household_size'])}"
+        return f"{kind}={text}"
+    return f"{kind}={value}"
+
+
+def format_rules(rules: Iterable[Rule]) -> str:
+    """Rules in the compact label form: clauses joined by ``|``, rules by ``;`` (duplicates dropped)."""
+    clauses: dict[int, list[str]] = {}
+    for rule in rules:
+        items = clauses.setdefault(rule.clause, [])
+        key = value_label(rule)
+        if key not in items:
+            items.append(key)
+    return "|".join(";".join(items) for _, items in sorted(clauses.items()))
+
+
+_LABEL_INCOME = re.compile(r"^(fpl|ami|monthly|annual):(\d+(?:\.\d+)?)(?:@(\d+))?$")
+
+
+def parse_label(text: str) -> list[list[str]]:
+    """Parse a compact label into clauses of canonical rule keys; raise ValueError naming the item.
+
+    Empty text means no rules (``[]``). Whitespace around items is ignored.
+    """
+    text = (text or "").strip()
+    if not text:
+        return []
+    clauses = []
+    for part in text.split("|"):
+        keys = []
+        for item in part.split(";"):
+            item = " ".join(item.split())
+            if not item:
+                continue
+            key = _canonical_key(item)
+            if key not in keys:
+                keys.append(key)
+        if not keys:
+            raise ValueError(f"label {text!r}: empty clause between '|'")
+        clauses.append(keys)
+    return clauses
+
+
+def _canonical_key(item: str) -> str:
+    kind, sep, value = item.partition("=")
+    kind, value = kind.strip(), value.strip()
+    if kind not in KINDS:
+        raise ValueError(f"label item {item!r}: unknown kind {kind!r}")
+    if kind in STATUS_KINDS:
+        if sep:
+            raise ValueError(f"label item {item!r}: status kind {kind!r} takes no value")
+        return kind
+    if not value:
+        raise ValueError(f"label item {item!r}: kind {kind!r} needs a value")
+    if kind in ("min_age", "max_age"):
+        if not value.isdigit():
+            raise ValueError(f"label item {item!r}: age must be a whole number")
+        return f"{kind}={int(value)}"
+    if kind == "gender" and value not in GENDERS:
+        raise ValueError(f"label item {item!r}: gender must be one of {GENDERS}")
+    if kind == "income_limit" and value != LOW_INCOME:
+        m = _LABEL_INCOME.match(value)
+        if not m:
+            raise ValueError(f"label item {item!r}: income value must be 'low income', fpl:N, ami:N, "
+                             "monthly:N or annual:N[@household size]")
+        return f"{kind}={m.group(1)}:{_num_text(float(m.group(2)))}" + (f"@{m.group(3)}" if m.group(3) else "")
+    return f"{kind}={value}"
+
+
+def _num_text(x) -> str:
+    x = float(x)
+    return str(int(x)) if x.is_integer() else f"{x:g}"
+
+
+# ----------------------------------------------------------------------------- areas
+
+
+_AREA_ALIASES = {
+    "baltimore": "baltimore city",
+    "city of baltimore": "baltimore city",
+    "baltimore city": "baltimore city",
+    "md": "maryland",
+    "state of maryland": "maryland",
+    "dc": "district of columbia",
+    "d.c": "district of columbia",
+    "d.c.": "district of columbia",
+    "washington dc": "district of columbia",
+    "washington d.c.": "district of columbia",
+    "washington, dc": "district of columbia",
+    "washington, d.c.": "district of columbia",
+    "va": "virginia",
+    "pa": "pennsylvania",
+    "de": "delaware",
+    "prince georges county": "prince george's county",
+    "queen annes county": "queen anne's county",
+    "st mary's county": "st. mary's county",
+    "st marys county": "st. mary's county",
+    "st. marys county": "st. mary's county",
+    "saint mary's county": "st. mary's county",
+    "saint marys county": "st. mary's county",
+}
+_DIRECTION = re.compile(r"^(?:north|south|east|west)(?:ern)?\s+(?=\S)")
+
+
+def normalise_area(name: str) -> str:
+    """A place name as a canonical lower-case area: 'Baltimore City residents' style names to
+    ``'baltimore city'``, ``'Prince Georges County'`` to ``"prince george's county"``, ``'D.C.'`` to
+    ``'district of columbia'``. A compass part of a county ("South Montgomery County") is dropped
+    (the county is the finest area a profile can be checked against); "East Baltimore" is kept, a
+    part of the city with no county of its own. A bare "Baltimore" means the city: listings name
+    Baltimore County explicitly when they mean it.
+    """
+    text = " ".join(str(name).replace("\u2019", "'").lower().split()).strip(" ,;:")
+    if text in _AREA_ALIASES:
+        return _AREA_ALIASES[text]
+    stripped = _DIRECTION.sub("", text)
+    if stripped != text and stripped.endswith(" county"):
+        text = stripped
+    return _AREA_ALIASES.get(text, text)
+
+
+# ----------------------------------------------------------------------------- profile fields
+
+
+def _missing(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("", "nan", "none", "null", "unknown"):
+        return True
+    try:  # numpy / pandas missing scalars
+        return bool(value != value)  # noqa: PLR0124 - NaN is the only value unequal to itself
+    except (TypeError, ValueError):
+        return False
+
+
+def _number(profile: Mapping, field: str) -> float | None:
+    value = profile.get(field)
+    if _missing(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"profile field {field!r}: expected a number, got {value!r}")
+    try:
+        number = float(str(value).strip().replace(",", "")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"profile field {field!r}: expected a number, got {value!r}") from None
+    if math.isnan(number):
+        return None
+    low, high = RANGES.get(field, (-math.inf, math.inf))
+    if not low <= number <= high:
+        raise ValueError(f"profile field {field!r}: {number:g} is outside {low}-{high}")
+    return number
+
+
+_TRUE = {"true", "yes", "y", "1", "t"}
+_FALSE = {"false", "no", "n", "0", "f"}
+
+
+def _flag(profile: Mapping, field: str) -> bool | None:
+    value = profile.get(field)
+    if _missing(value):
+        return None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError(f"profile field {field!r}: expected yes/no, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"profile field {field!r}: expected yes/no, got {value!r}") from None
+    if number in (0.0, 1.0):
+        return bool(number)
+    raise ValueError(f"profile field {field!r}: expected yes/no, got {value!r}")
+
+
+_FEMALE = {"female", "f", "woman", "women", "girl", "w"}
+_MALE = {"male", "m", "man", "men", "boy"}
+
+
+def _gender(profile: Mapping) -> str | None:
+    value = profile.get("gender")
+    if _missing(value):
+        return None
+    text = str(value).strip().lower()
+    if text in _FEMALE:
+        return "female"
+    if text in _MALE:
+        return "male"
+    return text
+
+
+def _zip(profile: Mapping) -> str | None:
+    value = profile.get("zip")
+    if _missing(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    m = re.match(r"^(\d{5})(?:-\d{4})?$", text) or (re.match(r"^(\d{4})$", text) if text.isdigit() else None)
+    if not m:
+        raise ValueError(f"profile field 'zip': expected a 5-digit ZIP code, got {value!r}")
+    return m.group(1).zfill(5)
+
+
+@dataclass
+class _Place:
+    zip: str | None = None
+    state: str | None = None
+    county: str | None = None          # a county-level area: '... county' or 'baltimore city'
+    ambiguous_baltimore: bool = False  # "Baltimore" given as a city: the city or the county
+    names: frozenset = frozenset()     # every normalised place name the profile gives
+
+
+def _place(profile: Mapping) -> _Place:
+    place = _Place(zip=_zip(profile))
+    names = set()
+    state = profile.get("state")
+    if not _missing(state):
+        place.state = normalise_area(state)
+        names.add(place.state)
+    county = profile.get("county")
+    if not _missing(county):
+        text = " ".join(str(county).lower().split())
+        if text in ("baltimore", "baltimore county"):
+            place.county = "baltimore county"  # a county field naming Baltimore means the county
+        else:
+            text = normalise_area(text)
+            if text != "baltimore city" and not text.endswith(" county") and f"{text} county" in MARYLAND_COUNTIES:
+                text = f"{text} county"
+            place.county = text
+        names.add(place.county)
+    for field in ("area", "city", "district"):
+        value = profile.get(field)
+        if _missing(value):
+            continue
+        raw = " ".join(str(value).lower().split()).strip(" ,")
+        if raw == "baltimore" or raw == "baltimore, md":
+            # A mailing city of "Baltimore" covers much of Baltimore County too.
+            place.ambiguous_baltimore = True
+            names.add("baltimore")
+            continue
+        text = normalise_area(raw)
+        names.add(text)
+        if place.county is None and (text in MARYLAND_COUNTIES):
+            place.county = text
+        if place.state is None and text in STATES:
+            place.state = text
+    place.names = frozenset(names)
+    return place
+
+
+def _title(area: str) -> str:
+    if area == "district of columbia":
+        return "the District of Columbia"
+    return " ".join(w if w in ("of",) else w[:1].upper() + w[1:] for w in area.split())
+
+
+# ----------------------------------------------------------------------------- checking
+
+
+def poverty_guideline(household_size: int) -> int:
+    """The annual poverty guideline (``POVERTY_GUIDELINE_YEAR``, 48 states and DC) for a household."""
+    size = int(household_size)
+    if size < 1:
+        raise ValueError(f"household_size must be at least 1, got {household_size!r}")
+    return POVERTY_GUIDELINE_FIRST_PERSON + POVERTY_GUIDELINE_EACH_EXTRA_PERSON * (size - 1)
+
+
+def check_rules(rules: Iterable[Rule], profile: Mapping) -> list[RuleOutcome]:
+    """One outcome per rule for a resident profile (contract resident fields plus optional extras:
+    ``veteran``, ``homeless``, ``pregnant``, ``student``, ``caregiver``, ``hiv``, ``zip``, ``area``,
+    ``city``, ``county``, ``state``). Missing, None or NaN fields give ``unknown`` with a question;
+    a malformed field raises ValueError naming it.
+    """
+    rules = list(rules)
+    profile = profile or {}
+    outcomes = []
+    for rule in rules:
+        if rule.kind in ("min_age", "max_age"):
+            outcomes.append(_check_age(rule, profile))
+        elif rule.kind == "gender":
+            outcomes.append(_check_gender(rule, profile))
+        elif rule.kind == "residency":
+            outcomes.append(_check_residency(rule, profile))
+        elif rule.kind == "income_limit":
+            outcomes.append(_check_income(rule, profile, rules))
+        else:
+            outcomes.append(_check_status(rule, profile))
+    return outcomes
+
+
+def _fmt_age(age: float) -> str:
+    return str(int(age)) if float(age).is_integer() else f"{age:g}"
+
+
+def _check_age(rule: Rule, profile: Mapping) -> RuleOutcome:
+    age = _number(profile, "age")
+    if age is None:
+        return RuleOutcome(rule, UNKNOWN, f"'{rule.text}' needs the resident's age", "What is the resident's age?")
+    shown = _fmt_age(age)
+    if rule.kind == "min_age":
+        if age >= rule.value:
+            return RuleOutcome(rule, ELIGIBLE, f"age {shown} meets '{rule.text}'")
+        return RuleOutcome(rule, INELIGIBLE, f"age {shown} is under the minimum age {rule.value} ('{rule.text}')")
+    # Ages are whole years: someone aged 5.5 is still "up to age 5".
+    if math.floor(age) <= rule.value:
+        return RuleOutcome(rule, ELIGIBLE, f"age {shown} meets '{rule.text}'")
+    return RuleOutcome(rule, INELIGIBLE, f"age {shown} is over the maximum age {rule.value} ('{rule.text}')")
+
+
+def _check_gender(rule: Rule, profile: Mapping) -> RuleOutcome:
+    gender = _gender(profile)
+    if gender is None:
+        return RuleOutcome(rule, UNKNOWN, f"'{rule.text}' needs the resident's gender",
+                           "What is the resident's gender?")
+    if gender == rule.value:
+        return RuleOutcome(rule, ELIGIBLE, f"gender {gender} meets '{rule.text}'")
+    if gender in GENDERS:
+        return RuleOutcome(rule, INELIGIBLE, f"the listing serves {rule.value} residents only ('{rule.text}')")
+    return RuleOutcome(rule, UNKNOWN, f"gender '{gender}' cannot be matched to '{rule.text}'",
+                       f"Does this {rule.value}-only service ('{rule.text}') accept the resident?")
+
+
+def _check_status(rule: Rule, profile: Mapping) -> RuleOutcome:
+    flag = _flag(profile, rule.kind)
+    words = _STATUS_WORDS[rule.kind]
+    if flag is None:
+        return RuleOutcome(rule, UNKNOWN, f"'{rule.text}' needs to know whether the resident is {words}",
+                           _STATUS_QUESTIONS[rule.kind])
+    if flag:
+        return RuleOutcome(rule, ELIGIBLE, f"resident is {words}, as '{rule.text}' requires")
+    return RuleOutcome(rule, INELIGIBLE, f"resident is not {words} ('{rule.text}')")
+
+
+def _check_residency(rule: Rule, profile: Mapping) -> RuleOutcome:
+    area = str(rule.value)
+    place = _place(profile)
+    quoted = f"'{rule.text}'"
+    if re.fullmatch(r"\d{5}", area):
+        if place.zip is None:
+            return RuleOutcome(rule, UNKNOWN, f"{quoted} needs the resident's ZIP code", "What is the resident's ZIP code?")
+        if place.zip == area:
+            return RuleOutcome(rule, ELIGIBLE, f"ZIP code {place.zip} meets {quoted}")
+        return RuleOutcome(rule, INELIGIBLE, f"ZIP code {place.zip} is not {area} ({quoted})")
+    question = f"Does the resident live in {_title(area)}?"
+    zip3 = int(place.zip[:3]) if place.zip else None
+    if area == "maryland":
+        in_md = None
+        if place.state is not None:
+            in_md = place.state == "maryland"
+        elif place.county in MARYLAND_COUNTIES or place.ambiguous_baltimore:
+            in_md = True
+        elif zip3 is not None:
+            in_md = zip3 in _MD_ZIP3
+        elif place.names & set(STATES):
+            in_md = False
+        if in_md is None:
+            return RuleOutcome(rule, UNKNOWN, f"{quoted} needs to know where the resident lives", question)
+        if in_md:
+            return RuleOutcome(rule, ELIGIBLE, f"resident lives in Maryland, as {quoted} requires")
+        return RuleOutcome(rule, INELIGIBLE, f"resident does not live in Maryland ({quoted})")
+    if area == "district of columbia":
+        in_dc = None
+        if place.state is not None:
+            in_dc = place.state == "district of columbia"
+        elif place.county is not None or place.ambiguous_baltimore:
+            in_dc = False
+        elif zip3 is not None:
+            in_dc = zip3 in _DC_ZIP3
+        if in_dc is None:
+            return RuleOutcome(rule, UNKNOWN, f"{quoted} needs to know where the resident lives", question)
+        if in_dc:
+            return RuleOutcome(rule, ELIGIBLE, f"resident lives in the District of Columbia, as {quoted} requires")
+        return RuleOutcome(rule, INELIGIBLE, f"resident does not live in the District of Columbia ({quoted})")
+    if area in MARYLAND_COUNTIES or area.endswith(" county"):
+        if place.county is not None:
+            if place.county == area:
+                return RuleOutcome(rule, ELIGIBLE, f"resident lives in {_title(area)}, as {quoted} requires")
+            return RuleOutcome(rule, INELIGIBLE, f"resident lives in {_title(place.county)}, not {_title(area)} ({quoted})")
+        if place.ambiguous_baltimore:
+            if area in ("baltimore city", "baltimore county"):
+                return RuleOutcome(rule, UNKNOWN, f"{quoted}: a 'Baltimore' address can be in Baltimore City or "
+                                   "Baltimore County", "Does the resident live in Baltimore City or in Baltimore County?")
+            return RuleOutcome(rule, INELIGIBLE, f"resident lives in or near Baltimore, not {_title(area)} ({quoted})")
+        in_md_county = area in MARYLAND_COUNTIES
+        if in_md_county and ((place.state is not None and place.state != "maryland")
+                             or (zip3 is not None and zip3 not in _MD_ZIP3)):
+            return RuleOutcome(rule, INELIGIBLE, f"resident does not live in Maryland, so not in {_title(area)} ({quoted})")
+        return RuleOutcome(rule, UNKNOWN, f"{quoted} needs the resident's county", question)
+    # A neighbourhood or town: only a profile naming the same place can be matched.
+    if area in place.names:
+        return RuleOutcome(rule, ELIGIBLE, f"resident lives in {_title(area)}, as {quoted} requires")
+    return RuleOutcome(rule, UNKNOWN, f"{quoted} cannot be matched to the resident's address", question)
+
+
+def _money(x: float) -> str:
+    return f"${x:,.0f}"
+
+
+def _check_income(rule: Rule, profile: Mapping, all_rules: list[Rule]) -> RuleOutcome:
+    value = rule.value
+    quoted = f"'{rule.text}'"
+    monthly = _number(profile, "monthly_income")
+    size = _number(profile, "household_size")
+    ask_income = "What is the household's monthly income?"
+    ask_size = "How many people are in the resident's household?"
+    if isinstance(value, Mapping) and "ami_percent" in value:
+        pct = _num_text(value["ami_percent"])
+        return RuleOutcome(rule, UNKNOWN, f"{quoted} is measured against area median income, not held here",
+                           f"Is the household income at or below {pct}% of the area median income?")
+    if isinstance(value, Mapping) and value.get("household_size") is not None:
+        hh = int(value["household_size"])
+        if size is None:
+            return RuleOutcome(rule, UNKNOWN, f"{quoted} depends on household size", ask_size)
+        if int(size) != hh:
+            sized = [r for r in all_rules if r.kind == "income_limit" and r.clause == rule.clause
+                     and isinstance(r.value, Mapping) and r.value.get("household_size") == int(size)]
+            if sized:
+                return RuleOutcome(rule, ELIGIBLE, f"the limit for a household of {hh} does not apply to a "
+                                   f"household of {int(size)}")
+            return RuleOutcome(rule, UNKNOWN, f"the listing gives no income limit for a household of {int(size)}",
+                               f"What is the listing's income limit for a household of {int(size)}?")
+    if monthly is None:
+        return RuleOutcome(rule, UNKNOWN, f"{quoted} needs the household's income", ask_income)
+    annual = monthly * 12
+    if value == LOW_INCOME:
+        if size is None:
+            return RuleOutcome(rule, UNKNOWN, f"{quoted} needs the household size to compare income with the "
+                               "poverty guideline", ask_size)
+        guideline = poverty_guideline(int(size))
+        if annual <= guideline:
+            return RuleOutcome(rule, ELIGIBLE, f"annual income {_money(annual)} is at or below the "
+                               f"{POVERTY_GUIDELINE_YEAR} poverty guideline for {int(size)} ({_money(guideline)}), "
+                               f"low income by any definition ({quoted})")
+        return RuleOutcome(rule, UNKNOWN, f"annual income {_money(annual)} is above the poverty guideline; "
+                           f"{quoted} gives no number",
+                           f"Does the household count as low income under this listing's guidelines ({quoted})?")
+    if "fpl_percent" in value:
+        if size is None:
+            return RuleOutcome(rule, UNKNOWN, f"{quoted} depends on household size", ask_size)
+        pct = float(value["fpl_percent"])
+        limit = pct / 100.0 * poverty_guideline(int(size))
+        words = (f"annual income {_money(annual)} against {_num_text(pct)}% of the {POVERTY_GUIDELINE_YEAR} "
+                 f"poverty guideline for {int(size)} ({_money(limit)})")
+        if annual <= limit:
+            return RuleOutcome(rule, ELIGIBLE, f"{words} meets {quoted}")
+        return RuleOutcome(rule, INELIGIBLE, f"{words} is over the limit ({quoted})")
+    if "monthly" in value:
+        limit, income, period = float(value["monthly"]), monthly, "monthly"
+    else:
+        limit, income, period = float(value["annual"]), annual, "annual"
+    words = f"{period} income {_money(income)} against the limit {_money(limit)}"
+    if income <= limit:
+        return RuleOutcome(rule, ELIGIBLE, f"{words} meets {quoted}")
+    return RuleOutcome(rule, INELIGIBLE, f"{words} is over the limit ({quoted})")
+
+
+def listing_status(outcomes: Iterable[RuleOutcome]) -> str:
+    """The listing's status from its rule outcomes: ``eligible`` when some clause has every rule
+    eligible, ``ineligible`` when every clause has a failed rule, else ``unknown``. No rules: eligible.
+    """
+    return summarise(outcomes)[0]
+
+
+def summarise(outcomes: Iterable[RuleOutcome]) -> tuple[str, list[str], list[str]]:
+    """(status, reasons, questions) for a listing.
+
+    ``reasons``: for ``eligible`` the reasons of the first satisfied clause; for ``ineligible`` why
+    each clause failed; for ``unknown`` the checks that passed in the clauses still open.
+    ``questions``: for ``unknown``, what to ask to settle the clauses still open (deduplicated).
+    """
+    clauses: dict[int, list[RuleOutcome]] = {}
+    for outcome in outcomes:
+        clauses.setdefault(outcome.rule.clause, []).append(outcome)
+    if not clauses:
+        return ELIGIBLE, [], []
+
+    def status_of(items):
+        if any(o.status == INELIGIBLE for o in items):
+            return INELIGIBLE
+        if any(o.status == UNKNOWN for o in items):
+            return UNKNOWN
+        return ELIGIBLE
+
+    statuses = {k: status_of(v) for k, v in clauses.items()}
+    for k in sorted(clauses):
+        if statuses[k] == ELIGIBLE:
+            return ELIGIBLE, _dedup(o.reason for o in clauses[k]), []
+    open_clauses = [k for k in sorted(clauses) if statuses[k] == UNKNOWN]
+    if not open_clauses:
+        return INELIGIBLE, _dedup(o.reason for k in sorted(clauses) for o in clauses[k] if o.status == INELIGIBLE), []
+    reasons = _dedup(o.reason for k in open_clauses for o in clauses[k] if o.status == ELIGIBLE)
+    questions = _dedup(o.question for k in open_clauses for o in clauses[k] if o.status == UNKNOWN and o.question)
+    return UNKNOWN, reasons, questions
+
+
+def _dedup(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,75 @@
+"""Need and service categories as one taxonomy.
+
+A code's parent comes from an explicit table (``taxonomy.csv``: code, name, parent — e.g. an imported
+211 taxonomy where ``101-02-01`` is a child of ``101-02``) or, failing that, from the code itself:
+``food/pantry`` is a child of ``food``. A need matches a service whose category is the need's term or
+any descendant of it, so a resident needing ``food`` is answered by a ``food/pantry`` service, but one
+needing ``food/pantry`` is not answered by a generic ``food`` service... unless nothing more specific
+exists; that judgement belongs to ranking, not here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .schema import CODE_SEP
+
+
+@dataclass
+class Taxonomy:
+    #: code -> parent code ('' for a root)
+    parents: dict[str, str] = field(default_factory=dict)
+    #: code -> human-readable name
+    names: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_rows(cls, rows) -> "Taxonomy":
+        """Build from an iterable of (code, name, parent) rows; codes are lower-cased like list cells."""
+        tax = cls()
+        for code, name, parent in rows:
+            code = str(code).strip().lower()
+            if not code:
+                continue
+            parent = "" if parent is None else str(parent).strip().lower()
+            if parent == "nan":
+                parent = ""
+            tax.parents[code] = parent
+            tax.names[code] = str(name).strip() if name is not None and str(name) != "nan" else code
+        return tax
+
+    def add_codes(self, codes) -> None:
+        """Register codes seen in the data; implicit parents come from the ``a/b`` form."""
+        for code in codes:
+            code = str(code).strip().lower()
+            while code and code not in self.parents:
+                parent = code.rsplit(CODE_SEP, 1)[0] if CODE_SEP in code else ""
+                self.parents[code] = parent
+                self.names.setdefault(code, code.rsplit(CODE_SEP, 1)[-1].replace("_", " ").replace("-", " "))
+                code = parent
+
+    def ancestors(self, code: str) -> list[str]:
+        """The code and every ancestor, nearest first. Guards against cycles in imported tables."""
+        out: list[str] = []
+        seen: set[str] = set()
+        code = code.strip().lower()
+        while code and code not in seen:
+            out.append(code)
+            seen.add(code)
+            parent = self.parents.get(code)
+            if parent is None:
+                parent = code.rsplit(CODE_SEP, 1)[0] if CODE_SEP in code else ""
+            code = parent
+        return out
+
+    def path(self, code: str) -> str:
+        """The readable path from the root, e.g. ``Food > Food Pantry``."""
+        return " > ".join(self.names.get(c, c) for c in reversed(self.ancestors(code)))
+
+    def is_within(self, category: str, need: str) -> bool:
+        """True when ``category`` is ``need`` or one of its descendants."""
+        return need.strip().lower() in self.ancestors(category)
+
+    def codes(self) -> list[str]:
+        return sorted(self.parents)
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        return [(c, self.names.get(c, c), self.parents.get(c, "")) for c in self.codes()]

@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+
+from recommender.engine import Recommender
+from recommender.model import standardise
+
+
+def first_warm_resident(rec: Recommender) -> str:
+    for rid in rec._resident_index[:500]:
+        if rec.training_history(rid) and rec.resident_profile(rid).get("needs"):
+            return rid
+    raise AssertionError("no warm resident with needs in the fixture city")
+
+
+def test_walk_in_profile_gets_eligible_explained_suggestions(recommender):
+    r = recommender.recommend(profile={"age": 70, "district": "D04", "languages": ["en"],
+                                       "monthly_income": 900, "needs": ["eldercare", "food"]}, k=5)
+    assert r.mode == "cold" and len(r.items) == 5
+    assert [s.rank for s in r.items] == [1, 2, 3, 4, 5]
+    assert all(a.score >= b.score for a, b in zip(r.items, r.items[1:]))
+    for s in r.items:
+        assert s.eligibility in ("eligible", "unknown") and s.explanation
+        svc = recommender.service(s.service_id)
+        assert svc["status"] == "active"
+    # each declared need is answered by a listed service when one exists for this resident
+    for need, ans in r.needs.items():
+        assert ans.service_ids or ans.reason
+        for sid in ans.service_ids:
+            assert sid in {s.service_id for s in r.items}
+
+
+def test_known_resident_is_warm_and_used_services_are_not_suggested(recommender):
+    rid = first_warm_resident(recommender)
+    r = recommender.recommend(resident_id=rid, k=10)
+    assert r.mode == "warm" and r.resident_id == rid
+    used = set(recommender.training_history(rid))
+    assert used and not used & {s.service_id for s in r.items}
+
+
+def test_declined_after_training_is_never_suggested_again(recommender):
+    rid = first_warm_resident(recommender)
+    top = recommender.recommend(resident_id=rid, k=5).items[0].service_id
+    again = recommender.recommend(resident_id=rid, k=5, history=[(top, "declined")])
+    assert top not in {s.service_id for s in again.items}
+
+
+def test_patched_service_takes_effect_without_retraining(recommender):
+    profile = {"age": 35, "needs": ["food"]}
+    top = recommender.recommend(profile=profile, k=3).items[0].service_id
+    closed = recommender.recommend(profile=profile, k=3, overrides={top: {"status": "inactive"}})
+    assert top not in {s.service_id for s in closed.items}
+    full = recommender.recommend(profile=profile, k=3, overrides={top: {"capacity": 0}})
+    assert top not in {s.service_id for s in full.items}
+
+
+def test_filters_exclusions_and_unknown_eligibility(recommender):
+    r = recommender.recommend(profile={"needs": ["food"]}, k=10, categories=["food"])
+    assert r.items and all(any(p.startswith("Food") for p in s.needs) for s in r.items)
+    excluded = [s.service_id for s in r.items[:2]]
+    r2 = recommender.recommend(profile={"needs": ["food"]}, k=10, categories=["food"], exclude_service_ids=excluded)
+    assert not set(excluded) & {s.service_id for s in r2.items}
+    r3 = recommender.recommend(profile={}, k=10, include_unknown_eligibility=False)
+    assert all(s.eligibility == "eligible" for s in r3.items)
+
+
+def test_near_keeps_only_services_within_radius(recommender):
+    lat, lon = 39.29, -76.61
+    r = recommender.recommend(profile={"needs": ["health"]}, k=10, near=(lat, lon, 3.0))
+    assert all(s.distance_km is not None and s.distance_km <= 3.0 for s in r.items)
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"profile": {}, "k": 0}, "k"),
+    ({"profile": {}, "k": 51}, "k"),
+    ({"profile": {"age": "x"}}, "age"),
+    ({"profile": {}, "near": (100, 0, 1)}, "near.lat"),
+    ({"profile": {}, "near": (0, 0, -1)}, "near.max_km"),
+    ({}, "resident_id or profile"),
+])
+def test_bad_requests_name_the_field(recommender, kwargs, field):
+    with pytest.raises(ValueError) as e:
+        recommender.recommend(**kwargs)
+    assert str(e.value).startswith(field)
+
+
+def test_unknown_resident_without_profile_is_a_key_error(recommender):
+    with pytest.raises(KeyError):
+        recommender.recommend(resident_id="nobody")
+    # with a profile, an unknown id is served as a walk-in
+    assert recommender.recommend(resident_id="nobody", profile={"needs": ["food"]}).mode == "cold"
+
+
+def test_contributions_add_up_to_the_collaborative_score(recommender):
+    """The explanation is exact: feature parts + taste + baseline = the standardised model score."""
+    rid = first_warm_resident(recommender)
+    q = recommender._query(rid, None, None)
+    blended, raw, u, warm, hist = recommender.scores(q)
+    z = standardise(raw)[0]
+    ex = recommender._explainer
+    for i in range(5):
+        parts = ex.contributions(i, q.profile, u, raw, warm, {}, top=10_000)
+        collaborative = sum(c.value for c in parts if not c.feature.startswith(("need_match:", "popularity:")))
+        assert collaborative == pytest.approx(z[i], abs=1e-3)
+
+
+def test_batch_scores_match_single_requests(recommender):
+    rid = first_warm_resident(recommender)
+    q = recommender._query(rid, None, None)
+    single = recommender.scores(q)[0]
+    batch, warm = recommender.score_batch([rid], [q.profile])
+    assert warm[0] and np.allclose(batch[0], single, atol=1e-5)

@@ -1,0 +1,252 @@
+"""The ``servicematch`` command. Each subcommand is a thin shell over a library function."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def _cmd_generate(args) -> int:
+    if args.catalog:
+        from .generate import generate_for_catalog
+
+        counts = generate_for_catalog(args.catalog, args.out, residents=args.residents, seed=args.seed,
+                                      interactions_per_resident=args.interactions_per_resident,
+                                      fmt=args.format, progress=not args.quiet)
+    else:
+        from .generate import generate_city
+
+        counts = generate_city(args.out, residents=args.residents, services=args.services, seed=args.seed,
+                               interactions_per_resident=args.interactions_per_resident, fmt=args.format,
+                               progress=not args.quiet)
+    print(json.dumps(counts, indent=1, default=str))
+    return 0
+
+
+def _fmt_metrics(metrics: dict) -> str:
+    lines = []
+    keys = ("precision@10", "recall@10", "ndcg@10", "map@10", "auc", "coverage@10", "need_coverage@5")
+    for group in ("warm", "cold"):
+        if group not in metrics or not metrics[group]:
+            continue
+        n = metrics.get("data", {}).get(f"{group}_residents_evaluated", "?")
+        lines.append(f"{group} residents ({n} evaluated)")
+        lines.append("  " + f"{'ranker':<12}" + "".join(f"{k:>16}" for k in keys))
+        for ranker, m in metrics[group].items():
+            lines.append("  " + f"{ranker:<12}" + "".join(
+                f"{m[k]:>16.4f}" if isinstance(m.get(k), (int, float)) else f"{'-':>16}" for k in keys))
+    return "\n".join(lines)
+
+
+def _cmd_train(args) -> int:
+    from .pipeline import train
+
+    report = train(args.data, args.models, holdout_file=args.holdout, extra_interactions=args.events or (),
+                   cold_residents=args.cold_residents, epochs=args.epochs, no_components=args.components,
+                   learning_rate=args.learning_rate, loss=args.loss, eval_residents=args.eval_residents,
+                   seed=args.seed, num_threads=args.threads, force=args.force, quiet=args.quiet)
+    print(_fmt_metrics(report.metrics))
+    t = report.metrics["timing"]
+    print(f"timing: " + ", ".join(f"{k} {v:.1f}s" for k, v in t.items()))
+    print(f"model {report.version} written to {report.folder}")
+    print(report.reason)
+    return 0
+
+
+def _print_result(result, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
+        return
+    print(f"model {result.model_version} ({result.mode} resident"
+          f"{' ' + result.resident_id if result.resident_id else ''})")
+    for s in result.items:
+        where = f", {s.distance_km:.1f} km" if s.distance_km is not None else ""
+        print(f"{s.rank:>2}. {s.name} [{s.service_id}] score {s.score:.3f}, {s.eligibility}{where}")
+        print(f"    {s.explanation}")
+    for need, ans in result.needs.items():
+        if not ans.service_ids:
+            print(f"need {need}: not answered ({ans.reason})")
+
+
+def _cmd_recommend(args) -> int:
+    from recommender.engine import Recommender
+
+    profile = None
+    if args.profile:
+        try:
+            profile = json.loads(args.profile)
+        except json.JSONDecodeError as e:
+            print(f"--profile: not valid JSON ({e})", file=sys.stderr)
+            return 2
+    if args.resident_id is None and profile is None:
+        print("give --resident-id or --profile", file=sys.stderr)
+        return 2
+    rec = Recommender.load(args.models)
+    result = rec.recommend(resident_id=args.resident_id, profile=profile, k=args.k,
+                           needs=args.needs.split(";") if args.needs else None)
+    _print_result(result, args.json)
+    return 0
+
+
+def _cmd_models(args) -> int:
+    from recommender import artifacts
+
+    from .promote import pooled
+
+    root = Path(args.models)
+    current = artifacts.current_version(root)
+    rows = []
+    for folder in sorted(p for p in root.iterdir() if (p / "model.json").exists()) if root.exists() else []:
+        try:
+            metrics = artifacts.read_json(folder / "metrics.json")
+            meta = artifacts.read_json(folder / "model.json")
+        except artifacts.ModelFileError as e:
+            rows.append(f"  {folder.name}  unreadable: {e}")
+            continue
+        model_metrics = {g: metrics[g]["model"] for g in ("warm", "cold") if "model" in metrics.get(g, {})}
+        score = pooled(model_metrics, "ndcg@10", metrics.get("data"))
+        mark = "*" if folder.name == current else " "
+        rows.append(f"{mark} {folder.name}  trained {meta.get('trained_at', '?')}  "
+                    f"ndcg@10 {score if score is None else round(score, 4)}")
+    print("\n".join(rows) if rows else f"no model versions under {root}")
+    return 0
+
+
+def _cmd_promote(args) -> int:
+    from recommender import artifacts
+
+    artifacts.load_version(Path(args.models) / args.version)  # checks the files before pointing at them
+    artifacts.set_current(args.models, args.version)
+    print(f"{args.version} is now current")
+    return 0
+
+
+def _cmd_import(args) -> int:
+    from .importers import import_directory
+    from .importers.report import ImportFailed
+
+    try:
+        report = import_directory(args.source, args.out, schema_dir=args.schema_dir, strict=args.strict)
+    except ImportFailed as e:
+        print(f"cannot import {args.source}; nothing was written:", file=sys.stderr)
+        for issue in e.issues:
+            print(f"  {issue}", file=sys.stderr)
+        return 2
+    print(report)
+    return 0
+
+
+def _api(name: str):
+    from importlib import import_module
+
+    return import_module("api.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="servicematch", description=(
+        "Match residents' needs to the public and social services they can use.\n"
+        "Typical flow: generate (or import-hsds) -> train -> recommend / serve."),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    g = sub.add_parser("generate", help="write a synthetic city (services, residents, interactions)",
+                       description="Write a data directory in the servicematch data contract, from a documented "
+                                   "generative model; deterministic per seed.")
+    g.add_argument("--out", required=True, type=Path, help="directory to write")
+    g.add_argument("--residents", type=int, default=100_000, help="number of residents (default 100000)")
+    g.add_argument("--services", type=int, default=2_000, help="number of services (default 2000; ignored with --catalog)")
+    g.add_argument("--interactions-per-resident", type=float, default=12.0,
+                   help="mean choices per resident (default 12)")
+    g.add_argument("--catalog", type=Path, help="a data directory whose services.csv (e.g. from import-hsds) "
+                                                 "to use instead of generating services")
+    g.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    g.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table format (default csv)")
+    g.add_argument("--quiet", action="store_true", help="no progress bars")
+    g.set_defaults(func=_cmd_generate)
+
+    t = sub.add_parser("train", help="train, evaluate and (if better) promote a model",
+                       description="Train the hybrid model on a data directory, evaluate it and two baselines on a "
+                                   "holdout, write models/<version>/ and make it current only if it beats the "
+                                   "current model on the same holdout (or with --force).")
+    t.add_argument("--data", required=True, type=Path, help="data directory (services, residents, interactions)")
+    t.add_argument("--models", type=Path, default=Path("models"), help="models root (default models/)")
+    t.add_argument("--holdout", type=Path, help="an interactions file to evaluate on (default: the last 20%% "
+                                                 "of the time span)")
+    t.add_argument("--cold-residents", type=float, default=0.1,
+                   help="fraction of residents whose interactions all go to the holdout (default 0.1; 0 = off)")
+    t.add_argument("--events", type=Path, action="append",
+                   help="extra interactions file, e.g. from export-events (repeatable)")
+    t.add_argument("--epochs", type=int, default=20, help="LightFM epochs (default 20)")
+    t.add_argument("--components", type=int, default=32, help="embedding size (default 32)")
+    t.add_argument("--learning-rate", type=float, default=0.05, help="LightFM learning rate (default 0.05)")
+    t.add_argument("--loss", choices=("warp", "bpr", "warp-kos", "logistic"), default="warp", help="default warp")
+    t.add_argument("--eval-residents", type=int, default=10_000,
+                   help="evaluate at most this many residents per group (default 10000)")
+    t.add_argument("--seed", type=int, default=0, help="random seed for splits and fitting (default 0)")
+    t.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="fitting threads (default: all cores)")
+    t.add_argument("--force", action="store_true", help="make the new model current even if it is not better")
+    t.add_argument("--quiet", action="store_true", help="no progress bars")
+    t.set_defaults(func=_cmd_train)
+
+    r = sub.add_parser("recommend", help="ranked, explained suggestions for a resident",
+                       description="Suggest services for a known resident (--resident-id) or a walk-in profile "
+                                   "(--profile JSON with the contract's resident fields).")
+    r.add_argument("--models", type=Path, default=Path("models"), help="models root or version folder")
+    r.add_argument("--resident-id", help="a resident in the training data")
+    r.add_argument("--profile", help='inline profile, e.g. \'{"age": 67, "district": "D04", "needs": ["eldercare"]}\'')
+    r.add_argument("-k", type=int, default=10, help="number of suggestions, 1..50 (default 10)")
+    r.add_argument("--needs", help="override declared needs, ';'-separated")
+    r.add_argument("--json", action="store_true", help="print the full result as JSON")
+    r.set_defaults(func=_cmd_recommend)
+
+    m = sub.add_parser("models", help="list model versions and which is current")
+    m.add_argument("--models", type=Path, default=Path("models"))
+    m.set_defaults(func=_cmd_models)
+
+    p = sub.add_parser("promote", help="make a model version current (e.g. to roll back)")
+    p.add_argument("version")
+    p.add_argument("--models", type=Path, default=Path("models"))
+    p.set_defaults(func=_cmd_promote)
+
+    i = sub.add_parser("import-hsds", help="import a service directory (HSDS 3.0, HSDS 1.x, Ohana CSV)",
+                       description="Turn a published service directory into the services table of the data "
+                                   "contract plus taxonomy.csv, and report what was kept, dropped and why.")
+    i.add_argument("source", type=Path, help="directory holding the published files")
+    i.add_argument("--out", required=True, type=Path, help="data directory to write")
+    i.add_argument("--schema-dir", type=Path, help="HSDS 3.0 JSON Schemas to validate against "
+                                                   "(default: ../shared/data/hsds3-schema when present)")
+    i.add_argument("--strict", action="store_true", help="fail (writing nothing) on any schema violation")
+    i.set_defaults(func=_cmd_import)
+
+    try:
+        from api.cli import add_commands
+    except ImportError:  # the API's optional parts are missing; the rest still works
+        add_commands = None
+    if add_commands is not None:
+        add_commands(sub)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    from recommender.artifacts import ModelFileError
+
+    from .tables import DataError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except DataError as e:
+        print(f"invalid data:\n{e}", file=sys.stderr)
+        return 2
+    except (ModelFileError, ValueError, KeyError, FileNotFoundError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""HSDS 1.x (Open Referral) data packages: ``datapackage.json`` + one CSV per table.
+
+The CSVs are checked against the table schemas the package's own ``datapackage.json`` declares
+(Frictionless table schema: types, required, unique, enums). Services are joined to their locations
+(coordinates), eligibility (structured groups), service areas, languages and taxonomy.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from .common import (
+    Catalogue,
+    CsvTable,
+    clean_text,
+    join_text,
+    language_code,
+    norm_coordinates,
+    norm_district,
+    norm_status,
+    note_ignored,
+    read_csv,
+    read_json,
+    split_loose_list,
+)
+from .report import ERROR, INFO, WARNING, ImportFailed, ImportReport, Issue
+from .tabular import TableSpec, check_table, datapackage_table_specs
+
+SCHEMA_NAME = "HSDS 1.x datapackage.json"
+
+#: Table name -> the file names HSDS 1.0/1.1 exports use for it.
+TABLE_FILES = {
+    "services": ("services.csv",),
+    "organizations": ("organizations.csv",),
+    "locations": ("locations.csv",),
+    "service_at_location": ("services_at_location.csv", "service_at_location.csv"),
+    "service_taxonomy": ("services_taxonomy.csv", "service_taxonomy.csv"),
+    "taxonomy": ("taxonomy.csv",),
+    "eligibility": ("eligibility.csv",),
+    "service_areas": ("service_areas.csv",),
+    "languages": ("languages.csv",),
+    "required_documents": ("required_documents.csv",),
+}
+#: Columns each read table must have for the join to mean anything (beyond its schema's required).
+_NEEDED = {
+    "services": ("id", "name"),
+    "service_at_location": ("service_id", "location_id"),
+    "service_taxonomy": ("service_id", "taxonomy_id"),
+    "taxonomy": ("id", "name"),
+    "eligibility": ("service_id", "eligibility"),
+    "service_areas": ("service_id", "service_area"),
+    "languages": ("language",),
+    "required_documents": ("service_id", "document"),
+}
+
+#: Ages the HSDS 1.x eligibility groups imply (min, max). ``family`` spans every age; gender groups
+#: say nothing about age. A service open to several groups is open to the union of their ages.
+ELIGIBILITY_AGES: dict[str, tuple[int | None, int | None]] = {
+    "adult": (18, None),
+    "child": (0, 17),
+    "teen": (13, 19),
+    "family": (None, None),
+}
+
+
+def _ages(groups: list[str]) -> tuple[int | None, int | None]:
+    known = [ELIGIBILITY_AGES[g] for g in groups if g in ELIGIBILITY_AGES]
+    if not known or (None, None) in known:
+        return None, None
+    lows = [lo for lo, _ in known]
+    highs = [hi for _, hi in known]
+    lo = min(lo if lo is not None else 0 for lo in lows)
+    hi = None if any(h is None for h in highs) else max(highs)
+    return (lo or None), hi
+
+
+def import_package(root: Path, catalogue: Catalogue, report: ImportReport) -> None:
+    specs: dict[str, TableSpec] = {}
+    descriptor = root / "datapackage.json"
+    if descriptor.exists():
+        try:
+            specs = datapackage_table_specs(read_json(descriptor, "datapackage.json"))
+            report.files_read.append("datapackage.json")
+            report.schema = SCHEMA_NAME
+        except ImportFailed as exc:
+            report.add(replace_severity(exc.issues[0], WARNING, "datapackage.json unreadable; tables not "
+                                        "validated against a table schema"))
+            report.files_ignored.append("datapackage.json")
+    else:
+        report.add(Issue("datapackage.json", "no datapackage.json; tables not validated against a table schema",
+                         WARNING))
+
+    wanted = {f: t for t, files in TABLE_FILES.items() for f in files}
+    tables: dict[str, CsvTable] = {}
+    for path in sorted(root.glob("*.csv")):
+        name = path.name
+        spec = specs.get(name)
+        table_name = wanted.get(name)
+        if spec is None and table_name is None:
+            note_ignored(report, [name], "not a table of this data package; not read")
+            continue
+        required = list(spec.required_columns) if spec else []
+        required += [c for c in _NEEDED.get(table_name, ()) if c not in required]
+        table = read_csv(path, name, required=required)
+        if spec is not None:
+            check_table(table, spec, report, SCHEMA_NAME)
+        report.files_read.append(name)
+        if table_name and table_name not in tables:
+            tables[table_name] = table
+    if "services" not in tables:
+        raise ImportFailed([Issue("services.csv", "the data package has no services.csv", ERROR)])
+    _build(tables, catalogue, report)
+
+
+def replace_severity(issue: Issue, severity: str, reason: str) -> Issue:
+    return Issue(issue.file, reason, severity, issue.row, issue.line, issue.record, issue.field,
+                 f"{issue.reason}: {issue.detail}" if issue.detail else issue.reason)
+
+
+def _index(table: CsvTable | None, key: str) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = defaultdict(list)
+    if table is not None and key in table.header:
+        for i, row in enumerate(table.rows):
+            k = clean_text(row.get(key))
+            if k:
+                out[k].append(i)
+    return out
+
+
+def _build(tables: dict[str, CsvTable], catalogue: Catalogue, report: ImportReport) -> None:
+    orgs = {k: v[0] for k, v in _index(tables.get("organizations"), "id").items()}
+    locs = {k: v[0] for k, v in _index(tables.get("locations"), "id").items()}
+    sal = _index(tables.get("service_at_location"), "service_id")
+    links = _index(tables.get("service_taxonomy"), "service_id")
+    elig = _index(tables.get("eligibility"), "service_id")
+    areas = _index(tables.get("service_areas"), "service_id")
+    lang_s = _index(tables.get("languages"), "service_id")
+    lang_l = _index(tables.get("languages"), "location_id")
+    docs = _index(tables.get("required_documents"), "service_id")
+
+    taxonomy = tables.get("taxonomy")
+    tax_ids: set[str] = set()
+    if taxonomy is not None:
+        for i, row in enumerate(taxonomy.rows):
+            code = clean_text(row.get("id"))
+            if catalogue.add_term(code, row.get("name"), clean_text(row.get("parent_id")),
+                                  taxonomy.where(i, "id", code or None)):
+                tax_ids.add(code)
+
+    services = tables["services"]
+    for i, row in enumerate(services.rows):
+        sid = clean_text(row.get("id"))
+        here = lambda field, i=i, sid=sid: services.where(i, field, sid or None)  # noqa: E731
+        if not catalogue.admit(sid, row.get("name"), services.where(i, None, sid or None)):
+            continue
+        values = _service(row, sid, here, tables, orgs, locs, sal, links, elig, areas, lang_s, lang_l,
+                          docs, tax_ids, report)
+        catalogue.add_service(values, services.where(i, None, sid or None))
+
+    # Link rows that point at nothing are data lost: say so.
+    for name, index in (("service_at_location", sal), ("service_taxonomy", links), ("eligibility", elig),
+                        ("service_areas", areas), ("required_documents", docs), ("languages", lang_s)):
+        table = tables.get(name)
+        for sid, rows in sorted(index.items()):
+            if not catalogue.has_service(sid):
+                for i in rows:
+                    report.add(table.where(i, "service_id", clean_text(table.rows[i].get("id")) or None)
+                               .issue("links to no imported service", INFO, detail=sid))
+
+
+def _rows(tables: dict[str, CsvTable], name: str, indices: list[int]):
+    table = tables.get(name)
+    for i in indices:
+        yield i, table.rows[i]
+
+
+def _service(row: dict, sid: str, here, tables, orgs, locs, sal, links, elig, areas, lang_s, lang_l,
+             docs, tax_ids: set[str], report: ImportReport) -> dict[str, Any]:
+    org_name = ""
+    org_id = clean_text(row.get("organization_id"))
+    if org_id:
+        if org_id in orgs:
+            org_name = clean_text(tables["organizations"].rows[orgs[org_id]].get("name"))
+        else:
+            report.add(here("organization_id").issue("organization not in organizations.csv", detail=org_id))
+
+    location_ids: list[str] = []
+    for i, link in _rows(tables, "service_at_location", sal.get(sid, [])):
+        lid = clean_text(link.get("location_id"))
+        if lid in locs:
+            location_ids.append(lid)
+        else:
+            report.add(tables["service_at_location"].where(i, "location_id", clean_text(link.get("id")) or None)
+                       .issue("location not in locations.csv", detail=lid or None))
+    coords = None
+    loc_table = tables.get("locations")
+    for lid in location_ids:
+        j = locs[lid]
+        loc = loc_table.rows[j]
+        if clean_text(loc.get("latitude")) or clean_text(loc.get("longitude")):
+            coords = norm_coordinates(loc.get("latitude"), loc.get("longitude"), report,
+                                      loc_table.where(j, "latitude", lid), loc_table.where(j, "longitude", lid))
+            if coords:
+                break
+
+    groups: list[str] = []
+    for _, e in _rows(tables, "eligibility", elig.get(sid, [])):
+        text = clean_text(e.get("eligibility"))
+        if text and text not in groups:
+            groups.append(text)
+    lo, hi = _ages([g.lower() for g in groups])
+
+    categories: list[str] = []
+    for i, link in _rows(tables, "service_taxonomy", links.get(sid, [])):
+        categories.append(clean_text(link.get("taxonomy_id")).lower())
+    if "taxonomy_ids" in row:
+        categories += [c.lower() for c in split_loose_list(row.get("taxonomy_ids"))]
+
+    langs: list[str] = []
+    lang_rows = list(lang_s.get(sid, []))
+    for lid in location_ids:
+        lang_rows += [i for i in lang_l.get(lid, []) if i not in lang_rows]
+    for i, entry in _rows(tables, "languages", lang_rows):
+        code = language_code(entry.get("language"), report,
+                             tables["languages"].where(i, "language", clean_text(entry.get("id")) or None))
+        if code:
+            langs.append(code)
+
+    districts: list[str] = []
+    for i, area in _rows(tables, "service_areas", areas.get(sid, [])):
+        districts += norm_district(area.get("service_area"), report,
+                                   tables["service_areas"].where(i, "service_area", clean_text(area.get("id")) or None))
+
+    doc_texts = [d.get("document") for _, d in _rows(tables, "required_documents", docs.get(sid, []))]
+    return {
+        "service_id": sid,
+        "name": row.get("name"),
+        "description": row.get("description"),
+        "organization": org_name,
+        "status": norm_status(row.get("status"), report, here("status")),
+        "categories": categories,
+        "min_age": lo,
+        "max_age": hi,
+        "districts": districts,
+        "languages": langs,
+        "eligibility_description": "; ".join(groups),
+        "latitude": coords[0] if coords else None,
+        "longitude": coords[1] if coords else None,
+        "alternate_name": row.get("alternate_name"),
+        "url": row.get("url"),
+        "email": row.get("email"),
+        "fees": row.get("fees"),
+        "required_documents": join_text(doc_texts),
+        "application_process": row.get("application_process"),
+        "interpretation_services": row.get("interpretation_services"),
+    }

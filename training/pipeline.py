@@ -1,0 +1,212 @@
+"""``servicematch train`` end to end: load, split, fit, evaluate, save a version, promote if better."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recommender import artifacts
+from recommender.catalog import ServiceCatalog
+from recommender.columns import encode_table
+from recommender.engine import Recommender
+from recommender.features import ResidentFeaturizer, ServiceFeaturizer
+from recommender.schema import POSITIVE_EVENTS, RESIDENT_LISTS, RESIDENT_NUMERIC, RESIDENT_OPTIONAL
+from recommender.taxonomy import Taxonomy
+
+from .evaluate import ModelRanker, NeedMatchRanker, PopularityRanker, evaluate_holdout
+from .fit import FitData, HybridTrainer
+from .promote import decide
+from .split import split_interactions
+from .tables import CityData, load_data_dir, load_interactions
+
+PRIMARY = "ndcg@10"
+
+
+@dataclass
+class TrainReport:
+    version: str
+    folder: Path
+    metrics: dict
+    promoted: bool
+    reason: str
+    timing: dict = field(default_factory=dict)
+
+
+def load_taxonomy(data_dir: Path) -> Taxonomy:
+    """``taxonomy.csv`` (code, name, parent) when the data directory has one; codes alone otherwise."""
+    path = Path(data_dir) / "taxonomy.csv"
+    if not path.exists():
+        return Taxonomy()
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"code", "name", "parent"} - set(df.columns)
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    return Taxonomy.from_rows(df[["code", "name", "parent"]].itertuples(index=False, name=None))
+
+
+def _csr_of(df: pd.DataFrame, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
+    m = sp.csr_matrix((np.ones(len(df), dtype=np.int8), (df["r"].to_numpy(), df["s"].to_numpy())),
+                      shape=(n_rows, n_cols))
+    m.sum_duplicates()
+    m.sort_indices()
+    return m.indptr.astype(np.int64), m.indices.astype(np.int32)
+
+
+def need_matrix(residents: pd.DataFrame, catalog: ServiceCatalog) -> sp.csr_matrix:
+    """Residents x services: True where the service answers one of the resident's declared needs."""
+    needs = residents["needs"].fillna("").astype(str).str.split(";").explode()
+    needs = needs[needs.str.len() > 0]
+    cols = needs.map(catalog.term_index)
+    ok = cols.notna()
+    rows = needs.index.to_numpy()[ok.to_numpy()]
+    R = sp.csr_matrix((np.ones(int(ok.sum()), dtype=np.float32), (rows, cols[ok].astype(int).to_numpy())),
+                      shape=(len(residents), len(catalog.terms)))
+    return ((R @ catalog.term_matrix.T.astype(np.float32)) > 0).astype(np.float32).tocsr()
+
+
+def resident_kinds(residents: pd.DataFrame, extra: list[str]) -> dict[str, str]:
+    kinds = {}
+    for col in RESIDENT_OPTIONAL:
+        kinds[col] = "num" if col in RESIDENT_NUMERIC else "list" if col in RESIDENT_LISTS else "cat"
+    for col in extra:
+        kinds[col] = "cat"
+    return {c: k for c, k in kinds.items() if c in residents.columns}
+
+
+def _fingerprint(data: CityData, extra_files: list[Path]) -> dict:
+    fp = {k: v for k, v in data.source.items()}
+    for p in extra_files:
+        fp[str(p)] = hashlib.sha256(Path(p).read_bytes()).hexdigest()
+    return fp
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("lightfm-next", "numpy", "scipy", "scikit-learn", "pandas"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def build_parts(*, version: str, trainer: HybridTrainer, catalog: ServiceCatalog, featurizer: ResidentFeaturizer,
+                residents: pd.DataFrame, resident_extra: list[str], train: pd.DataFrame, info: dict
+                ) -> tuple[dict, dict, dict]:
+    """(arrays, model meta, catalogue JSON) of a trained model, as saved and as loaded."""
+    n_res, n_items = len(residents), len(catalog)
+    arrays = dict(trainer.model_.arrays())
+    arrays["resident_ids"] = residents["resident_id"].to_numpy().astype(str)
+    arrays["warm_rows"] = trainer.warm_rows_
+    res_arrays, res_meta = encode_table(
+        residents.assign(disability=residents["disability"].map({True: "true", False: "false"})
+                         if "disability" in residents.columns else None),
+        resident_kinds(residents, resident_extra), prefix="resident.")
+    arrays.update(res_arrays)
+    used = train[train["event"].isin(POSITIVE_EVENTS)]
+    arrays["used.indptr"], arrays["used.indices"] = _csr_of(used, n_res, n_items)
+    arrays["declined.indptr"], arrays["declined.indices"] = _csr_of(train[train["event"] == "declined"], n_res, n_items)
+    positive = train[(train["event"] != "declined") & (train["weight"] > 0)]
+    arrays["history.indptr"], arrays["history.indices"] = _csr_of(positive, n_res, n_items)
+    meta = dict(info, version=version, model=trainer.model_.meta(), featurizer=featurizer.get_params_json(),
+                residents=res_meta)
+    return arrays, meta, catalog.to_json()
+
+
+def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), cold_residents: float = 0.1,
+          holdout_fraction: float = 0.2, epochs: int = 20, no_components: int = 32, learning_rate: float = 0.05,
+          loss: str = "warp",  eval_residents: int = 10_000, seed: int = 0,
+          num_threads: int = 2, force: bool = False, quiet: bool = False, log=print) -> TrainReport:
+    progress = not quiet
+    say = (lambda *a: None) if quiet else log
+    timing: dict[str, float] = {}
+    t0 = time.perf_counter()
+    data_dir, models_dir = Path(data_dir), Path(models_dir)
+    data = load_data_dir(data_dir, quiet=quiet)
+    taxonomy = load_taxonomy(data_dir)
+    interactions = data.interactions
+    extra_files = [Path(p) for p in extra_interactions]
+    for path in extra_files:
+        interactions = pd.concat([interactions, load_interactions(path, services=data.services,
+                                                                  residents=data.residents)], ignore_index=True)
+    holdout = None
+    if holdout_file is not None:
+        holdout = load_interactions(holdout_file, services=data.services, residents=data.residents)
+        extra_files.append(Path(holdout_file))
+    timing["load"] = time.perf_counter() - t0
+    say(f"loaded {len(data.residents):,} residents, {len(data.services):,} services, "
+        f"{len(interactions):,} interactions ({timing['load']:.1f}s)")
+
+    t = time.perf_counter()
+    split = split_interactions(interactions, fraction=holdout_fraction, holdout=holdout,
+                               cold_fraction=cold_residents, seed=seed)
+    catalog = ServiceCatalog.from_frame(data.services, taxonomy, data.service_extra_columns)
+    featurizer = ResidentFeaturizer().fit(data.residents, catalog.taxonomy, data.resident_extra_columns)
+    X = featurizer.transform(data.residents)
+    service_features = ServiceFeaturizer().fit_transform(catalog)
+    res_index = pd.Index(data.residents["resident_id"])
+    train_df = split.train.assign(r=res_index.get_indexer(split.train["resident_id"]),
+                                  s=pd.Index(catalog.ids).get_indexer(split.train["service_id"]))
+    fit_data = FitData(resident_ids=data.residents["resident_id"].to_numpy(), X=X,
+                       service_features=service_features, need_matrix=need_matrix(data.residents, catalog),
+                       interactions=train_df)
+    timing["features"] = time.perf_counter() - t
+
+    trainer = HybridTrainer(no_components=no_components, epochs=epochs, learning_rate=learning_rate, loss=loss,
+                             num_threads=num_threads, random_state=seed,
+                            progress=progress).fit(fit_data)
+    timing.update({f"fit_{k}": v for k, v in trainer.timing_.items()})
+
+    now = dt.datetime.now(dt.timezone.utc)
+    version = now.strftime("%Y%m%dT%H%M%SZ") + "-" + hashlib.sha256(
+        json.dumps(data.source, sort_keys=True).encode() + str(time.time_ns()).encode()).hexdigest()[:6]
+    info = {"trained_at": now.isoformat(timespec="seconds"), "params": trainer.get_params(),
+            "split": split.info, "data_fingerprint": _fingerprint(data, extra_files), "libraries": _versions(),
+            "data_dir": str(data_dir), "blend_search": {"warm": trainer.warm_search_, "cold": trainer.cold_search_},
+            "cold_services": trainer.cold_services_}
+    arrays, meta, catalog_json = build_parts(version=version, trainer=trainer, catalog=catalog, featurizer=featurizer,
+                                             residents=data.residents, resident_extra=data.resident_extra_columns,
+                                             train=train_df, info=info)
+    rec = Recommender.from_parts(arrays, meta, catalog_json, {})
+
+    t = time.perf_counter()
+    counts = np.bincount(train_df.loc[train_df["event"].isin(POSITIVE_EVENTS), "s"], minlength=len(catalog))
+    rankers = [ModelRanker(rec, catalog), PopularityRanker(counts), NeedMatchRanker(counts)]
+    metrics = evaluate_holdout(rankers, catalog=catalog, residents=data.residents, train=split.train,
+                               holdout=split.holdout, max_residents=eval_residents, seed=seed, progress=progress)
+    timing["evaluate"] = time.perf_counter() - t
+
+    current = artifacts.current_version(models_dir)
+    current_metrics = None
+    if current is not None:
+        t = time.perf_counter()
+        try:
+            old = Recommender.load(models_dir / current)
+            old_eval = evaluate_holdout([ModelRanker(old, catalog)], catalog=catalog, residents=data.residents,
+                                        train=split.train, holdout=split.holdout, max_residents=eval_residents,
+                                        seed=seed, progress=progress)
+            current_metrics = {g: old_eval[g]["model"] for g in ("warm", "cold") if "model" in old_eval.get(g, {})}
+        except (artifacts.ModelFileError, ValueError, KeyError) as e:
+            current_metrics = {"error": str(e)}
+        timing["rescore_current"] = time.perf_counter() - t
+    promoted, reason = decide(metrics, current, current_metrics, force=force, primary=PRIMARY)
+    timing["total"] = time.perf_counter() - t0
+    metrics["data"] = {"residents": int(len(data.residents)), "services": int(len(data.services)),
+                       "interactions": int(len(interactions)), **split.info, **metrics.pop("counts")}
+    metrics["timing"] = {k: round(v, 2) for k, v in timing.items()}
+    metrics["promotion"] = {"current_before": current, "current_rescored": current_metrics, "promoted": promoted,
+                            "reason": reason}
+    folder = artifacts.save_version(models_dir, version, arrays, meta, catalog_json, metrics)
+    if promoted:
+        artifacts.set_current(models_dir, version)
+    return TrainReport(version, folder, metrics, promoted, reason, timing)
