@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from api import errors
 from api.audit import AuditLog
 from api.auth import KeyStore, add_security_to_openapi, check_routes
-from api.context import AppContext, OverridesView
+from api.context import AppContext, OverridesView, store_is_local
 from api.metrics import Metrics
 from api.middleware import MAX_BODY, EdgeMiddleware
 from api.model_watch import ModelHolder, Refresher, default_loader
@@ -80,7 +80,8 @@ def create_app(
     refresher = Refresher(holder, store, keys, metrics, interval=refresh_interval)
     ctx = AppContext(holder=holder, store=store, audit=audit_log, metrics=metrics,
                      overrides=OverridesView(store),
-                     cache_enabled=cache_enabled_from_env() if cache is None else cache)
+                     cache_enabled=cache_enabled_from_env() if cache is None else cache,
+                     offload=not store_is_local(store))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

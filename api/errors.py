@@ -28,8 +28,14 @@ def _body(request: Request, status: int, detail: str, errors=(), headers=None) -
     return Response(content, status_code=status, headers=headers, media_type="application/json")
 
 
+#: pydantic names the member of a union it tried in the error location ("languages.str"): not a field.
+_TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict", "none", "constrained-str", "datetime"}
+
+
 def _field(loc) -> str:
-    return ".".join(str(part) for part in loc) or "body"
+    parts = [str(p) for p in loc
+             if not (isinstance(p, str) and ("[" in p or p in _TYPE_TAGS))]
+    return ".".join(parts) or "body"
 
 
 async def on_validation(request: Request, exc: RequestValidationError) -> Response:

@@ -4,10 +4,11 @@ status, time -- never a body or a query string) and the last-resort 500.
 """
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import time
 import traceback
-import uuid
 
 import orjson
 from fastapi import HTTPException
@@ -36,13 +37,17 @@ class EdgeMiddleware:
         self.app = app
         self.metrics = metrics
         self.max_body = max_body
+        # Request ids: a random per-process prefix and a counter -- unique, and without the
+        # getrandom() system call uuid4 makes per request.
+        self._rid_prefix = os.urandom(8).hex()
+        self._rid_counter = itertools.count(1)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request_id = uuid.uuid4().hex
+        request_id = f"{self._rid_prefix}{next(self._rid_counter):016x}"
         scope.setdefault("state", {})["request_id"] = request_id
         rid_header = (b"x-request-id", request_id.encode())
         status = 500

@@ -22,9 +22,13 @@ TEXT_MAX = 200
 LIST_MAX = 50
 EVENTS_MAX = 1000
 EXCLUDE_MAX = 1000
+MAX_OFFSET = 1_000_000
 
 Id = Annotated[str, Field(min_length=1, max_length=ID_MAX)]
 Code = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
+
+LangCode = Annotated[str, Field(pattern=r"^\s*[A-Za-z]{2}\s*$")]
+LANG_LIST = r"^\s*(?:[A-Za-z]{2}\s*)?(?:;\s*(?:[A-Za-z]{2}\s*)?)*$"
 
 EventName = Literal["viewed", "referred", "applied", "enrolled", "completed", "declined"]
 StatusName = Literal["active", "inactive", "defunct", "temporarily closed"]
@@ -81,7 +85,14 @@ class ResidentProfile(BaseModel):
     rules read; they are accepted as extra fields with scalar values.
     """
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [PROFILE_EXAMPLE]})
+    model_config = ConfigDict(extra="allow", json_schema_extra={
+        "examples": [PROFILE_EXAMPLE],
+        # What the validator below enforces on the extra fields, stated in the schema too.
+        "additionalProperties": {"anyOf": [{"type": "string", "maxLength": TEXT_MAX},
+                                           {"type": "number"}, {"type": "boolean"}, {"type": "null"}]},
+        "propertyNames": {"pattern": r"^[a-z][a-z0-9_]{0,63}$"},
+        "maxProperties": 11 + EXTRA_MAX,
+    })
 
     age: int | None = Field(None, **_range("age"))
     gender: str | None = Field(None, max_length=TEXT_MAX)
@@ -90,8 +101,8 @@ class ResidentProfile(BaseModel):
     monthly_income: float | None = Field(None, **_range("monthly_income"))
     employment_status: str | None = Field(None, max_length=TEXT_MAX)
     disability: bool | None = Field(None, description="true/false (also yes/no)")
-    languages: list[Code] | str | None = Field(
-        None, description="language codes, as a list or the contract's `;`-separated string")
+    languages: list[LangCode] | Annotated[str, Field(pattern=LANG_LIST)] | None = Field(
+        None, description="ISO 639-1 codes, as a list or the contract's `;`-separated string")
     needs: list[Code] | str | None = Field(
         None, description="need codes (hierarchical, e.g. `food/pantry`), list or `;`-separated")
     latitude: float | None = Field(None, **_range("latitude"))
@@ -108,8 +119,6 @@ class ResidentProfile(BaseModel):
         if len(extra) > EXTRA_MAX:
             raise ValueError(f"at most {EXTRA_MAX} extra profile fields, got {len(extra)}")
         for name, value in extra.items():
-            if name == "resident_id":
-                raise ValueError("resident_id does not belong in a profile")
             if not _EXTRA_NAME.match(name):
                 raise ValueError(f"{name[:70]!r}: extra field names are lower-case letters, digits "
                                  "and _ (at most 64)")
@@ -122,8 +131,9 @@ class ResidentProfile(BaseModel):
         return self
 
     def to_contract(self) -> dict:
-        """The profile as the library takes it: only the fields that were given (extras included)."""
-        return {k: v for k, v in self.model_dump().items() if v is not None}
+        """The profile as the library takes it: only the fields that were given (extras included;
+        a ``resident_id`` inside a profile is not part of it)."""
+        return {k: v for k, v in self.model_dump().items() if v is not None and k != "resident_id"}
 
 
 class Near(BaseModel):

@@ -57,6 +57,12 @@ class ServiceCatalog:
             cols.extend(self.term_index[a] for a in seen)
         self.term_matrix = sp.csc_matrix(
             (np.ones(len(rows), dtype=bool), (rows, cols)), shape=(n, len(self.terms)))
+        # terms x services, dense: answers() runs for every need of every request, and a row of a
+        # dense array is ~100x cheaper than a sparse column slice. Read-only: callers get views.
+        self._answers = self.term_matrix.T.toarray()
+        self._answers.flags.writeable = False
+        self._none = np.zeros(n, dtype=bool)
+        self._none.flags.writeable = False
         self.districts_any = np.array([not d for d in self.lists["districts"]])
         self.languages_any = np.array([not d for d in self.lists["languages"]])
         self._district_sets = [frozenset(d) for d in self.lists["districts"]]
@@ -109,14 +115,9 @@ class ServiceCatalog:
         return self.records[i]
 
     def answers(self, need: str) -> np.ndarray:
-        """Boolean mask of services answering ``need`` (its term or any descendant)."""
+        """Boolean mask (read-only) of services answering ``need`` (its term or any descendant)."""
         j = self.term_index.get(need.strip().lower())
-        if j is None:
-            return np.zeros(len(self), dtype=bool)
-        col = self.term_matrix[:, j]
-        mask = np.zeros(len(self), dtype=bool)
-        mask[col.indices] = True
-        return mask
+        return self._none if j is None else self._answers[j]
 
     def serving(self, col: str, value: str) -> np.ndarray:
         """Mask of services whose ``districts``/``languages`` list names ``value`` explicitly."""

@@ -46,6 +46,10 @@ class ResidentFeaturizer:
         self.max_extra_values = max_extra_values
 
     def fit(self, residents: pd.DataFrame, taxonomy: Taxonomy, extra_columns: list[str] = ()) -> "ResidentFeaturizer":
+        self.fit_transform(residents, taxonomy, extra_columns)
+        return self
+
+    def _fit_bands(self, residents: pd.DataFrame, taxonomy: Taxonomy, extra_columns) -> None:
         income = pd.to_numeric(residents.get("monthly_income", pd.Series(dtype=float)), errors="coerce").dropna()
         if len(income):
             qs = np.quantile(income, np.linspace(0, 1, self.income_bands + 1)[1:-1])
@@ -58,13 +62,20 @@ class ResidentFeaturizer:
             counts = residents[col].astype(str).str.strip().str.lower().value_counts()
             counts = counts[(counts.index != "") & (counts.index != "nan")]
             self.extra_values_[col] = set(counts.index[: self.max_extra_values])
+
+    def fit_transform(self, residents: pd.DataFrame, taxonomy: Taxonomy, extra_columns: list[str] = ()) -> sp.csr_matrix:
+        """Fit and transform in one pass over the rows (a million profiles are tokenised once)."""
+        self._fit_bands(residents, taxonomy, extra_columns)
         vocab: dict[str, int] = {}
+        indptr, indices = [0], []
         for tokens in self._iter_tokens(residents):
-            for t in tokens:
-                vocab.setdefault(t, len(vocab))
+            indices.extend(sorted({vocab.setdefault(t, len(vocab)) for t in tokens}))
+            indptr.append(len(indices))
         self.vocabulary_ = vocab
         self.feature_names_ = list(vocab)
-        return self
+        data = np.ones(len(indices), dtype=np.float32)
+        return sp.csr_matrix((data, np.array(indices, dtype=np.int64), np.array(indptr, dtype=np.int64)),
+                             shape=(len(residents), len(vocab)))
 
     def tokens(self, p: Profile) -> list[str]:
         out = [

@@ -45,7 +45,7 @@ def _cmd_train(args) -> int:
 
     report = train(args.data, args.models, holdout_file=args.holdout, extra_interactions=args.events or (),
                    cold_residents=args.cold_residents, epochs=args.epochs, no_components=args.components,
-                   learning_rate=args.learning_rate, loss=args.loss, eval_residents=args.eval_residents,
+                   learning_rate=args.learning_rate, loss=args.loss, alpha=args.alpha, eval_residents=args.eval_residents,
                    seed=args.seed, num_threads=args.threads, force=args.force, quiet=args.quiet)
     print(_fmt_metrics(report.metrics))
     t = report.metrics["timing"]
@@ -181,9 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=20, help="LightFM epochs (default 20)")
     t.add_argument("--components", type=int, default=32, help="embedding size (default 32)")
     t.add_argument("--learning-rate", type=float, default=0.05, help="LightFM learning rate (default 0.05)")
+    t.add_argument("--alpha", type=float, default=0.0,
+                   help="L2 penalty on resident and service embeddings (default 0; costs fitting time)")
     t.add_argument("--loss", choices=("warp", "bpr", "warp-kos", "logistic"), default="warp", help="default warp")
-    t.add_argument("--eval-residents", type=int, default=10_000,
-                   help="evaluate at most this many residents per group (default 10000)")
+    t.add_argument("--eval-residents", type=int, default=3_000,
+                   help="evaluate at most this many residents per group, a seeded sample (default 3000)")
     t.add_argument("--seed", type=int, default=0, help="random seed for splits and fitting (default 0)")
     t.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="fitting threads (default: all cores)")
     t.add_argument("--force", action="store_true", help="make the new model current even if it is not better")

@@ -13,21 +13,22 @@ answering that need; ``coverage@k`` the share of active services that appear in 
 """
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from recommender.catalog import ServiceCatalog
-from recommender.eligibility import evaluate as eligibility
+from recommender.eligibility import FAIL, evaluate as eligibility
 from recommender.engine import Recommender
 from recommender.features import profile_from_row
-from recommender.ranking import candidate_scores, rank, top_k
+from recommender.ranking import rank, top_k
 from recommender.schema import POSITIVE_EVENTS
 
 from .metrics import auc, list_metrics
+
 
 KS = (5, 10)
 
@@ -77,64 +78,92 @@ class ModelRanker:
         return out
 
 
-def _csr_sets(df: pd.DataFrame, service_index: dict[str, int]) -> dict[str, set[int]]:
-    out: dict[str, set[int]] = defaultdict(set)
-    cols = df["service_id"].map(service_index)
-    for rid, j in zip(df["resident_id"], cols):
-        if not (isinstance(j, float) and math.isnan(j)):
-            out[rid].add(int(j))
+def _pairs(df: pd.DataFrame, residents: pd.Index, catalog: ServiceCatalog) -> sp.csr_matrix:
+    """residents x services, True where ``df`` has a row for the pair (unknown ids are ignored)."""
+    r = residents.get_indexer(df["resident_id"])
+    s = pd.Index(catalog.ids).get_indexer(df["service_id"])
+    ok = (r >= 0) & (s >= 0)
+    m = sp.csr_matrix((np.ones(int(ok.sum()), dtype=bool), (r[ok], s[ok])), shape=(len(residents), len(catalog)))
+    m.sum_duplicates()
+    return m
+
+
+def _top_lists(scores: np.ndarray, k: int, need_masks: list[dict] | None) -> np.ndarray:
+    """(residents x k) service indices, best first, -1 where fewer than k may be suggested."""
+    out = np.full((scores.shape[0], k), -1, dtype=np.int64)
+    allowed = np.where(scores > -1e300, scores, -np.inf)
+    if need_masks is None and scores.shape[1] > k:
+        top = np.argpartition(-allowed, k - 1, axis=1)[:, :k]
+        vals = np.take_along_axis(allowed, top, axis=1)
+        order = np.lexsort((top, -vals), axis=1)  # best first, ties by index like top_k
+        top = np.take_along_axis(top, order, axis=1)
+        return np.where(np.isfinite(np.take_along_axis(vals, order, axis=1)), top, -1)
+    for n in range(scores.shape[0]):
+        row = allowed[n]
+        lst = rank(row, k, need_masks[n]).indices if need_masks is not None else top_k(row, k)
+        out[n, :len(lst)] = lst
     return out
 
 
 def evaluate_holdout(rankers: list, *, catalog: ServiceCatalog, residents: pd.DataFrame, train: pd.DataFrame,
-                     holdout: pd.DataFrame, max_residents: int = 10_000, seed: int = 0, batch: int = 512,
+                     holdout: pd.DataFrame, max_residents: int = 3_000, seed: int = 0, batch: int = 256,
                      progress: bool = True) -> dict:
     """Metrics per group (warm, cold) per ranker, plus counts."""
-    positives = holdout[holdout["event"].isin(POSITIVE_EVENTS)]
-    used = _csr_sets(train[train["event"].isin(POSITIVE_EVENTS)], catalog.index)
-    declined = _csr_sets(train[train["event"] == "declined"], catalog.index)
-    truth = _csr_sets(positives, catalog.index)
-    warm_ids = set(train["resident_id"].unique())
     res_index = pd.Index(residents["resident_id"])
+    known = (_pairs(train[train["event"].isin(POSITIVE_EVENTS)], res_index, catalog)
+             + _pairs(train[train["event"] == "declined"], res_index, catalog))
+    truth = _pairs(holdout[holdout["event"].isin(POSITIVE_EVENTS)], res_index, catalog)
+    truth = (truth.astype(np.int8) - truth.multiply(known).astype(np.int8)).astype(bool)
+    truth.eliminate_zeros()
+    has_pos = np.diff(truth.indptr) > 0
+    is_warm = np.zeros(len(res_index), dtype=bool)
+    is_warm[res_index.get_indexer(pd.unique(train["resident_id"]))] = True
     cols = list(residents.columns)
     rng = np.random.default_rng(seed)
     out: dict = {"counts": {}}
     for group in ("warm", "cold"):
-        ids = sorted(r for r, pos in truth.items() if (r in warm_ids) == (group == "warm") and pos - used.get(r, set()))
-        out["counts"][f"{group}_residents_with_positives"] = len(ids)
-        if len(ids) > max_residents:
-            ids = sorted(rng.choice(ids, size=max_residents, replace=False))
-        out["counts"][f"{group}_residents_evaluated"] = len(ids)
+        rows = np.flatnonzero(has_pos & (is_warm == (group == "warm")))
+        out["counts"][f"{group}_residents_with_positives"] = len(rows)
+        if len(rows) > max_residents:
+            rows = np.sort(rng.choice(rows, size=max_residents, replace=False))
+        out["counts"][f"{group}_residents_evaluated"] = len(rows)
+        ids = [str(x) for x in res_index[rows]]
         acc = {r.name: defaultdict(list) for r in rankers}
         shown = {r.name: {k: set() for k in KS} for r in rankers}
-        rows = res_index.get_indexer(ids)
+        known_rows, truth_rows = known[rows].toarray(), truth[rows].toarray()
+        n_items = len(catalog)
         for start in tqdm(range(0, len(ids), batch), desc=f"evaluate {group}", disable=not progress, unit="batch"):
             b_ids = ids[start:start + batch]
             b_rows = rows[start:start + batch]
+            b = len(b_ids)
             profiles = [profile_from_row(cols, tuple(residents.iloc[r])) for r in b_rows]
-            score_sets = {r.name: r.scores(b_ids, profiles, catalog) for r in rankers}
-            for n, (rid, p) in enumerate(zip(b_ids, profiles)):
-                outcome = eligibility(catalog, p).outcome
-                excluded = np.zeros(len(catalog), dtype=bool)
-                known = used.get(rid, set()) | declined.get(rid, set())
-                excluded[list(known)] = True
-                pos = truth[rid] - known
-                pos_mask = np.zeros(len(catalog), dtype=bool)
-                pos_mask[list(pos)] = True
-                need_masks = {need: catalog.answers(need) for need in p.needs}
-                for ranker in rankers:
-                    s = candidate_scores(score_sets[ranker.name][n], outcome, excluded)
-                    m = acc[ranker.name]
-                    for k in KS:
-                        ranked = rank(s, k, need_masks).indices if ranker.rerank_needs else top_k(s, k)
-                        for key, val in list_metrics(ranked, pos, k).items():
-                            m[key].append(val)
-                        shown[ranker.name][k].update(ranked)
-                        for need, mask in need_masks.items():
-                            m[f"need_coverage@{k}"].append(float(any(mask[i] for i in ranked)))
-                    a = auc(s, ~excluded, pos_mask)
-                    if a is not None:
-                        m["auc"].append(a)
+            ineligible = np.zeros((b, n_items), dtype=bool)
+            excluded = known_rows[start:start + batch]
+            truth_m = truth_rows[start:start + batch]
+            need_masks = []
+            for n, p in enumerate(profiles):
+                ineligible[n] = eligibility(catalog, p).outcome == FAIL
+                need_masks.append({need: catalog.answers(need) for need in p.needs})
+            n_pos = truth_m.sum(axis=1)
+            n_excl = excluded.sum(axis=1)
+            for ranker in rankers:
+                scores = np.array(ranker.scores(b_ids, profiles, catalog), dtype=np.float64)
+                # ineligible below every real score but above excluded, so excluded services take the
+                # lowest ranks and drop out of the AUC by a constant shift
+                scores[ineligible] = -1e300
+                scores[excluded] = -np.inf
+                m = acc[ranker.name]
+                for k in KS:
+                    top = _top_lists(scores, k, need_masks if ranker.rerank_needs else None)
+                    hits = np.take_along_axis(truth_m, top, axis=1) & (top >= 0) if top.size else top
+                    for key, vals in list_metrics(hits, n_pos, k).items():
+                        m[key].extend(vals.tolist())
+                    for n, masks in enumerate(need_masks):
+                        listed = top[n][top[n] >= 0]
+                        shown[ranker.name][k].update(listed.tolist())
+                        for mask in masks.values():
+                            m[f"need_coverage@{k}"].append(float(mask[listed].any()))
+                m["auc"].extend(auc(scores, truth_m, n_excl).tolist())
         active = max(int((catalog.status == "active").sum()), 1)
         out[group] = {}
         for ranker in rankers:

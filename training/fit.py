@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from tqdm.auto import tqdm
 
 from recommender.model import Blend, HybridModel
 
@@ -117,8 +116,8 @@ class HybridTrainer:
     """
 
     def __init__(self, no_components: int = 32, epochs: int = 20, learning_rate: float = 0.05,
-                 loss: str = "warp", max_sampled: int = 10, item_alpha: float = 1e-4, user_alpha: float = 1e-4,
-                 ridge_alpha: float = 10.0, neighbors: int = 100, validation_residents: int = 5000, cold_validation: float = 0.05,
+                 loss: str = "warp", max_sampled: int = 10, item_alpha: float = 0.0, user_alpha: float = 0.0,
+                 ridge_alpha: float = 10.0, neighbors: int = 100, validation_residents: int = 2000, cold_validation: float = 0.05,
                  num_threads: int = 2, random_state: int = 0, progress: bool = True):
         self.no_components = no_components
         self.epochs = epochs
@@ -150,8 +149,10 @@ class HybridTrainer:
 
     def _epochs(self, lfm, matrix: sp.coo_matrix, epochs: int, label: str) -> None:
         interactions = sp.coo_matrix((np.ones_like(matrix.data), (matrix.row, matrix.col)), shape=matrix.shape)
-        for _ in tqdm(range(epochs), desc=label, disable=not self.progress, unit="epoch"):
-            lfm.fit_partial(interactions, sample_weight=matrix, epochs=1, num_threads=self.num_threads)
+        # one call for all epochs: LightFM re-validates its inputs on every call, which costs as much
+        # as an epoch on a million interactions; verbose=True gives its own per-epoch progress bar
+        lfm.fit_partial(interactions, sample_weight=matrix, epochs=epochs, num_threads=self.num_threads,
+                        verbose=self.progress)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, data: FitData) -> "HybridTrainer":
@@ -192,7 +193,7 @@ class HybridTrainer:
         # cold blend: residents the ridge map does not see, scored from their features alone
         t = time.perf_counter()
         X_warm = data.X[warm_res]
-        n_cv = min(5000, int(self.cold_validation * len(warm_res)))
+        n_cv = min(self.validation_residents, int(self.cold_validation * len(warm_res)))
         cv = rng.choice(len(warm_res), size=n_cv, replace=False) if n_cv >= 20 else np.array([], dtype=np.int64)
         seen = np.ones(len(warm_res), dtype=bool)
         seen[cv] = False

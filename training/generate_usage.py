@@ -30,7 +30,7 @@ from recommender import schema
 from recommender.taxonomy import Taxonomy
 
 from .generate_population import (
-    DEFAULT_DISTRICTS, DEFAULT_LANGUAGES, FEATURES, KM_PER_DEG_LAT, DistrictSet, Population,
+    CITY_LAT, CITY_LON, DEFAULT_DISTRICTS, DEFAULT_LANGUAGES, FEATURES, DistrictSet, Population,
     default_districts, residents_table, synthesise_population,
 )
 
@@ -45,15 +45,17 @@ _POPULATION, _NEEDS, _SERVICES, _RESIDENTS, _CHOICE, _MISSING = 11, 12, 13, 14, 
 NEED_CHUNK = 65_536
 #: Target (residents x services) cells per choice chunk: ~17 bytes each live at once.
 CHUNK_CELLS = 8_000_000
+#: (residents x services) cells per argpartition call within a chunk.
+ARGPARTITION_CELLS = 1_000_000
 
 
 @dataclass(frozen=True)
 class ChoiceParams:
     """Coefficients of the choice model and the funnel (see :mod:`training.generate`)."""
 
-    b_need: float = 4.0          # the service answers one of the resident's needs
+    b_need: float = 5.0          # the service answers one of the resident's needs
     partial: float = 0.4         # ... or only shares the top-level need of a specific (child) need
-    b_elig: float = 4.5          # the resident is eligible
+    b_elig: float = 5.5          # the resident is eligible
     b_dist: float = 0.25         # per km (in default-city km) from home, in-person services
     remote: float = 0.25         # distance factor of phone / online services
     b_pop: float = 0.6           # per standard deviation of log popularity
@@ -65,8 +67,9 @@ class ChoiceParams:
     child_p: float = 0.3         # P(a declared need is the more specific child code)
     supply_exponent: float = 0.5
     funnel_noise: float = 1.2    # scale of the logistic noise on the funnel depth
-    #: utility thresholds of referred, applied, enrolled, completed
-    funnel: tuple[float, float, float, float] = (7.5, 8.8, 10.0, 12.0)
+    #: thresholds of referred, applied, enrolled, completed on U - b_need - b_elig (0 for a
+    #: service that answers a need and admits the resident, before distance, popularity and taste)
+    funnel: tuple[float, float, float, float] = (-1.0, 0.3, 1.5, 3.5)
     turned_away: float = 0.8     # P(an ineligible applicant is declined)
     declines_referral: float = 0.3
 
@@ -202,9 +205,9 @@ ARCHETYPES: tuple[tuple[str, str, dict[str, float]], ...] = (
     ("jobs", r"\bjobs?\b|employ|career|workforce|vocation|\bwork\b|placement",
      {"const": .1, "unemployed": 3.0, "student": .6, "young": .4}),
     ("housing", r"hous|\brent|evict|mortgage|landlord|tenant",
-     {"const": .3, "low_income": 1.5, "very_low_income": 1.0, "unemployed": .4}),
+     {"const": .15, "low_income": 1.5, "very_low_income": 1.0, "unemployed": .4}),
     ("food", r"food|pantry|nutrition|snap|\bwic\b|grocer",
-     {"const": .3, "low_income": 1.5, "very_low_income": .8, "large_household": .5}),
+     {"const": .15, "low_income": 1.5, "very_low_income": .8, "large_household": .5}),
     ("utilities", r"utilit|energy|electric|heating|water bill|\bgas\b",
      {"const": .15, "low_income": 1.2, "age65": .3}),
     ("transport", r"transport|transit|\bbus\b|\brides?\b|fare|vehicle",
@@ -323,11 +326,11 @@ def draw_needs(pop: Population, model: NeedModel, params: ChoiceParams, seed: in
         order = np.pad(order, ((0, 0), (0, 3 - order.shape[1])), constant_values=-1)
         chosen = np.where(np.arange(3)[None, :] < k[:, None], order, -1).astype(np.int32)
         if model.n_primary < len(model.codes):
-            has_kids = mask.any(axis=1)
+            has_children = mask.any(axis=1)
             for s in range(3):
                 slot = chosen[:, s]
                 rows = np.flatnonzero((slot >= 0) & (rng.random(m) < params.child_p))
-                rows = rows[has_kids[slot[rows]]]
+                rows = rows[has_children[slot[rows]]]
                 if len(rows) == 0:
                     continue
                 prop = np.maximum(f[rows] @ model.weights[:, npri:], 0.01) * supply_factor[npri:]
@@ -359,7 +362,7 @@ def districts_for_catalog(catalog: Catalog) -> DistrictSet:
     join the default second languages at a 1% share in every district.
     """
     located = ~np.isnan(catalog.lat)
-    lat0, lon0, scale = DistrictSet(DEFAULT_DISTRICTS).lat0, DistrictSet(DEFAULT_DISTRICTS).lon0, 1.0
+    lat0, lon0, scale = CITY_LAT, CITY_LON, 1.0
     base = default_districts()
     if located.any():
         lat0 = float(np.median(catalog.lat[located]))
@@ -400,25 +403,22 @@ class _Context:
 
     params: ChoiceParams
     seed: int
-    # services
-    answer: np.ndarray
-    svc_const: np.ndarray       # b_pop * popularity, float32 (S,)
+    # services (S columns)
+    answer: np.ndarray          # (codes + 1) x S float32
+    svc_const: np.ndarray       # (S,) float32: b_pop * popularity
     svc_xy2: np.ndarray         # (2 x S) float32: -2 * (east, north)
     svc_sq: np.ndarray          # (S,) float32: east^2 + north^2
     dist_w: np.ndarray          # (S,) float32: -b_dist * delivery factor (0 where unlocated)
     taste_v: np.ndarray         # (dim x S) float32
     district_ok: np.ndarray     # (districts x S) bool
-    age_cols: np.ndarray
-    min_age: np.ndarray
-    max_age: np.ndarray
-    income_cols: np.ndarray
-    max_income: np.ndarray
-    lang_cols: np.ndarray
-    lang_svc: np.ndarray        # (1 + languages) x len(lang_cols) float32
-    full_cols: np.ndarray
-    closed_cols: np.ndarray
+    min_age: np.ndarray         # (S,) float32, -inf when open
+    max_age: np.ndarray         # (S,) float32, +inf when open
+    max_income: np.ndarray      # (S,) float32, +inf when open
+    lang_svc: np.ndarray        # ((1 + languages) x S) float32: offered in; all ones when open
+    full_cols: np.ndarray       # capacity 0
+    closed_cols: np.ndarray     # status other than active
     close_at: np.ndarray        # (S,) float64, inf when never closed
-    # residents
+    # residents (N rows)
     needs: np.ndarray
     pop: Population
     res_xy: np.ndarray          # (N x 2) float32
@@ -434,30 +434,34 @@ class _Context:
     def buffers(self, rows: int, cols: int):
         """Per-thread scratch arrays, reused across chunks (allocating 100 MB per chunk is slow)."""
         buf = getattr(self._local, "buf", None)
-        if buf is None or buf[0].shape[0] < rows:
-            buf = (np.empty((self.chunk_rows, cols), np.float32), np.empty((self.chunk_rows, cols), np.float32),
-                   np.empty((self.chunk_rows, cols), np.float32), np.empty((self.chunk_rows, cols), bool))
+        if buf is None:
+            shape = (self.chunk_rows, cols)
+            buf = (np.empty(shape, np.float32), np.empty(shape, np.float32), np.empty(shape, np.float32),
+                   np.empty(shape, bool), np.empty(shape, bool))
             self._local.buf = buf
         return tuple(b[:rows] for b in buf)
 
 
 def _choose_chunk(ctx: _Context, c: int):
+    """Choices of one chunk of residents: (resident index, service index, event index, timestamp).
+
+    Full-width operations on (rows x services) buffers throughout: on this hardware a compare over
+    every column is ~8x cheaper than a fancy-indexed update of a subset of them.
+    """
     p = ctx.params
     lo = c * ctx.chunk_rows
     hi = min(lo + ctx.chunk_rows, len(ctx.choices))
     k = ctx.choices[lo:hi]
-    empty = (np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.int8), np.empty(0, np.int64))
     kmax = int(k.max(initial=0))
     if kmax == 0:
-        return empty
+        return (np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.int8), np.empty(0, np.int64))
     rng = np.random.default_rng([ctx.seed, _CHOICE, c])
     m, n_svc = hi - lo, ctx.answer.shape[1]
-    U, T, G, E = ctx.buffers(m, n_svc)
-    needs = ctx.needs[lo:hi]
+    U, T, G, E, B = ctx.buffers(m, n_svc)
     pad = ctx.answer.shape[0] - 1
-    idx = np.where(needs < 0, pad, needs)
+    idx = np.where(ctx.needs[lo:hi] < 0, pad, ctx.needs[lo:hi])
 
-    # need match: best of the (up to 3) needs
+    # need match: the best of the (up to 3) declared needs
     np.take(ctx.answer, idx[:, 0], axis=0, out=U)
     for s in (1, 2):
         np.take(ctx.answer, idx[:, s], axis=0, out=T)
@@ -478,36 +482,48 @@ def _choose_chunk(ctx: _Context, c: int):
     pop = ctx.pop
     np.take(ctx.district_ok, pop.district[lo:hi], axis=0, out=E)
     age = pop.age[lo:hi, None].astype(np.float32)
-    if len(ctx.age_cols):
-        E[:, ctx.age_cols] &= (age >= ctx.min_age) & (age <= ctx.max_age)
-    if len(ctx.income_cols):
-        E[:, ctx.income_cols] &= pop.income[lo:hi, None] <= ctx.max_income
-    if len(ctx.lang_cols):
-        E[:, ctx.lang_cols] &= (ctx.speaks[lo:hi] @ ctx.lang_svc) > 0
-    if len(ctx.full_cols):
-        E[:, ctx.full_cols] = False
-    np.add(U, p.b_elig, out=U, where=E)
-    # Gumbel-top-k: keys = U + Gumbel, Gumbel = -log(Exp(1))
-    rng.standard_exponential(out=G, dtype=np.float32)
-    np.maximum(G, np.finfo(np.float32).tiny, out=G)  # float32 draws can be exactly 0
-    np.log(G, out=G)
+    np.greater_equal(age, ctx.min_age, out=B)
+    E &= B
+    np.less_equal(age, ctx.max_age, out=B)
+    E &= B
+    np.less_equal(pop.income[lo:hi, None], ctx.max_income, out=B)
+    E &= B
+    np.matmul(ctx.speaks[lo:hi], ctx.lang_svc, out=T)
+    np.greater(T, 0.0, out=B)
+    E &= B
+    E[:, ctx.full_cols] = False
+    np.multiply(E, np.float32(p.b_elig), out=T)
+    U += T
+    # Gumbel-top-k: keys = U + Gumbel, Gumbel = -log(-log(uniform))
+    rng.random(out=G, dtype=np.float32)
+    with np.errstate(divide="ignore"):  # a uniform of exactly 0 gives key -inf: never chosen
+        np.log(G, out=G)
+        np.negative(G, out=G)
+        np.log(G, out=G)
     np.subtract(U, G, out=G)
-    start = ctx.start[lo:hi]
     if len(ctx.closed_cols):
-        gone = ctx.close_at[ctx.closed_cols][None, :] <= (start[:, None] + DAY)
+        gone = ctx.close_at[ctx.closed_cols][None, :] <= (ctx.start[lo:hi, None] + DAY)
         sub = G[:, ctx.closed_cols]
         sub[gone] = -np.inf
         G[:, ctx.closed_cols] = sub
-    np.copyto(T, G)
-    T.partition(n_svc - kmax, axis=1)
-    top = -np.sort(-T[:, n_svc - kmax:], axis=1)
-    thr = np.where(k > 0, top[np.arange(m), np.maximum(k, 1) - 1], np.inf).astype(np.float32)
-    rows, cols = np.nonzero((G >= thr[:, None]) & (G > -np.inf))
+    # argpartition in row blocks: its int64 output stays small enough to be recycled by the
+    # allocator instead of being page-faulted in afresh for every chunk
+    top = np.empty((m, kmax), dtype=np.int64)
+    block = max(1, ARGPARTITION_CELLS // n_svc)
+    for b in range(0, m, block):
+        top[b:b + block] = np.argpartition(G[b:b + block], n_svc - kmax, axis=1)[:, n_svc - kmax:]
+    keys = np.take_along_axis(G, top, axis=1)
+    order = np.argsort(-keys, axis=1, kind="stable")
+    top = np.take_along_axis(top, order, axis=1)
+    keys = np.take_along_axis(keys, order, axis=1)
+    take = (np.arange(kmax)[None, :] < k[:, None]) & (keys > -np.inf)
+    rows, cols = np.nonzero(take)
+    cols = top[rows, cols]
     util = U[rows, cols]
     elig = E[rows, cols]
 
     # funnel: depth grows with utility
-    y = util + p.funnel_noise * rng.logistic(size=len(rows)).astype(np.float32)
+    y = util - (p.b_need + p.b_elig) + p.funnel_noise * rng.logistic(size=len(rows)).astype(np.float32)
     stage = np.searchsorted(np.asarray(p.funnel, dtype=np.float32), y).astype(np.int8)
     r = rng.random(len(rows))
     declined = ((~elig) & (stage >= 2) & (r < p.turned_away)) | ((stage == 1) & (r < p.declines_referral))
@@ -526,8 +542,13 @@ def simulate(
     catalog: Catalog, model: NeedModel, districts: DistrictSet, residents: int, *,
     interactions_per_resident: float = 12.0, seed: int = 7, params: ChoiceParams = ChoiceParams(),
     end: int = END, span: int = SPAN, progress: bool = False, n_jobs: int = 1,
+    chunk_cells: int = CHUNK_CELLS,
 ) -> tuple[pa.Table, pa.Table, dict[str, float]]:
-    """Residents and interactions as Arrow tables, plus seconds per phase."""
+    """Residents and interactions as Arrow tables, plus seconds per phase.
+
+    ``chunk_cells`` sets the residents per chunk (it bounds memory); results depend on it, as each
+    chunk has its own random stream, but not on ``n_jobs``.
+    """
     if residents < 1:
         raise ValueError(f"residents must be at least 1, got {residents}")
     if interactions_per_resident < 0:
@@ -589,27 +610,22 @@ def simulate(
         if ds:
             district_ok[:, j] = False
             district_ok[[codes[d] for d in ds if d in codes], j] = True
-    age_cols = np.flatnonzero(~np.isnan(catalog.min_age) | ~np.isnan(catalog.max_age))
-    income_cols = np.flatnonzero(~np.isnan(catalog.max_income))
-    lang_cols = np.flatnonzero([bool(x) for x in catalog.languages])
     lang_index = {lang: i for i, lang in enumerate(("en", *districts.languages))}
-    lang_svc = np.zeros((len(lang_index), len(lang_cols)), dtype=np.float32)
-    for k, j in enumerate(lang_cols):
-        for lang in catalog.languages[j]:
-            if lang in lang_index:
-                lang_svc[lang_index[lang], k] = 1.0
-    chunk_rows = int(np.clip(CHUNK_CELLS // n_svc, 64, 20_000))
+    lang_svc = np.ones((len(lang_index), n_svc), dtype=np.float32)
+    for j, langs in enumerate(catalog.languages):
+        if langs:
+            lang_svc[:, j] = [lang in langs for lang in lang_index]
+    chunk_rows = int(np.clip(chunk_cells // n_svc, 64, 20_000))
     ctx = _Context(
         params=params, seed=seed, answer=model.answer,
         svc_const=(params.b_pop * popularity).astype(np.float32),
         svc_xy2=(-2.0 * np.vstack([sx, sy])).astype(np.float32),
         svc_sq=(sx ** 2 + sy ** 2).astype(np.float32), dist_w=dist_w.astype(np.float32),
         taste_v=taste_v, district_ok=district_ok,
-        age_cols=age_cols,
-        min_age=np.nan_to_num(catalog.min_age[age_cols], nan=-np.inf).astype(np.float32),
-        max_age=np.nan_to_num(catalog.max_age[age_cols], nan=np.inf).astype(np.float32),
-        income_cols=income_cols, max_income=catalog.max_income[income_cols].astype(np.float32),
-        lang_cols=lang_cols, lang_svc=lang_svc,
+        min_age=np.nan_to_num(catalog.min_age, nan=-np.inf).astype(np.float32),
+        max_age=np.nan_to_num(catalog.max_age, nan=np.inf).astype(np.float32),
+        max_income=np.nan_to_num(catalog.max_income, nan=np.inf).astype(np.float32),
+        lang_svc=lang_svc,
         full_cols=np.flatnonzero(catalog.capacity == 0), closed_cols=np.flatnonzero(closed),
         close_at=close_at, needs=needs, pop=pop, res_xy=res_xy,
         res_sq=(res_xy ** 2).sum(axis=1), taste_u=taste_u, choices=choices, start=start, end=stop,
@@ -651,13 +667,22 @@ def simulate(
     return residents_tbl, interactions, seconds
 
 
-_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Integer and boolean columns with empty cells become nullable (Int64, boolean), not float."""
+    frame = table.to_pandas()
+    for name, col in zip(table.column_names, table.columns):
+        if col.null_count and pa.types.is_integer(col.type):
+            frame[name] = col.to_pandas().astype("Int64")
+        elif col.null_count and pa.types.is_boolean(col.type):
+            frame[name] = col.to_pandas().astype("boolean")
+    return frame
 
 
 def generate_usage(
     services_df: pd.DataFrame, *, residents: int = 10_000, seed: int = 7,
     taxonomy: pd.DataFrame | None = None, interactions_per_resident: float = 12.0,
     districts: DistrictSet | None = None, progress: bool = False, n_jobs: int = 1,
+    chunk_cells: int = CHUNK_CELLS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Synthesise residents and their interactions with ANY services table in the contract.
 
@@ -669,15 +694,15 @@ def generate_usage(
     residents_tbl, interactions, _ = synthesise_usage(
         services_df, residents=residents, seed=seed, taxonomy=taxonomy,
         interactions_per_resident=interactions_per_resident, districts=districts,
-        progress=progress, n_jobs=n_jobs)
-    return (residents_tbl.to_pandas(types_mapper=_PANDAS_TYPES.get),
-            interactions.to_pandas(types_mapper=_PANDAS_TYPES.get))
+        progress=progress, n_jobs=n_jobs, chunk_cells=chunk_cells)
+    return _to_pandas(residents_tbl), _to_pandas(interactions)
 
 
 def synthesise_usage(
     services_df: pd.DataFrame, *, residents: int, seed: int, taxonomy: pd.DataFrame | None = None,
     interactions_per_resident: float = 12.0, districts: DistrictSet | None = None,
     params: ChoiceParams = ChoiceParams(), progress: bool = False, n_jobs: int = 1,
+    chunk_cells: int = CHUNK_CELLS,
 ) -> tuple[pa.Table, pa.Table, dict[str, float]]:
     """:func:`generate_usage` returning Arrow tables and seconds per phase (for writing files)."""
     catalog = parse_services(services_df)
@@ -685,4 +710,4 @@ def synthesise_usage(
     if districts is None:
         districts = districts_for_catalog(catalog)
     return simulate(catalog, model, districts, residents, interactions_per_resident=interactions_per_resident,
-                    seed=seed, params=params, progress=progress, n_jobs=n_jobs)
+                    seed=seed, params=params, progress=progress, n_jobs=n_jobs, chunk_cells=chunk_cells)

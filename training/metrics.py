@@ -15,56 +15,49 @@ _DISCOUNT = 1.0 / np.log2(np.arange(2, 102))
 
 
 def ndcg_at_k(scores: np.ndarray, truth: sp.csr_matrix, k: int) -> np.ndarray:
-    """Per-row ndcg@k of a dense score matrix against a sparse 0/1 truth matrix (rows without positives -> 0)."""
-    n, m = scores.shape
-    k = min(k, m)
+    """Per-row ndcg@k of a dense score matrix against a sparse 0/1 truth matrix (every row has a positive)."""
+    k = min(k, scores.shape[1])
     top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
+    order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
     top = np.take_along_axis(top, order, axis=1)
     truth = sp.csr_matrix(truth)
-    hits = np.zeros((n, k), dtype=bool)
-    for r in range(n):
-        pos = truth.indices[truth.indptr[r]:truth.indptr[r + 1]]
-        if len(pos):
-            hits[r] = np.isin(top[r], pos)
-    finite = np.isfinite(np.take_along_axis(scores, top, axis=1))
-    hits &= finite
+    hits = np.asarray(truth[np.arange(len(top))[:, None], top].todense(), dtype=bool)
+    hits &= np.isfinite(np.take_along_axis(scores, top, axis=1))
+    return list_metrics(hits, np.diff(truth.indptr), k)[f"ndcg@{k}"]
+
+
+def list_metrics(hits: np.ndarray, n_pos: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """precision, recall, ndcg and map at k, per resident with at least one positive.
+
+    ``hits`` is (residents x k): whether the i-th listed service is a positive (False past the end
+    of a short list); ``n_pos`` the number of positives of each resident.
+    """
+    ok = n_pos > 0
+    hits = hits[ok].astype(np.float64)
+    n_pos = n_pos[ok]
+    n_hit = hits.sum(axis=1)
     dcg = (hits * _DISCOUNT[:k]).sum(axis=1)
-    n_pos = np.minimum(np.diff(truth.indptr), k)
-    ideal = np.cumsum(_DISCOUNT[:k])
-    idcg = np.where(n_pos > 0, ideal[np.maximum(n_pos - 1, 0)], 1.0)
-    return np.where(n_pos > 0, dcg / idcg, 0.0)
-
-
-def list_metrics(ranked: list[int], positives: set[int], k: int) -> dict[str, float]:
-    """precision, recall, ndcg and average precision at k of one ranked list."""
-    top = ranked[:k]
-    hits = [i in positives for i in top]
-    n_hit = sum(hits)
-    n_pos = len(positives)
-    dcg = sum(_DISCOUNT[r] for r, h in enumerate(hits) if h)
-    idcg = _DISCOUNT[: min(k, n_pos)].sum()
-    ap, seen = 0.0, 0
-    for r, h in enumerate(hits):
-        if h:
-            seen += 1
-            ap += seen / (r + 1)
+    idcg = np.cumsum(_DISCOUNT[:k])[np.minimum(n_pos, k) - 1]
+    prec_at = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
     return {
         f"precision@{k}": n_hit / k,
-        f"recall@{k}": n_hit / n_pos if n_pos else 0.0,
-        f"ndcg@{k}": dcg / idcg if idcg else 0.0,
-        f"map@{k}": ap / min(k, n_pos) if n_pos else 0.0,
+        f"recall@{k}": n_hit / n_pos,
+        f"ndcg@{k}": dcg / idcg,
+        f"map@{k}": (prec_at * hits).sum(axis=1) / np.minimum(n_pos, k),
     }
 
 
-def auc(scores: np.ndarray, candidates: np.ndarray, positives: np.ndarray) -> float | None:
-    """AUC of ``scores`` over the candidate mask; -inf scores rank last. None without both classes."""
-    s = scores[candidates]
-    is_pos = positives[candidates]
-    n_pos = int(is_pos.sum())
-    n_neg = len(s) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return None
-    s = np.where(np.isfinite(s), s, np.nanmin(np.where(np.isfinite(s), s, np.inf)) - 1 if np.isfinite(s).any() else 0)
-    ranks = rankdata(s)
-    return float((ranks[is_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+def auc(scores: np.ndarray, truth: np.ndarray, n_excluded: np.ndarray) -> np.ndarray:
+    """Per-resident AUC over candidates, for residents with both positives and non-positives.
+
+    Excluded services must carry -inf (the lowest ranks, which a constant shift removes); services
+    that may not be suggested carry a finite score below every real one, so they rank last but count.
+    """
+    n = scores.shape[1]
+    n_pos = truth.sum(axis=1)
+    n_neg = n - n_excluded - n_pos
+    ok = (n_pos > 0) & (n_neg > 0)
+    ranks = rankdata(scores, axis=1)
+    pos_rank_sum = np.where(truth, ranks - n_excluded[:, None], 0).sum(axis=1)
+    values = (pos_rank_sum - n_pos * (n_pos + 1) / 2) / np.maximum(n_pos * n_neg, 1)
+    return values[ok]

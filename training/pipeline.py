@@ -125,7 +125,7 @@ def build_parts(*, version: str, trainer: HybridTrainer, catalog: ServiceCatalog
 
 def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), cold_residents: float = 0.1,
           holdout_fraction: float = 0.2, epochs: int = 20, no_components: int = 32, learning_rate: float = 0.05,
-          loss: str = "warp",  eval_residents: int = 10_000, seed: int = 0,
+          loss: str = "warp", alpha: float = 0.0, eval_residents: int = 3_000, seed: int = 0,
           num_threads: int = 2, force: bool = False, quiet: bool = False, log=print) -> TrainReport:
     progress = not quiet
     say = (lambda *a: None) if quiet else log
@@ -151,8 +151,8 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), col
     split = split_interactions(interactions, fraction=holdout_fraction, holdout=holdout,
                                cold_fraction=cold_residents, seed=seed)
     catalog = ServiceCatalog.from_frame(data.services, taxonomy, data.service_extra_columns)
-    featurizer = ResidentFeaturizer().fit(data.residents, catalog.taxonomy, data.resident_extra_columns)
-    X = featurizer.transform(data.residents)
+    featurizer = ResidentFeaturizer()
+    X = featurizer.fit_transform(data.residents, catalog.taxonomy, data.resident_extra_columns)
     service_features = ServiceFeaturizer().fit_transform(catalog)
     res_index = pd.Index(data.residents["resident_id"])
     train_df = split.train.assign(r=res_index.get_indexer(split.train["resident_id"]),
@@ -163,6 +163,7 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), col
     timing["features"] = time.perf_counter() - t
 
     trainer = HybridTrainer(no_components=no_components, epochs=epochs, learning_rate=learning_rate, loss=loss,
+                            item_alpha=alpha, user_alpha=alpha,
                              num_threads=num_threads, random_state=seed,
                             progress=progress).fit(fit_data)
     timing.update({f"fit_{k}": v for k, v in trainer.timing_.items()})

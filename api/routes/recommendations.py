@@ -2,8 +2,8 @@
 call by resident id.
 
 These handlers are ``async`` on purpose: the work is CPU-bound and short, and a hop to the thread
-pool costs about 40% of the cached call's throughput (measured with bench/api_load.py). The store
-calls made here are sub-millisecond reads on a local SQLite file or Redis.
+pool costs about 40% of the cached call's throughput (measured with bench/api_load.py). Work that
+touches a networked store (Redis) still goes to the pool, through ``AppContext.run``.
 """
 from __future__ import annotations
 
@@ -71,15 +71,19 @@ async def recommend(body: RecommendationRequest, request: Request) -> Response:
             raise HTTPException(403, f"role {caller.role!r} may not recommend for an inline profile "
                                      "(use resident_id)")
         profile = body.profile.to_contract()
-        # A walk-in needs no state: with the store down it is still served, with the last
-        # overrides known.
-        result = model.rec.recommend(profile=profile, overrides=ctx.overrides.get(lenient=True),
-                                     **params)
+
+        def inline():
+            # A walk-in needs no state: with the store down it is still served, with the last
+            # overrides known.
+            return model.rec.recommend(profile=profile, overrides=ctx.overrides.get(lenient=True),
+                                       **params)
+
+        result = await ctx.run(inline)
         ctx.audit.record(request_id=rid, key_id=caller.key_id, route="POST /v1/recommendations",
                          resident_id=None, profile=profile, model_version=result.model_version,
                          service_ids=_ids(result))
     else:
-        result = recommend_for_resident(ctx, model, body.resident_id, **params)
+        result = await ctx.run(recommend_for_resident, ctx, model, body.resident_id, **params)
         ctx.audit.record(request_id=rid, key_id=caller.key_id, route="POST /v1/recommendations",
                          resident_id=body.resident_id, profile=None,
                          model_version=result.model_version, service_ids=_ids(result))
@@ -102,7 +106,7 @@ async def resident_recommendations(
     model = ctx.model
     params_key = f"k={k}"
     if ctx.cache_enabled:
-        cached = ctx.store.cache_get(resident_id, params_key, model.version)
+        cached = await ctx.run(ctx.store.cache_get, resident_id, params_key, model.version)
         if cached is not None:
             ctx.metrics.cache_hits.inc()
             ctx.audit.record(request_id=rid, key_id=caller.key_id,
@@ -112,12 +116,17 @@ async def resident_recommendations(
             cached["request_id"] = rid
             return json_response(cached)
         ctx.metrics.cache_misses.inc()
-    result = recommend_for_resident(ctx, model, resident_id, k=k)
-    if ctx.cache_enabled:
-        # The cache holds plain JSON; the request id is per answer, so it is not part of it.
-        cacheable = orjson.loads(orjson.dumps(_payload(result, None),
-                                              option=orjson.OPT_SERIALIZE_NUMPY))
-        ctx.store.cache_put(resident_id, params_key, model.version, cacheable)
+
+    def compute():
+        result = recommend_for_resident(ctx, model, resident_id, k=k)
+        if ctx.cache_enabled:
+            # The cache holds plain JSON; the request id is per answer, so it is not part of it.
+            cacheable = orjson.loads(orjson.dumps(_payload(result, None),
+                                                  option=orjson.OPT_SERIALIZE_NUMPY))
+            ctx.store.cache_put(resident_id, params_key, model.version, cacheable)
+        return result
+
+    result = await ctx.run(compute)
     ctx.audit.record(request_id=rid, key_id=caller.key_id,
                      route="GET /v1/residents/{resident_id}/recommendations",
                      resident_id=resident_id, profile=None, model_version=result.model_version,

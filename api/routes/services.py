@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from api.auth import AuthorizedRoute
 from api.context import ctx_of
 from api.errors import responses
-from api.models import ID_MAX, TEXT_MAX, Service, ServiceList, ServicePatch, StatusName
+from api.models import ID_MAX, MAX_OFFSET, TEXT_MAX, Service, ServiceList, ServicePatch, StatusName
 from recommender.schema import CODE_SEP
 
 router = APIRouter(prefix="/v1/services", tags=["services"], route_class=AuthorizedRoute)
@@ -37,7 +37,7 @@ def list_services(
                                  description="only this category and its sub-categories"),
     status: StatusName | None = Query(None),
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict:
     ctx = ctx_of(request)
     model = ctx.model

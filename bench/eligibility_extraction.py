@@ -1,0 +1,216 @@
+"""Precision and recall of eligibility-rule extraction against the hand-labelled Baltimore fixture.
+
+    .venv/bin/python bench/eligibility_extraction.py            # table per rule kind + timing
+    .venv/bin/python bench/eligibility_extraction.py --errors   # also list every disagreement
+
+The fixture ``tests/fixtures/baltimore_eligibility_labels.csv`` (columns ``service_id, text,
+expected``) holds eligibility texts of the Baltimore iCarol directory
+(``../shared/data/baltimore-icarol/services.csv``), labelled by hand by reading the text as a
+caseworker would, before and independently of the extractor, under the conventions written in
+``recommender/eligibility_text.py``. ``expected`` is the compact label form of
+``recommender.eligibility_rules`` (``min_age=18;gender=female|pregnant``; empty = no rules).
+
+Which services are in it (``select_service_ids``, reproducible, not picked for the extractor):
+services with a non-empty ``eligibility``, one per distinct text (lower-cased, whitespace collapsed;
+the smallest numeric ``id`` stands for the text), ordered by id; then
+
+1. 150 drawn with ``random.Random(20240601).sample``;
+2. every remaining text that names a place (regex ``baltimore|county|maryland|zip|\\b2\\d{4}\\b|\\bcity\\b``),
+   so residency has enough examples to measure;
+3. 40 drawn with ``random.Random(20240602).sample`` from the remaining texts that mention income in
+   numbers or a status kind (``\\$|poverty|fpl|%|veteran|pregnan|expecting|caregiver|hiv|student``);
+4. every remaining text with a dollar amount or the poverty level (``\\$|poverty|\\bfpl\\b``);
+5. held out: 60 drawn with ``random.Random(20240603).sample`` from the remaining texts, labelled
+   after the extractor was written and before it was run on them. Strata 1-4 were read while the
+   extractor was developed, so their figures flatter it; the held-out figures are the honest
+   estimate (the bench prints both).
+
+Scoring: for each text, the rules are flattened to the set of (kind, value) keys over all clauses;
+a predicted key is correct when the same key is expected for that text. Precision and recall are
+micro-averaged per kind; "age bounds" pools min_age and max_age. "clauses exact" is the share of
+texts whose alternative clauses match the label exactly.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from recommender.eligibility_rules import KINDS, format_rules, parse_label
+from recommender.eligibility_text import extract_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "baltimore_eligibility_labels.csv"
+SERVICES = ROOT / ".." / "shared" / "data" / "baltimore-icarol" / "services.csv"
+FIXTURE_COLUMNS = ("service_id", "text", "expected")
+
+_PLACE = re.compile(r"baltimore|county|maryland|zip|\b2\d{4}\b|\bcity\b", re.I)
+_STATUS = re.compile(r"\$|poverty|fpl|%|veteran|pregnan|expecting|caregiver|hiv|student", re.I)
+_MONEY = re.compile(r"\$|poverty|\bfpl\b", re.I)
+
+
+def read_services(path: Path) -> list[dict]:
+    """Rows of the iCarol services.csv (multi-line quoted fields: read with the csv module)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = {"id", "eligibility"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        return list(reader)
+
+
+def distinct_texts(rows: list[dict]) -> list[tuple[str, str]]:
+    """(service id, whitespace-collapsed text): one per distinct non-empty eligibility, by id."""
+    first: dict[str, tuple[str, str]] = {}
+    for row in sorted(rows, key=lambda r: int(r["id"])):
+        text = " ".join(row["eligibility"].split())
+        if text:
+            first.setdefault(text.lower(), (row["id"], text))
+    return sorted(first.values(), key=lambda x: int(x[0]))
+
+
+def select_service_ids(services_csv: Path = SERVICES) -> list[str]:
+    """The fixture's service ids, by the documented rule (see the module docstring)."""
+    development, held_out = select_strata(services_csv)
+    return sorted(development + held_out, key=int)
+
+
+def select_strata(services_csv: Path = SERVICES) -> tuple[list[str], list[str]]:
+    """(development ids: strata 1-4, held-out ids: stratum 5), each sorted by id."""
+    items = distinct_texts(read_services(services_csv))
+    chosen = random.Random(20240601).sample(items, 150)
+    ids = {i for i, _ in chosen}
+    places = [x for x in items if x[0] not in ids and _PLACE.search(x[1])]
+    ids |= {i for i, _ in places}
+    status_pool = [x for x in items if x[0] not in ids and _STATUS.search(x[1])]
+    status = random.Random(20240602).sample(status_pool, 40)
+    ids |= {i for i, _ in status}
+    money = [x for x in items if x[0] not in ids and _MONEY.search(x[1])]
+    ids |= {i for i, _ in money}
+    pool = [x for x in items if x[0] not in ids]
+    held_out = {i for i, _ in random.Random(20240603).sample(pool, 60)}
+    return sorted(ids, key=int), sorted(held_out, key=int)
+
+
+def load_fixture(path: Path = FIXTURE) -> list[dict]:
+    """Fixture rows with ``clauses`` (parsed label); a bad row raises ValueError naming the row."""
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        if tuple(reader.fieldnames or ()) != FIXTURE_COLUMNS:
+            raise ValueError(f"{path}: expected columns {FIXTURE_COLUMNS}, got {reader.fieldnames}")
+        rows = []
+        for line, row in enumerate(reader, start=2):
+            try:
+                clauses = parse_label(row["expected"])
+            except ValueError as exc:
+                raise ValueError(f"{path}, row {line} (service {row['service_id']}), column 'expected': {exc}") from None
+            rows.append({**row, "clauses": clauses})
+    return rows
+
+
+def _keys(clauses: list[list[str]]) -> set[str]:
+    return {k for clause in clauses for k in clause}
+
+
+def _kind(key: str) -> str:
+    return key.partition("=")[0]
+
+
+def evaluate(rows: list[dict]) -> dict:
+    """Per-kind true/false positives and false negatives, and clause-level agreement."""
+    tp, fp, fn = Counter(), Counter(), Counter()
+    exact_keys = exact_clauses = 0
+    errors = []
+    for row in rows:
+        got_clauses = parse_label(format_rules(extract_rules(row["text"])))
+        want, got = _keys(row["clauses"]), _keys(got_clauses)
+        for key in got & want:
+            tp[_kind(key)] += 1
+        for key in got - want:
+            fp[_kind(key)] += 1
+        for key in want - got:
+            fn[_kind(key)] += 1
+        exact_keys += got == want
+        same = {frozenset(c) for c in got_clauses} == {frozenset(c) for c in row["clauses"]}
+        exact_clauses += same
+        if got != want or not same:
+            errors.append((row["service_id"], row["text"], row["expected"], format_rules(extract_rules(row["text"]))))
+    table = {}
+    groups = {kind: (kind,) for kind in KINDS}
+    groups["age bounds"] = ("min_age", "max_age")
+    groups["all"] = KINDS
+    for name, kinds in groups.items():
+        t, p, n = (sum(c[k] for k in kinds) for c in (tp, fp, fn))
+        table[name] = {
+            "tp": t, "fp": p, "fn": n,
+            "precision": t / (t + p) if t + p else None,
+            "recall": t / (t + n) if t + n else None,
+        }
+    return {"kinds": table, "texts": len(rows), "exact_keys": exact_keys / len(rows) if rows else None,
+            "exact_clauses": exact_clauses / len(rows) if rows else None, "errors": errors}
+
+
+def time_directory(services_csv: Path = SERVICES, repeats: int = 3) -> tuple[int, float]:
+    """(number of texts, best wall time in seconds) to extract rules from every service's eligibility."""
+    texts = [row["eligibility"] for row in read_services(services_csv)]
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for text in texts:
+            extract_rules(text)
+        best = min(best, time.perf_counter() - start)
+    return len(texts), best
+
+
+def _fmt(x) -> str:
+    return "  -  " if x is None else f"{x:.3f}"
+
+
+def print_table(title: str, result: dict):
+    print(f"\n{title}: {result['texts']} texts")
+    print(f"{'kind':<14}{'expected':>9}{'found':>7}{'correct':>8}{'precision':>11}{'recall':>8}")
+    for name, row in result["kinds"].items():
+        if name == "all":
+            print("-" * 57)
+        expected, found = row["tp"] + row["fn"], row["tp"] + row["fp"]
+        print(f"{name:<14}{expected:>9}{found:>7}{row['tp']:>8}{_fmt(row['precision']):>11}{_fmt(row['recall']):>8}")
+    print(f"texts with exactly the expected rules: {result['exact_keys']:.3f}; "
+          f"with the expected clauses: {result['exact_clauses']:.3f}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fixture", type=Path, default=FIXTURE)
+    parser.add_argument("--services", type=Path, default=SERVICES)
+    parser.add_argument("--errors", action="store_true", help="list the texts where extraction and label differ")
+    args = parser.parse_args(argv)
+    rows = load_fixture(args.fixture)
+    result = evaluate(rows)
+    print_table(f"fixture {args.fixture.name}, all rows", result)
+    if args.services.exists():
+        development, held_out = select_strata(args.services)
+        held = set(held_out)
+        print_table("development rows (strata 1-4, read while writing the extractor)",
+                    evaluate([r for r in rows if r["service_id"] not in held]))
+        print_table("held-out rows (stratum 5, labelled blind)", evaluate([r for r in rows if r["service_id"] in held]))
+    else:
+        print(f"(strata and timing skipped: {args.services} not found)")
+    if args.services.exists():
+        n, seconds = time_directory(args.services)
+        print(f"extract_rules over the whole directory: {n} texts in {seconds * 1000:.0f} ms (best of 3)")
+    else:
+        print(f"(timing skipped: {args.services} not found)")
+    if args.errors:
+        print("\nservice_id | text | expected | extracted")
+        for sid, text, want, got in result["errors"]:
+            print(f"{sid} | {text} | {want or '-'} | {got or '-'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

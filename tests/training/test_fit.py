@@ -1,0 +1,30 @@
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from training.fit import item_neighbors, positives_matrix, ridge
+
+
+def test_ridge_recovers_a_linear_map_with_intercept():
+    rng = np.random.default_rng(0)
+    X = sp.csr_matrix((rng.random((500, 6)) > 0.5).astype(np.float32))
+    W = rng.normal(size=(6, 3))
+    Y = X @ W + np.array([1.0, -2.0, 0.5])
+    W_hat, w0 = ridge(X, np.asarray(Y), alpha=1e-6)
+    assert np.allclose(W_hat, W, atol=1e-3) and np.allclose(w0, [1.0, -2.0, 0.5], atol=1e-3)
+
+
+def test_item_neighbors_are_co_use_similarities():
+    # services 0 and 1 are always used together, 2 alone
+    B = sp.csr_matrix(np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1], [1, 1, 0]], dtype=np.float32))
+    S = item_neighbors(B, top=2, shrink=0.0).toarray()
+    assert S[0, 1] == pytest.approx(1.0) and S[1, 0] == pytest.approx(1.0)
+    assert S[0, 2] == 0 and S[2, 2] == 0  # no co-use, no self-similarity
+
+
+def test_positives_matrix_drops_declined_and_keeps_strongest_event():
+    df = pd.DataFrame({"r": [0, 0, 1, 1], "s": [0, 0, 1, 2], "event": ["viewed", "completed", "declined", "enrolled"],
+                       "weight": [0.25, 1.25, 0.0, 1.0]})
+    m = positives_matrix(df, 2, 3).toarray()
+    assert m[0, 0] == pytest.approx(1.25) and m[1, 1] == 0 and m[1, 2] == 1.0
