@@ -50,6 +50,10 @@ async def on_validation(request: Request, exc: RequestValidationError) -> Respon
 
 
 async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's answer to a body that is not UTF-8 at all: say which part is wrong.
+        return _body(request, 400, "body: not valid JSON text (UTF-8)",
+                     [{"field": "body", "message": "not valid JSON text (UTF-8)"}])
     return _body(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
 

@@ -92,7 +92,7 @@ _NUMWORD = (r"\b(?:twenty|thirty|forty|fifty|sixty|seventy|eighty)(?:[\s-](?:one
 
 def _n(name: str) -> str:
     """A number that may be an age: 1-3 digits (optionally "1/2"), or a number word."""
-    digits = rf"(?<![\d$.,/])\d{{1,3}}(?:\s+1/2|\.5)?(?![\d%/]|,\d|\.\d|:\d|(?:st|nd|rd|th)\b|\s*%|\s*percent)"
+    digits = rf"(?<!\d,)(?<![\d$./])\d{{1,3}}(?:\s+1/2|\.5)?(?![\d%/]|,\d|\.\d|:\d|(?:st|nd|rd|th)\b|\s*%|\s*percent)"
     return rf"(?P<{name}>{digits}|{_NUMWORD})"
 
 
@@ -137,7 +137,7 @@ _AGE_PATTERNS = {
     "range": re.compile(
         rf"(?P<pre>\bbetween\s+(?:the\s+)?(?:ages?\s+(?:of\s+)?)?|\b(?:ages?|aged)\s*(?:of\s+|from\s+|between\s+)?|"
         rf"\bfrom\s+(?:age\s+)?)?{_n('a')}\s*-?\s*(?P<ua>{_UA})?(?:\s*old)?\s*(?P<conn>-|\bto\b|\bthrough\b|\bthru\b|"
-        rf"\band\b|\buntil\b)\s*(?:age\s+)?{_n('b')}\s*-?\s*(?P<ub>{_UA})?(?P<old>{_OLD})?"),
+        rf"\band\b|&|\buntil\b)\s*(?:age\s+)?{_n('b')}\s*-?\s*(?P<ub>{_UA})?(?P<old>{_OLD})?"),
     "no_older": re.compile(
         rf"\b(?:no|not|cannot\s+be|can't\s+be|must\s+not\s+be)\s+(?:older|over)\s+(?:than\s+)?(?:the\s+age\s+of\s+|age\s+)?"
         rf"{_n('b')}(?:\s*-?\s*(?P<ub>{_UA}))?(?P<old>{_OLD})?"),
@@ -145,7 +145,7 @@ _AGE_PATTERNS = {
         rf"(?:\b(?:ages?|aged)\s*(?:of\s+)?)?{_n('a')}\s*(?:-?\s*(?P<ua>{_UA})(?:{_OLD})?\s*)?(?:\+|(?:\band\b|&|\bor\b|-)\s*(?:older|over|up|upwards?|above|"
         rf"beyond)\b)"),
     "max_under": re.compile(
-        rf"{_n('b')}(?:\s*-?\s*(?P<ub>{_UA})(?:{_OLD})?)?\s*(?:\band\b|\bor\b|&)\s*(?:under|younger|below|less)\b"),
+        rf"{_n('b')}(?:\s*-?\s*(?P<ub>{_UA})(?P<old>{_OLD})?)?\s*(?:\band\b|\bor\b|&)\s*(?:under|younger|below)\b"),
     "max_age": re.compile(rf"\bmax(?:imum)?\.?\s+age(?:\s+(?:is|of))?\s+{_n('b')}"),
     "at_least": re.compile(
         rf"\b(?P<w>at\s+least|minimum(?:\s+age)?(?:\s+of)?|min\.?\s+age(?:\s+of)?|must\s+be(?:\s+at\s+least)?)\s+"
@@ -282,7 +282,8 @@ _DISABILITY = re.compile(
     r"|\bpsychiatric\s+(?:disorders?|disabilit\w*|illness(?:es)?|conditions?|problems?)\b|\bmental\s+disorders?\b"
     r"|\bpsychological\s+illness(?:es)?\b|\bemotionally\s+disturbed\b|\b(?:serious\s+)?emotional\s+disturbances?\b")
 _DISABILITY_BAD_BEFORE = re.compile(
-    r"(?:regardless\s+of|without|\bno|\bnot|non-?|on|about|regarding|information|affected\s+by)\s+$")
+    r"(?:regardless\s+of|without|\bno|\bnot|non-?|on|about|regarding|information|"
+    r"(?:affected|interested)(?:\s+or\s+(?:affected|interested))?\s+(?:by|in))\s+$")
 _DISABILITY_BAD_AFTER = re.compile(r"^\s*(?:services|resources|information|awareness|rights|advocacy|issues)\b")
 _HIV = re.compile(r"\bhiv(?:\s*/\s*aids|\s+(?:or|and|&)\s+aids)?(?:\s*(?:\+|-?\s*positive\b|-?\s*infected\b))?|\baids\b")
 _HIV_BAD_BEFORE = re.compile(
@@ -333,10 +334,10 @@ _NOT_PERSON_AFTER = (r"(?!\s*-?\s*(?:day|care|education|literacy|services?|progr
                      r"centers|apartments?|communities|buildings?|high|history|issues|studies)\b)")
 _HEAD_PATTERNS = [
     (re.compile(r"\bolder\s+(?:adults?|persons?|people|individuals|americans)\b"), _PERSON, ("min_age", 60)),
-    (re.compile(r"\bsenior\s+citizens?\b|\bseniors\b|\bsenior\b" + _NOT_PERSON_AFTER + r"|\belderly\b|\belders\b"),
+    (re.compile(r"\bsenior\s+citizens?\b|(?<!high school )(?<!college )\bseniors\b|\bsenior\b" + _NOT_PERSON_AFTER + r"|\belderly\b|\belders\b"),
      _PERSON, ("min_age", 60)),
     (re.compile(r"\byoung\s+(?:adults?|people|persons)\b"), _AGE_GROUP, None),
-    (re.compile(r"\badults?\b" + _NOT_PERSON_AFTER), _PERSON, ("min_age", 18)),
+    (re.compile(r"(?<!\bto\s)(?<!through\s)\badults?\b" + _NOT_PERSON_AFTER), _PERSON, ("min_age", 18)),
     (re.compile(r"\bchild(?:ren)?\b" + _NOT_PERSON_AFTER + r"(?!'s)|\bkids?\b|\bminors?\b"), _AGE_GROUP, ("max_age", 17)),
     (re.compile(r"\byouths?\b|\bteens?\b|\bteenagers?\b|\badolescents?\b|\badolescent\b|\bjuveniles?\b|\bpre-?teens?\b|"
                 r"\binfants?\b|\bbabies\b|\bbaby\b|\bnewborns?\b|\btoddlers?\b|\bpreschoolers?\b"), _AGE_GROUP, None),
@@ -345,7 +346,7 @@ _HEAD_PATTERNS = [
     (re.compile(rf"\b(?:{_MALE_WORDS})\b(?!'s\s+(?:health|center|centre|programs?|services|history|issues|studies|day))"),
      _PERSON, ("gender", "male")),
     (re.compile(r"\bspouses?\b|\bdependents?\b|\bsignificant\s+others?\b"), _HOUSEHOLD, None),
-    (re.compile(r"\bfamil(?:y|ies)(?:\s+members?)?\b(?!\s+care)|\bhouseholds?\b|\bparents?\b|\bguardians?\b|\bfriends?\b|"
+    (re.compile(r"\bfamilies\b|\bfamily(?:\s+members?)?(?=\s*(?:$|[,.;)]|\band\b|\bor\b|\bof\b|\bwho\b|\bwith\b))|\bhouseholds?\b|\bparents?\b|\bguardians?\b|\bfriends?\b|"
                 r"\brelatives?\b|\bloved\s+ones\b|\bgrandparents?\b"), _RELATION, None),
     (re.compile(r"\bany\s*one\b|\banybody\b|\bevery\s*one\b|\beverybody\b|"
                 r"\b(?:the\s+)?(?:general\s+)?public\b(?!\s+(?:housing|schools?|school|assistance|benefits|transportation|"
@@ -367,7 +368,9 @@ _HEAD_PATTERNS = [
 ]
 
 _DEPENDENT_ZONE = re.compile(
-    r"\b(?:with|of|their|his|her|has|have|had|raising|lost|custody\s+of|whose|for)\s+(?:(?:a|an|the|one|or|more|young|"
+    r"\bwhose\s+(?:\w+\s*/\s*)?(?:spouses?|partners?|husbands?|wives|wife|parents?|child|children|famil(?:y|ies)|"
+    r"caregivers?|relatives?)\b|"
+    r"\b(?:with|of|their|his|her|has|have|had|raising|lost|custody\s+of|whose|for|against)\s+(?:(?:a|an|the|one|or|more|young|"
     r"minor|own|dependent|school[\s-]?aged?|small|their|newborn|unborn|infant)\s+){0,3}(?:children|child|kids?|infants?|"
     r"babies|baby|newborns?|grandchildren|toddlers?|sons?|daughters?|youth|teens?|minors?)\b")
 _RELATION_ZONE = re.compile(
@@ -392,7 +395,10 @@ _SKIP_SENTENCE = re.compile(
     r"usually|especially|emphasis|accepts?|also\s+accepts?|works\s+mostly|may)\b|"
     r"\b(?:top\s+priority|priority\s+(?:is\s+)?given|(?:is|are)\s+preferred|preferred\b|geared\s+toward|"
     r"targeted\s+(?:to|at|toward)|aimed\s+at|focus(?:es)?\s+(?:is\s+)?on|"
-    r"some\s+(?:services|programs|sites|groups|classes)|certain\s+(?:services|programs)|if\b|accompanied\s+by)")
+    r"some\s+(?:services|programs|sites|groups|classes)|certain\s+(?:services|programs)|if\b|accompanied\s+by|"
+    r"may\s+(?:be|apply|need|require))")
+# sentences about the people who help, not the people served
+_HELPERS = re.compile(r"^\W*(?:mentors?|volunteers?|staff|tutors?|interns?)\b")
 _NEGATION_SENTENCE = re.compile(
     r"^\W*(?:no|not|non|except|excluding|does\s+not|do\s+not|cannot|can't|none\s+of)\b")
 _REQUIREMENT = re.compile(
@@ -481,8 +487,10 @@ def extract_rules(text) -> list[Rule]:
     group_kinds: list[frozenset] = []
     last_desc: int | None = None
     global_negs: set[str] = set()
+    after_cut = False
     for start, end in _sentences(low):
-        result = _read_sentence(text, low, start, end, global_negs)
+        result = _read_sentence(text, low, start, end, global_negs, after_cut)
+        after_cut = bool(_INCLUDING.search(low[start:end]))
         if result == "open":
             return []
         if result is None:
@@ -586,15 +594,18 @@ class _Mask:
         return bool(self.taken[pos - self.off])
 
 
-def _read_sentence(text: str, low: str, start: int, end: int, global_negs: set):
+def _read_sentence(text: str, low: str, start: int, end: int, global_negs: set, after_cut: bool = False):
     """An OR-group of alternatives for one sentence, ``'open'`` when the sentence opens the service to
-    anyone, or None when the sentence states no rule."""
+    anyone, ``'cut'`` when the rest of the sentence follows "including", or None when the sentence
+    states no rule."""
     s = low[start:end]
+    if after_cut and s.lstrip().startswith("("):
+        return None  # "Low income, including senior citizens. (60 & older.)": still the example
     cut = _INCLUDING.search(s)
     if cut:
         end = start + cut.start()
         s = low[start:end]
-    if not s.strip() or _SKIP_SENTENCE.search(s):
+    if not s.strip() or _SKIP_SENTENCE.search(s) or _HELPERS.match(s):
         return None
     mask = _Mask(start, end)
     mentions: list[_Mention] = []
@@ -619,10 +630,9 @@ def _read_sentence(text: str, low: str, start: int, end: int, global_negs: set):
     mentions += head_mentions
     segments = _segments(s, start, mask)
     _assign(segments, heads, mentions + negs, s, start)
-    alts = _alternatives(segments, s, start)
-    if alts is None:
+    status, alts = _alternatives(segments, s, start)
+    if status == "open":
         return "open"
-    alts = [a for a in alts if a is not None]
     if not alts:
         # Only negations: they hold for the whole listing.
         if negs and not any(m.kind != "_neg" for m in mentions):
@@ -632,6 +642,10 @@ def _read_sentence(text: str, low: str, start: int, end: int, global_negs: set):
     # min_age and max_age are one kind here: "up to 59. ... 60 and older" are two programmes
     kinds = frozenset("age" if m.kind in ("min_age", "max_age") else m.kind
                       for alt in alts for m in alt if m.kind != "_neg" and not m.implicit)
+    if status == "trivial":
+        # Nothing to check for one of the groups: an empty alternative, which still tells a later
+        # sentence about the same kinds that it describes another programme.
+        alts = [[]]
     household_table = bool(kinds) and all(
         m.kind == "income_limit" and isinstance(m.value, dict) and "household_size" in m.value
         for alt in alts for m in alt if m.kind != "_neg")
@@ -787,7 +801,7 @@ def _age_mentions(s: str, off: int, mask: _Mask) -> list[_Mention]:
                 a = _unit_years(a_raw, ua or (ub if not ub or _is_year_unit(ub) else ub))
                 b = _unit_years(b_raw, ub or ua)
                 pre = (g["pre"] or "").strip()
-                if g["conn"] == "and" and not pre:
+                if g["conn"] in ("and", "&") and not pre:
                     continue
                 context = bool(pre) or bool(g["old"]) or (ua and not _is_year_unit(ua) and ub and _is_year_unit(ub)) \
                     or head_before(m.start())
@@ -806,6 +820,8 @@ def _age_mentions(s: str, off: int, mask: _Mask) -> list[_Mention]:
                     continue
                 add(m, "min_age", math.floor(a) if a >= 1 else None)
             elif name == "max_under":
+                if g["ub"] and not _is_year_unit(g["ub"]) and not g["old"]:
+                    continue
                 b = _unit_years(_num_value(g["b"]), g["ub"])
                 if b <= 120:
                     add(m, "max_age", math.floor(b))
@@ -813,8 +829,9 @@ def _age_mentions(s: str, off: int, mask: _Mask) -> list[_Mention]:
                 add(m, "max_age", math.floor(_num_value(g["b"])))
             elif name == "at_least":
                 w = g["w"]
-                ok = "age" in w or g["age"] or (g["ua"] and _is_year_unit(g["ua"]) and (g["old"] or "least" in w
-                                                                                        or "must" in w))
+                is_person = "must" in w or re.search(r"\b(?:be|is|are|aged?)\s+$", s[max(0, m.start() - 12):m.start()])
+                ok = "age" in w or g["age"] or g["old"] or (g["ua"] and _is_year_unit(g["ua"]) and is_person) or (
+                    not g["ua"] and is_person and _OVER_FOLLOW_OK.match(s[m.end():]))
                 if not ok:
                     continue
                 a = _unit_years(_num_value(g["a"]), g["ua"])
@@ -960,9 +977,12 @@ def _segments(s: str, off: int, mask: _Mask) -> list[_Segment]:
 
 def _assign(segments: list[_Segment], heads: list[_Head], mentions: list[_Mention], s: str, off: int):
     """Give each segment its head and mentions, dropping what describes someone else."""
+    carry = False
     for seg in segments:
         text = s[seg.start - off:seg.end - off]
         zone = len(text)
+        if carry and re.match(r"^\s*(?:\(?\s*ages?\b|\(?\s*\d|from\s+birth|birth)", text):
+            zone = 0  # "families with children, ages 0-18": still the children's ages
         for pattern in (_DEPENDENT_ZONE, _RELATION_ZONE):
             for m in pattern.finditer(text):
                 if pattern is _RELATION_ZONE:
@@ -971,6 +991,7 @@ def _assign(segments: list[_Segment], heads: list[_Head], mentions: list[_Mentio
                 else:
                     start = m.start()
                 zone = min(zone, start)
+        carry = zone < len(text)
         limit = seg.start + zone
         seg_heads = [h for h in heads if seg.start <= h.start < limit]
         seg.head = seg_heads[0] if seg_heads else None
@@ -1007,8 +1028,9 @@ _QUALIFIER_WORD = re.compile(r"\b(?:with|who|whose|that|which)\b")
 def _alternatives(segments: list[_Segment], s: str, off: int):
     """Group a sentence's segments into alternatives (lists of mentions).
 
-    Returns None when the sentence opens the service to anyone, ``[None]`` when one alternative has
-    nothing to check (the sentence restricts no one), else the alternatives.
+    Returns (status, alternatives): ``'open'`` when the sentence opens the service to anyone,
+    ``'trivial'`` when one alternative has nothing to check (the sentence restricts no one; the
+    other alternatives are returned for their kinds), else ``'rules'``.
     """
     alts: list[_Alt] = []
     cur: _Alt | None = None
@@ -1085,8 +1107,8 @@ def _alternatives(segments: list[_Segment], s: str, off: int):
             cur.negs |= seg.negs
             cur.bare = False
             cur.in_qualifier = cur.in_qualifier or bool(re.match(r"^(?:with|who|whose|that|which)\b", text))
-    _distribute(alts)
-    out = []
+    _distribute(alts, s, off)
+    out, trivial = [], False
     for alt in alts:
         rules = [m for m in alt.mentions if m.kind not in alt.negs]
         rules = _drop_implicit_ages(rules)
@@ -1094,10 +1116,11 @@ def _alternatives(segments: list[_Segment], s: str, off: int):
             if alt.head is None:
                 continue  # a dangling adjective ("frail") is not a group of people
             if alt.head.cls == _OPEN:
-                return None
-            return [None]  # a group with nothing to check: the sentence restricts no one
+                return "open", []
+            trivial = True  # a group with nothing to check: the sentence restricts no one
+            continue
         out.append(rules)
-    return out
+    return ("trivial" if trivial else "rules"), out
 
 
 def _inherited(alt: _Alt) -> list[_Mention]:
@@ -1111,7 +1134,7 @@ def _inherited(alt: _Alt) -> list[_Mention]:
 _SPREAD_FORWARD = {"homeless", "income_limit", "disability", "residency", "veteran", "hiv"}
 
 
-def _distribute(alts: list[_Alt]):
+def _distribute(alts: list[_Alt], s: str, off: int):
     """Modifiers shared across coordinated people: "homeless children and families" (forward),
     "children, adolescents and adults with severe mental illness" (backward). Not from a
     self-contained group: "seniors, persons with disabilities" keeps disability to the persons."""
@@ -1121,6 +1144,8 @@ def _distribute(alts: list[_Alt]):
         prev = alts[i - 1]
         if prev.head is None:
             continue
+        if re.search(r"\bthe\s+$", s[max(0, alt.head.start - off - 6):alt.head.start - off]) or any(_within(m, alt.head) and m.kind == "min_age" for m in alt.mentions):
+            continue  # "low-income families, the elderly": a group of its own
         pre = [m for m in prev.mentions if not _within(m, prev.head) and m.start < prev.head.start
                and m.kind in _SPREAD_FORWARD]
         alt.mentions = alt.mentions + [m for m in pre if m not in alt.mentions]
@@ -1132,7 +1157,7 @@ def _distribute(alts: list[_Alt]):
         if not post:
             continue
         j = i - 1
-        while j >= 0 and alts[j].head is not None and alts[j].bare:
+        while j >= 0 and alts[j].head is not None and alts[j].bare and alts[j].head.word != last.head.word:
             target = alts[j]
             for m in post:
                 if m.kind in ("min_age", "max_age") and target.head.cls != _AGE_GROUP:
@@ -1162,6 +1187,9 @@ def _finish_clause(mentions: list[_Mention], global_negs: set):
         out.append(m)
     if any(m.kind == "pregnant" for m in out):
         out = [m for m in out if not (m.kind == "gender" and m.value == "female")]
+    if len({m.value for m in out if m.kind == "gender"}) > 1:
+        # "Homeless families and single women. Men must have children.": a rule for part of the people
+        out = [m for m in out if m.kind != "gender"]
     # Two bounds of one kind: a group word's default loses to a number; two numbers keep the looser.
     for kind, pick in (("min_age", min), ("max_age", max)):
         ages = [m for m in out if m.kind == kind]

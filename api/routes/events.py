@@ -24,7 +24,7 @@ EXPORT_COLUMNS = (*INTERACTION_REQUIRED, "event", "timestamp", "event_id")
 EXPORT_CHUNK = 1000
 
 
-@router.post("", response_model=EventsAccepted, responses=responses(401, 403, 413, 422, 503),
+@router.post("", response_model=EventsAccepted, responses=responses(400, 401, 403, 413, 422, 503),
              summary="Record a batch of feedback events (idempotent by event_id)")
 def post_events(request: Request, batch: EventBatch) -> dict:
     # A sync route (thread pool): the store makes the batch durable before returning.

@@ -53,7 +53,7 @@ def _ids(result) -> list[str]:
 
 @router.post(
     "/recommendations", response_model=RecommendationResponse,
-    responses=responses(401, 403, 404, 413, 422, 503),
+    responses=responses(400, 401, 403, 404, 413, 422, 503),
     summary="Recommend services for an inline profile or a known resident",
 )
 async def recommend(body: RecommendationRequest, request: Request) -> Response:

@@ -31,7 +31,7 @@ def _plain(profile: dict) -> dict:
 
 
 @router.put("/{resident_id}", response_model=ProfileResponse,
-            responses=responses(401, 403, 413, 422, 503),
+            responses=responses(400, 401, 403, 413, 422, 503),
             summary="Store (replace) a resident's profile")
 def put_profile(request: Request, resident_id: str = ResidentId,
                 profile: ResidentProfile = Body(...)) -> dict:

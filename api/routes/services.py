@@ -69,7 +69,7 @@ def get_service(request: Request, service_id: str = ServiceId) -> dict:
 
 
 @router.patch("/{service_id}", response_model=Service,
-              responses=responses(401, 403, 404, 413, 422, 503),
+              responses=responses(400, 401, 403, 404, 413, 422, 503),
               summary="Change a service's status or capacity on every replica at once")
 def patch_service(request: Request, patch: ServicePatch, service_id: str = ServiceId) -> dict:
     row = _known(request, service_id)

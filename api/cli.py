@@ -1,0 +1,118 @@
+"""The API's subcommands of ``servicematch``: serve, keys, export-events."""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROLES = ("caseworker", "portal", "trainer", "admin")
+
+
+def _cmd_serve(args) -> int:
+    from .serve import serve
+
+    keys = args.keys or os.environ.get("SERVICEMATCH_KEYS_FILE")
+    serve(args.models, keys, host=args.host, port=args.port, workers=args.workers,
+          redis_url=args.redis_url, access_log=not args.no_access_log)
+    return 0
+
+
+def _cmd_keys(args) -> int:
+    from .keys import add_key, keys_path, list_keys, revoke_key
+
+    path = keys_path(args.keys)
+    if args.keys_command == "add":
+        key_id, secret = add_key(path, args.role, args.label)
+        print(f"key {key_id} ({args.role}) added to {path}. Keep this key now; it is not stored and "
+              f"cannot be shown again:\n{secret}")
+    elif args.keys_command == "list":
+        rows = list_keys(path)
+        if not rows:
+            print(f"no keys in {path}")
+        for k in rows:
+            state = "revoked" if k.get("revoked") else "active"
+            print(f"{k['id']}  {k['role']:<10}  {state:<7}  created {k.get('created', '?')}  {k.get('label') or ''}")
+    else:
+        revoke_key(path, args.key_id)
+        print(f"key {args.key_id} revoked")
+    return 0
+
+
+def export_events(store, out: Path) -> int:
+    """Write every recorded event in the interactions format, atomically; returns the count."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    n = 0
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["resident_id", "service_id", "event", "timestamp"])
+            for e in store.iter_events():
+                w.writerow([e["resident_id"], e["service_id"], e["event"], int(e["timestamp"])])
+                n += 1
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return n
+
+
+def _cmd_export(args) -> int:
+    from .state import open_store
+
+    store = open_store(args.models, args.redis_url)
+    try:
+        n = export_events(store, args.out)
+    finally:
+        store.close()
+    print(f"{n} events written to {args.out}; train on them with: servicematch train --events {args.out} ...")
+    return 0
+
+
+def add_commands(sub) -> None:
+    s = sub.add_parser("serve", help="serve the HTTP API",
+                       description="Serve ranked, explained suggestions over HTTP (docs at /docs). State lives in "
+                                   "a SQLite file next to the models unless REDIS_URL (or --redis-url) is set.")
+    s.add_argument("--models", type=Path, default=Path("models"), help="models root (default models/)")
+    s.add_argument("--keys", type=Path, help="API keys file (default $SERVICEMATCH_KEYS_FILE)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    s.add_argument("--redis-url", default=os.environ.get("REDIS_URL"),
+                   help="shared state in Redis, e.g. redis://127.0.0.1:6379/0 (default $REDIS_URL)")
+    s.add_argument("--no-access-log", action="store_true", help="do not log requests (paths only are logged)")
+    s.set_defaults(func=_cmd_serve)
+
+    k = sub.add_parser("keys", help="manage API keys (add, list, revoke)",
+                       description="API keys are stored as hashes with their role; a new key is printed once.")
+    k.add_argument("--keys", type=Path, help="keys file (default $SERVICEMATCH_KEYS_FILE)")
+    ks = k.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    add = ks.add_parser("add", help="create a key and print it once")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--label", help="who or what the key is for")
+    add.add_argument("--keys", type=Path, default=argparse.SUPPRESS, help="keys file")
+    lst = ks.add_parser("list", help="list keys (never their secrets)")
+    lst.add_argument("--keys", type=Path, default=argparse.SUPPRESS, help="keys file")
+    rev = ks.add_parser("revoke", help="revoke a key by id")
+    rev.add_argument("key_id")
+    rev.add_argument("--keys", type=Path, default=argparse.SUPPRESS, help="keys file")
+    k.set_defaults(func=_cmd_keys)
+
+    e = sub.add_parser("export-events", help="write recorded feedback events as an interactions file",
+                       description="Write every event the API recorded in the interactions format, so "
+                                   "`servicematch train --events FILE` takes them into the next model.")
+    e.add_argument("--out", required=True, type=Path, help="file to write (.csv)")
+    e.add_argument("--models", type=Path, default=Path("models"), help="models root whose state to read")
+    e.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), help="read from Redis (default $REDIS_URL)")
+    e.set_defaults(func=_cmd_export)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: servicematch serve|keys|export-events")
