@@ -69,9 +69,12 @@ class ServiceCatalog:
         self._language_sets = [frozenset(d) for d in self.lists["languages"]]
         self._by_district = self._invert(self.lists["districts"])
         self._by_language = self._invert(self.lists["languages"])
-        # eligibility checks read from each listing's own text (see recommender.eligibility_text);
-        # empty until a catalogue carries such rules
-        self.rule_checks: tuple = ()
+        # eligibility rules read from each listing's own text ("seniors 60+", "Baltimore City
+        # residents"): checked like the structured columns (recommender.listing_rules)
+        from .listing_rules import ListingRulesCheck  # a late import: listing_rules builds on eligibility
+
+        listing = ListingRulesCheck(self.records)
+        self.rule_checks: tuple = (listing,) if len(listing) else ()
 
     def _invert(self, lists: list[list[str]]) -> dict[str, np.ndarray]:
         out: dict[str, list[int]] = {}

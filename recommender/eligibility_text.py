@@ -280,7 +280,7 @@ _DISABILITY = re.compile(
     r"|\bmental(?:ly)?\s+retard(?:ation|ed)\b|\bautis(?:m|tic)\b|\bcerebral\s+palsy\b|\bspina\s+bifida\b"
     r"|\b(?:(?:severe|serious|persistent|chronic|major)\s+(?:and\s+persistent\s+)?)*mental(?:ly)?\s+ill(?:ness(?:es)?)?\b"
     r"|\bpsychiatric\s+(?:disorders?|disabilit\w*|illness(?:es)?|conditions?|problems?)\b|\bmental\s+disorders?\b"
-    r"|\bpsychological\s+illness(?:es)?\b|\bemotionally\s+disturbed\b|\b(?:serious\s+)?emotional\s+disturbances?\b")
+    r"|\bpsychological\s+illness(?:es)?\b|\bdevelopmental\s+disorders?\b|\bemotionally\s+disturbed\b|\b(?:serious\s+)?emotional\s+disturbances?\b")
 _DISABILITY_BAD_BEFORE = re.compile(
     r"(?:regardless\s+of|without|\bno|\bnot|non-?|on|about|regarding|information|"
     r"(?:affected|interested)(?:\s+or\s+(?:affected|interested))?\s+(?:by|in))\s+$")
@@ -337,7 +337,7 @@ _HEAD_PATTERNS = [
     (re.compile(r"\bsenior\s+citizens?\b|(?<!high school )(?<!college )\bseniors\b|\bsenior\b" + _NOT_PERSON_AFTER + r"|\belderly\b|\belders\b"),
      _PERSON, ("min_age", 60)),
     (re.compile(r"\byoung\s+(?:adults?|people|persons)\b"), _AGE_GROUP, None),
-    (re.compile(r"(?<!\bto\s)(?<!through\s)\badults?\b" + _NOT_PERSON_AFTER), _PERSON, ("min_age", 18)),
+    (re.compile(r"\badults?\b" + _NOT_PERSON_AFTER), _PERSON, ("min_age", 18)),
     (re.compile(r"\bchild(?:ren)?\b" + _NOT_PERSON_AFTER + r"(?!'s)|\bkids?\b|\bminors?\b"), _AGE_GROUP, ("max_age", 17)),
     (re.compile(r"\byouths?\b|\bteens?\b|\bteenagers?\b|\badolescents?\b|\badolescent\b|\bjuveniles?\b|\bpre-?teens?\b|"
                 r"\binfants?\b|\bbabies\b|\bbaby\b|\bnewborns?\b|\btoddlers?\b|\bpreschoolers?\b"), _AGE_GROUP, None),
@@ -346,11 +346,10 @@ _HEAD_PATTERNS = [
     (re.compile(rf"\b(?:{_MALE_WORDS})\b(?!'s\s+(?:health|center|centre|programs?|services|history|issues|studies|day))"),
      _PERSON, ("gender", "male")),
     (re.compile(r"\bspouses?\b|\bdependents?\b|\bsignificant\s+others?\b"), _HOUSEHOLD, None),
-    (re.compile(r"\bfamilies\b|\bfamily(?:\s+members?)?(?=\s*(?:$|[,.;)]|\band\b|\bor\b|\bof\b|\bwho\b|\bwith\b))|\bhouseholds?\b|\bparents?\b|\bguardians?\b|\bfriends?\b|"
+    (re.compile(r"\bfamilies\b|(?<!the\s)\bfamily(?:\s+members?)?(?=\s*(?:$|[,.;)]|\band\b|\bor\b|\bof\b|\bwho\b|\bwith\b))|\bhouseholds?\b|\bparents?\b|\bguardians?\b|\bfriends?\b|"
                 r"\brelatives?\b|\bloved\s+ones\b|\bgrandparents?\b"), _RELATION, None),
     (re.compile(r"\bany\s*one\b|\banybody\b|\bevery\s*one\b|\beverybody\b|"
-                r"\b(?:the\s+)?(?:general\s+)?public\b(?!\s+(?:housing|schools?|school|assistance|benefits|transportation|"
-                r"health|agencies|library|defender))|\ball(?=\s+(?:are|is)\s+welcome)|(?<=open to )all\b|\ball\s+welcome\b|"
+                r"\b(?:the\s+)?(?:general\s+)?public\b(?=\s*(?:$|[.,;:)!]|and\b|or\b|for\b|who\b|with\b|at\s+large))|\ball(?=\s+(?:are|is)\s+welcome)|(?<=open to )all\b|\ball\s+welcome\b|"
                 r"\bothers\b|\binterested\s+(?:persons|people|individuals|parties)\b"), _OPEN, None),
     (re.compile(r"\bagenc(?:y|ies)\b|\borgani[sz]ations?\b|\bbusinesses?\b|\bcorporations?\b|\bcompanies\b|\bnon-?profits?\b|"
                 r"\binstitutions?\b|\buniversities\b|\bcolleges?\b|\bchurches\b|\bcongregations?\b|\bproviders?\b|"
@@ -361,8 +360,8 @@ _HEAD_PATTERNS = [
                 r"\bconsumers?\b|\bhome\s*owners?\b|\bhome\s*buyers?\b|\btenants?\b|\brenters?\b|\bvictims?\b|"
                 r"\bsurvivors?\b|\bmembers?\b|\bimmigrants?\b|\brefugees?\b|\basylees?\b|\bex-offenders?\b|\boffenders?\b|"
                 r"\binmates?\b|\bprisoners?\b|\btravell?ers?\b|\bcouples?\b|\btax\s*payers?\b|\bjob\s*seekers?\b|"
-                r"\bapplicants?\b|\bparticipants?\b|\bthose\b|\bguests?\b|\bworkers?\b|\bemployees?\b|\bgamblers?\b|"
-                r"\balcoholics?\b|\baddicts?\b|\babusers?\b|\blatinos?\b|\bhispanics?\b|\bpopulation\b|\bcommunity\b|"
+                r"\bapplicants?\b|\bparticipants?\b|\bthose\b|\bguests?\b|\bworkers?\b|\bemployees?\b|"
+                r"\blatinos?\b|\bhispanics?\b|\bpopulation\b|"
                 r"\bhomebound\b|\bsingles\b|\bveterans?\b|\bstudents?\b|\bcare\s*-?\s*givers?\b|\bcaretakers?\b|"
                 r"\bwidows?\b|\bwidowers?\b|\bmentors?\b|\bvolunteers?\b"), _PERSON, None),
 ]
@@ -396,7 +395,13 @@ _SKIP_SENTENCE = re.compile(
     r"\b(?:top\s+priority|priority\s+(?:is\s+)?given|(?:is|are)\s+preferred|preferred\b|geared\s+toward|"
     r"targeted\s+(?:to|at|toward)|aimed\s+at|focus(?:es)?\s+(?:is\s+)?on|"
     r"some\s+(?:services|programs|sites|groups|classes)|certain\s+(?:services|programs)|if\b|accompanied\s+by|"
-    r"may\s+(?:be|apply|need|require))")
+    r"may\s+(?:apply|be\s+(?:needed|required|requested|asked)|need|require))")
+_PARENTHESES = re.compile(r"\([^()]*\)")
+_PURPOSE = re.compile(r"\bto\s+(?:receive|become|be\s+an?|adopt|join|access|use|participate|attend|enroll|volunteer)\b")
+# "Children 3 to 18 must attend with a parent", "Men must have children": a rule for part of the people
+_SUBGROUP_RULE = re.compile(
+    r"^\W*(?:[\w-]+\s+){0,2}?(?:men|women|males?|females?|boys?|girls?|children|child|kids?|youths?|teens?|"
+    r"teenagers?|adolescents?|minors?|infants?|guests?)\b.*\bmust\b")
 # sentences about the people who help, not the people served
 _HELPERS = re.compile(r"^\W*(?:mentors?|volunteers?|staff|tutors?|interns?)\b")
 _NEGATION_SENTENCE = re.compile(
@@ -424,6 +429,7 @@ class _Mention:
     mend: int
     implicit: bool = False      # from a group word ("adults"), yields to a stated number
     head: bool = False          # given by the head noun itself ("women")
+    trailing: bool = False      # from a qualifier after a list ("residents or employees, ages 5 and over")
 
 
 @dataclass
@@ -453,9 +459,25 @@ class _Alt:
     in_qualifier: bool = False
     predicate_or: bool = False
     coord: str = ""
+    subject: list | None = None  # after "who are": what the people are before the predicate list
+
+    def start_predicate(self, pos: int, s: str, off: int):
+        """A "who are ..." list begins at ``pos``: what follows are things the same people are."""
+        if self.subject is None:
+            self.subject = [m for m in self.mentions if m.start < pos]
+            self.predicate_or = bool(re.search(r"\bor\b", s[pos - off:]))
 
     def rules(self):
         return [m for m in self.mentions if m.kind != "_neg"]
+
+
+@dataclass
+class _Group:
+    """Alternatives of one or more sentences, ANDed with the other groups."""
+    alts: list
+    kinds: frozenset
+    requirement: bool
+    dropped: bool = False
 
 
 @dataclass
@@ -465,6 +487,8 @@ class _Sentence:
     also: bool
     kinds: frozenset            # kinds stated (numbers and words, not group-word ages)
     household_table: bool
+    has_head: bool = True       # names people ("Low income." does not)
+    purpose: bool = False       # a requirement for one service ("to receive hospice care")
 
 
 # ============================================================================ entry point
@@ -483,29 +507,41 @@ def extract_rules(text) -> list[Rule]:
     low = _lower_same_length(text)
     if _NO_RULES_TEXT.match(low):
         return []
-    groups: list[list[list[_Mention]]] = []      # AND of OR-groups
-    group_kinds: list[frozenset] = []
-    last_desc: int | None = None
     global_negs: set[str] = set()
-    after_cut = False
+    results, after_cut, subgroup, names_people = [], False, [], []
     for start, end in _sentences(low):
-        result = _read_sentence(text, low, start, end, global_negs, after_cut)
+        results.append(_read_sentence(text, low, start, end, global_negs, after_cut))
         after_cut = bool(_INCLUDING.search(low[start:end]))
+        subgroup.append(bool(_SUBGROUP_RULE.match(low[start:end])))
+        names_people.append(bool(_HEAD_RE.search(low[start:end])))
+    # "Men must have children" after "Homeless families and single women": a rule for some of them
+    others_name_people = [any(names_people[j] and not subgroup[j] for j in range(len(results)) if j != i)
+                          for i in range(len(results))]
+    # AND of OR-groups. A sentence opening the service to anyone turns the describing sentences
+    # before it into another programme (dropped); a general requirement ("Must be 18 or older") and a
+    # bare qualifier after it ("Open to anyone. Low income.") still hold.
+    groups: list[_Group] = []
+    last_desc: _Group | None = None
+    open_seen = False
+    for i, result in enumerate(results):
         if result == "open":
-            return []
-        if result is None:
+            open_seen = True
+            for group in groups:
+                group.dropped = group.dropped or not group.requirement
+            continue
+        if result is None or (subgroup[i] and others_name_people[i]):
             continue
         if result.requirement or result.household_table:
-            groups.append(result.alts)
-            group_kinds.append(result.kinds)
+            groups.append(_Group(list(result.alts), result.kinds, requirement=True, dropped=open_seen and result.purpose))
             continue
-        if last_desc is not None and (result.also or (result.kinds & group_kinds[last_desc])):
-            groups[last_desc] = groups[last_desc] + result.alts
-            group_kinds[last_desc] = group_kinds[last_desc] | result.kinds
+        if last_desc is not None and (result.also or (result.kinds & last_desc.kinds)):
+            last_desc.alts += result.alts
+            last_desc.kinds |= result.kinds
+            last_desc.dropped = last_desc.dropped or (open_seen and result.has_head)
             continue
-        groups.append(result.alts)
-        group_kinds.append(result.kinds)
-        last_desc = len(groups) - 1
+        last_desc = _Group(list(result.alts), result.kinds, requirement=False, dropped=open_seen and result.has_head)
+        groups.append(last_desc)
+    groups = [g.alts for g in groups if not g.dropped]
     if not groups:
         return []
     while math.prod(len(g) for g in groups) > MAX_CLAUSES:
@@ -605,7 +641,8 @@ def _read_sentence(text: str, low: str, start: int, end: int, global_negs: set, 
     if cut:
         end = start + cut.start()
         s = low[start:end]
-    if not s.strip() or _SKIP_SENTENCE.search(s) or _HELPERS.match(s):
+    bare = _PARENTHESES.sub(lambda m: " " * len(m.group()), s)  # "(18 if in school)" does not make it conditional
+    if not s.strip() or _SKIP_SENTENCE.search(bare) or _HELPERS.match(s):
         return None
     mask = _Mask(start, end)
     mentions: list[_Mention] = []
@@ -620,22 +657,22 @@ def _read_sentence(text: str, low: str, start: int, end: int, global_negs: set, 
         for n in negs:
             global_negs.update(n.value)
         return None
-    for m in _GENDER_PAIR.finditer(s):
-        mask.add(start + m.start(), start + m.end())
+    # "men and women": both heads stay visible, neither gives a rule, and the pair is not a list split
+    neutral = [(start + m.start(), start + m.end()) for m in _GENDER_PAIR.finditer(s)]
     mentions += _income_mentions(s, start, mask)
     mentions += _residency_mentions(text, s, start, mask)
     mentions += _age_mentions(s, start, mask)
     mentions += _status_mentions(text, s, start, mask)
-    heads, head_mentions = _heads(s, start, mask)
+    heads, head_mentions = _heads(s, start, mask, neutral)
     mentions += head_mentions
-    segments = _segments(s, start, mask)
+    segments = _segments(s, start, mask, neutral)
     _assign(segments, heads, mentions + negs, s, start)
     status, alts = _alternatives(segments, s, start)
     if status == "open":
         return "open"
     if not alts:
-        # Only negations: they hold for the whole listing.
-        if negs and not any(m.kind != "_neg" for m in mentions):
+        # Only negations ("No income requirements."): they hold for the whole listing.
+        if negs and not heads and not any(m.kind != "_neg" for m in mentions):
             for n in negs:
                 global_negs.update(n.value)
         return None
@@ -650,7 +687,7 @@ def _read_sentence(text: str, low: str, start: int, end: int, global_negs: set, 
         m.kind == "income_limit" and isinstance(m.value, dict) and "household_size" in m.value
         for alt in alts for m in alt if m.kind != "_neg")
     return _Sentence(alts=alts, requirement=bool(_REQUIREMENT.search(s)), also=bool(_ALSO.search(s)), kinds=kinds,
-                     household_table=household_table)
+                     household_table=household_table, has_head=bool(heads), purpose=bool(_PURPOSE.search(s)))
 
 
 # ---------------------------------------------------------------------------- mentions
@@ -928,7 +965,7 @@ def _status_mentions(text: str, s: str, off: int, mask: _Mask) -> list[_Mention]
 _HEAD_RE = re.compile("|".join(f"(?P<h{i}>{p.pattern})" for i, (p, _, _) in enumerate(_HEAD_PATTERNS)))
 
 
-def _heads(s: str, off: int, mask: _Mask):
+def _heads(s: str, off: int, mask: _Mask, neutral=()):
     """Person nouns (not inside another mention), and the rules the noun itself gives."""
     found = []
     for m in _HEAD_RE.finditer(s):
@@ -943,6 +980,8 @@ def _heads(s: str, off: int, mask: _Mask):
         if rule is None:
             continue
         kind, value = rule
+        if kind == "gender" and any(a <= head.start < b for a, b in neutral):
+            continue  # "men and women"
         if kind == "gender" and value == "female" and re.search(r"(?:pregnant|expecting|expectant)\s+(?:\w+\s+)?$",
                                                                  s[max(0, head.start - off - 30):head.start - off]):
             continue  # "pregnant women": pregnancy is the rule
@@ -951,7 +990,7 @@ def _heads(s: str, off: int, mask: _Mask):
     return heads, mentions
 
 
-def _segments(s: str, off: int, mask: _Mask) -> list[_Segment]:
+def _segments(s: str, off: int, mask: _Mask, neutral=()) -> list[_Segment]:
     """Split a sentence at list separators that are outside mentions and parentheses."""
     chars = list(s)
     depth = 0
@@ -963,6 +1002,8 @@ def _segments(s: str, off: int, mask: _Mask) -> list[_Segment]:
             depth = max(0, depth - 1)
         elif depth or taken[i]:
             chars[i] = "x" if ch.isalnum() else "#"
+    for a, b in neutral:
+        chars[a - off:b - off] = "x" * (b - a)
     flat = _NO_SPLIT.sub(lambda m: "x" * len(m.group()), "".join(chars))
     segments, pos, coord = [], 0, ""
     for m in _SEGMENT_SEP.finditer(flat):
@@ -1035,7 +1076,6 @@ def _alternatives(segments: list[_Segment], s: str, off: int):
     alts: list[_Alt] = []
     cur: _Alt | None = None
     household = False
-    has_or = bool(re.search(r"\bor\b", s))
     for seg in segments:
         raw = s[seg.start - off:seg.end - off]
         text = raw.strip()
@@ -1058,19 +1098,25 @@ def _alternatives(segments: list[_Segment], s: str, off: int):
                 continue  # served through the main person
             if head.cls == _ORG:
                 continue  # not a resident
+            if cur is not None and cur.subject is not None:
+                # "who are juvenile offenders, runaways, or ...": more of what the same people are
+                if seg.coord == "or" or cur.predicate_or:
+                    cur = _predicate_alt(cur, seg)
+                    alts.append(cur)
+                else:
+                    cur.mentions += seg.mentions
+                    cur.negs |= seg.negs
+                continue
             after = s[head.end - off:seg.end - off]
             cur = _Alt(head=head, mentions=list(seg.mentions), negs=set(seg.negs), bare=intrinsic_only,
-                       in_qualifier=bool(_QUALIFIER_WORD.search(after)),
-                       predicate_or=has_or and bool(re.search(r"\b(?:who|that)\s+(?:are|is)\b", after)),
-                       coord=seg.coord)
+                       in_qualifier=bool(_QUALIFIER_WORD.search(after)), coord=seg.coord)
+            rel = re.search(r"\b(?:who|that)\s+(?:are|is)\b", after)
+            if rel:
+                cur.start_predicate(head.end + rel.start(), s, off)
             alts.append(cur)
             continue
-        if cur is not None and cur.predicate_or and not qualifier and not seg.mentions:
-            # "who are elderly, ..., or having financial hardship": an alternative we cannot check
-            alts.append(_Alt(head=cur.head, mentions=_inherited(cur), negs=set(seg.negs), bare=False,
-                             predicate_or=True))
-            cur = alts[-1]
-            continue
+        if cur is not None and re.match(r"^(?:who|that)\s+(?:are|is)\b", text):
+            cur.start_predicate(first_char, s, off)
         if not seg.mentions:
             if cur is not None:
                 cur.negs |= seg.negs
@@ -1097,12 +1143,15 @@ def _alternatives(segments: list[_Segment], s: str, off: int):
             not cur.in_qualifier and (cur.head is None or cur.head.cls != _OPEN)
             and (cur.head is None or cur.bare or seg.coord == "or")))
         if new_alt:
-            nxt = _Alt(head=cur.head if cur.predicate_or else None,
-                       mentions=(_inherited(cur) if cur.predicate_or else []) + list(seg.mentions),
-                       negs=set(seg.negs), bare=False, predicate_or=cur.predicate_or)
-            alts.append(nxt)
-            cur = nxt
+            if cur.predicate_or:
+                cur = _predicate_alt(cur, seg)
+            else:
+                cur = _Alt(head=None, mentions=list(seg.mentions), negs=set(seg.negs), bare=False)
+            alts.append(cur)
         else:
+            if qualifier:
+                for m in seg.mentions:
+                    m.trailing = True
             cur.mentions += seg.mentions
             cur.negs |= seg.negs
             cur.bare = False
@@ -1121,6 +1170,15 @@ def _alternatives(segments: list[_Segment], s: str, off: int):
             continue
         out.append(rules)
     return ("trivial" if trivial else "rules"), out
+
+
+def _predicate_alt(cur: _Alt, seg: _Segment) -> _Alt:
+    """One more alternative of a "who are A, B, or C" list: the subject with this predicate."""
+    subject = cur.subject if cur.subject is not None else _inherited(cur)
+    alt = _Alt(head=cur.head, mentions=list(subject) + list(seg.mentions), negs=set(seg.negs), bare=False,
+               in_qualifier=True, predicate_or=cur.predicate_or)
+    alt.subject = subject
+    return alt
 
 
 def _inherited(alt: _Alt) -> list[_Mention]:
@@ -1160,7 +1218,7 @@ def _distribute(alts: list[_Alt], s: str, off: int):
         while j >= 0 and alts[j].head is not None and alts[j].bare and alts[j].head.word != last.head.word:
             target = alts[j]
             for m in post:
-                if m.kind in ("min_age", "max_age") and target.head.cls != _AGE_GROUP:
+                if m.kind in ("min_age", "max_age") and target.head.cls != _AGE_GROUP and not m.trailing:
                     continue
                 if m not in target.mentions:
                     target.mentions = target.mentions + [m]

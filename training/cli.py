@@ -10,7 +10,7 @@ from pathlib import Path
 
 def _cmd_generate(args) -> int:
     if args.catalog:
-        from .generate import generate_for_catalog
+        from .catalog_city import generate_for_catalog
 
         counts = generate_for_catalog(args.catalog, args.out, residents=args.residents, seed=args.seed,
                                       interactions_per_resident=args.interactions_per_resident,

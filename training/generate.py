@@ -48,8 +48,8 @@ Residents (adults; all draws vectorised; the latent profile is complete, see mis
   very low < 700, unemployed, student, retired, unable_to_work, has_kids, 65+, 80+, under 25,
   disability, no English, bilingual, household >= 4, lives alone) and w_c the weights of the
   archetype the code's "code name" text matches (``generate_usage.ARCHETYPES``; e.g. eldercare:
-  0.02 + 2.5*[65+] + 2.0*[80+] + 0.5*disability + 0.5*alone; food: 0.3 + 1.5*low + 0.8*very low +
-  0.5*large household; jobs: 0.1 + 3*unemployed + ...; education: ... + 2.0*no English). Codes
+  0.02 + 2.5*[65+] + 2.0*[80+] + 0.5*disability + 0.5*alone; food: 0.15 + 1.5*low + 0.8*very low
+  + 0.5*large household; jobs: 0.1 + 3*unemployed + ...; education: ... + 2.0*no English). Codes
   matching no archetype get 0.1 + two random indicators with weights U(0.5, 2), seeded by the code.
   The number of needs is 1 + Binomial(2, 0.2 + 0.15*low income + 0.15*disability); the needs are
   top-level codes drawn without replacement by Gumbel-top-k on log p; each is replaced with
@@ -90,7 +90,7 @@ g_i ~ Gamma(2, 1/2) (activity, mean 1), e_i = observed window length / its mean;
 spread evenly over the period and the last 20 % of it holds ~20 % of events, from residents
 seen before and from new ones (a fair time holdout). Utility of service j for resident i:
 
-    U_ij = 4.0 * a_ij + 4.5 * [i eligible for j] - 0.25 * d_ij * r_j + 0.6 * z_j + u_i . v_j + Gumbel
+    U_ij = 5.0 * a_ij + 5.5 * [i eligible for j] - 0.25 * d_ij * r_j + 0.6 * z_j + u_i . v_j + Gumbel
 
 a_ij = 1 when a category of j is one of i's needs or a descendant of one, 0.4 when it only shares
 the top-level need of a specific (child) need, else 0 (the best over i's needs); eligibility is
@@ -102,12 +102,27 @@ has standard deviation 1.5 (a hidden taste, independent of the profile). The k_i
 drawn without replacement by Gumbel-top-k over all services; a service that closed (status not
 active; closing time ~ U(5 %, 95 %) of the period) before the window opened cannot be chosen.
 Each chosen pair gets ONE event, the deepest funnel stage reached: y = U_ij (without the Gumbel)
-+ 1.2 * Logistic noise; viewed if y < 7.5, referred < 8.8, applied < 10.0, enrolled < 12.0,
-else completed; an ineligible applicant (stage >= applied) is ``declined`` with p 0.8, a referred
-one declines with p 0.3; a full service (capacity 0) stops at applied (waitlist). The timestamp
-is uniform in the resident's window, before the service closed. Typical mix (100k residents /
-2k services): viewed 37 %, enrolled 19 %, applied 15 %, referred 12 %, completed 11 %, declined
-6 %; 71 % of interactions answer a declared need (15 % by chance); 4 % are observably ineligible.
+- 5.0 - 5.5 + 1.2 * Logistic noise (so y ~ 0 for a service that answers a need and admits the
+resident, before distance, popularity and taste); viewed if y < -1.0, referred < 0.3, applied
+< 1.5, enrolled < 3.5, else completed; an ineligible applicant (stage >= applied) is ``declined``
+with p 0.8, a referred one declines with p 0.3; a full service (capacity 0) stops at applied
+(waitlist). The timestamp is uniform in the resident's window, before the service closed.
+Measured with 100k residents / 2k services / seed 7: 1.2M interactions; viewed 36 %, enrolled
+20 %, applied 16 %, referred 12 %, completed 12 %, declined 5 %; 79 % answer a declared need
+(15 % would by chance); 2.4 % are ineligible by the written profile; 19.6 % fall in the last
+20 % of the period. A small catalogue runs out of services that fit sooner (600 services: 65 %
+answer a need, 7 % ineligible).
+
+Other catalogues (``generate_usage``). Parents of category codes come from the taxonomy table
+(else from the ``a/b`` form; a code without either is its own top level). Declarable needs are
+the catalogue's top-level codes (or, while fewer than 4 exist, the next level down) and the
+level below them; each code's archetype is matched on its code and taxonomy name (an unmatched
+child takes its parent's). Districts are the catalogue's own ``districts`` codes (each given a
+default district's profile in turn, placed at the mean of the services serving only it, else on
+a ring) or the default 12; the city is centred on the median service location and scaled by the
+services' median distance from it relative to the default city's (clipped to 0.5-4), and
+distances are divided by that scale. Languages services offer join the second languages at 1 %
+in every district. Everything else is as above.
 
 Scale. Residents are processed in chunks of ~8M (resident x service) float32 cells; no Python
 loop runs per resident or interaction (services are few: their text is composed per row).
