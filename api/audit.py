@@ -5,13 +5,16 @@ being served during a Redis outage), and a synchronous store write per request w
 cached portal call a third of its throughput. Entries wait in a bounded in-memory queue, are
 written in order every ``interval`` seconds (and on shutdown), and are retried while the store is
 unreachable. When the queue is full the API stops serving lists (503) rather than serve one it
-cannot audit.
+cannot audit. Before that, while the store is reachable, a request finding more than
+``high_water`` entries queued waits for the writer (``await room()``): sustained load is slowed to
+what the store can take rather than refused.
 
 An entry holds the key id, the resident id or the sha256 of an inline profile (never the
 profile), the model version and the returned service ids.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import threading
@@ -35,11 +38,15 @@ def profile_hash(profile: dict) -> str:
 
 
 class AuditLog:
-    def __init__(self, store, metrics=None, max_pending: int = 10_000, interval: float = 0.2):
+    def __init__(self, store, metrics=None, max_pending: int = 10_000, interval: float = 0.2,
+                 high_water: int = 1_000, max_wait: float = 5.0):
         self.store = store
         self.metrics = metrics
         self.max_pending = max_pending
         self.interval = interval
+        self.high_water = high_water
+        self.max_wait = max_wait
+        self._store_ok = True  # the last flush reached the store
         self._pending: deque[dict] = deque()
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
@@ -61,16 +68,28 @@ class AuditLog:
     def pending(self) -> int:
         return len(self._pending)
 
+    async def room(self) -> None:
+        """Wait (bounded) while the queue is above the high-water mark and the writer is making
+        progress; with the store down there is nothing to wait for, and ``record`` decides."""
+        if len(self._pending) <= self.high_water:
+            return
+        self._wake.set()
+        deadline = time.monotonic() + self.max_wait
+        while (len(self._pending) > self.high_water and self._store_ok
+               and time.monotonic() < deadline):
+            await asyncio.sleep(0.002)
+
     def flush(self) -> int:
-        """Write every buffered entry, oldest first; returns how many. Stops at the first failure
-        (the rest stay queued) and raises StateUnavailable then."""
+        """Write the entries buffered when called, oldest first; returns how many. Stops at the
+        first failure (the rest stay queued) and raises StateUnavailable then."""
         written = 0
         with self._flush_lock:
+            todo = len(self._pending)  # not what arrives meanwhile: a flush always ends
             write_many = getattr(self.store, "audit_many", None)
             try:
-                while self._pending:
+                while written < todo:
                     if write_many is not None:
-                        batch = list(self._pending)[:500]
+                        batch = [self._pending[i] for i in range(min(500, todo - written))]
                         write_many(batch)
                         for _ in batch:
                             self._pending.popleft()
@@ -86,14 +105,16 @@ class AuditLog:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.interval)
+            if len(self._pending) <= self.high_water:  # behind: no pause between rounds
+                self._wake.wait(self.interval)
             self._wake.clear()
             if not self._pending:
                 continue
             try:
                 self.flush()
+                self._store_ok = True
             except StateUnavailable:
-                pass  # retried next round; the entries stay queued
+                self._store_ok = False  # retried next round; the entries stay queued
             except Exception:  # noqa: BLE001 -- keep the writer alive; entries stay queued
                 log.exception("audit flush failed")
 

@@ -38,11 +38,16 @@ How the text is read (the conventions the hand-labelled fixture
   alternative; a describing sentence that repeats a kind already stated ("Vocational program, ages
   16-19. Alternative school, ages 13-19.") describes another programme and is an alternative.
   Sentences about some services, priorities or preferences ("Some services require HIV+ status",
-  "Families with children are top priority"), conditional ones ("if over 18"), and text after
-  "including" or "e.g." give no rules.
+  "Families with children are top priority"), conditional ones ("if over 18"), about helpers
+  ("Mentors must be 18"), rules for part of the people named elsewhere ("Homeless families and single
+  women. Men must have children."), and text after "including" or "e.g." give no rules.
+* "Who are/have" lists: "persons who have limited income or are senior citizens" is two
+  alternatives; "adults who are HIV+ and substance abusers" is one.
 * Open listings: a sentence opening the service to anyone ("Open to anyone", "open to the public",
-  "All are welcome", "Rainbow Fund for anyone in need") means no rules for the listing. "No income
-  requirements", "all ages", "regardless of gender" remove that kind.
+  "All are welcome", "Rainbow Fund for anyone in need") drops the describing sentences (another
+  programme), but not a general requirement ("Anyone in need. Must be 18 or older.") nor a bare
+  qualifier that follows it ("Anyone in need. Low income."). "No income requirements", "all ages",
+  "regardless of gender" remove that kind. Two genders left in one clause cancel out.
 * Residency: named places only ("Baltimore City residents", "residents of Baltimore County",
   "Maryland veterans", "must live in zip code 21217", "resident of Hampden"), normalised by
   ``normalise_area``; "Baltimore City and County residents" is two alternatives. An unnamed "city",
@@ -304,7 +309,7 @@ _PREGNANT_BAD_AFTER = re.compile(r"^\s*(?:prevention|tests?|testing|options)\b")
 _FEMALE_STATUS = re.compile(r"\bbreast[\s-]?feeding\b|\bpost[\s-]?partum\b|\blactating\b")
 _VETERAN = re.compile(r"\bveterans?\b(?!\s+(?:affairs|administration|services|organizations?))")
 _STUDENT = re.compile(
-    r"\bstudents?\b(?!\s+(?:attendance|loans?|aid|housing|teachers?|services|council))|"
+    r"\b(?:high\s+school|hs|college)\s+(?:seniors|juniors|freshmen|sophomores)\b|\bstudents?\b(?!\s+(?:attendance|loans?|aid|housing|teachers?|services|council))|"
     r"\benrolled\s+(?:as\s+a\s+student\s+)?(?:in|at)\s+(?:[\w.-]+\s+){0,5}?(?:schools?|college|university|classes|"
     r"head\s+start)\b|\battending\s+(?:[\w.-]+\s+){0,5}?(?:schools?|college|university)\b")
 _STUDENT_BAD_BEFORE = re.compile(r"(?:\bnot|n't|never|\bno)\s+(?:\w+\s+)?$")
@@ -460,15 +465,14 @@ class _Alt:
     predicate_or: bool = False
     coord: str = ""
     subject: list | None = None  # after "who are": what the people are before the predicate list
+    pred_pos: int = 0
 
     def start_predicate(self, pos: int, s: str, off: int):
         """A "who are ..." list begins at ``pos``: what follows are things the same people are."""
         if self.subject is None:
+            self.pred_pos = pos
             self.subject = [m for m in self.mentions if m.start < pos]
             self.predicate_or = bool(re.search(r"\bor\b", s[pos - off:]))
-
-    def rules(self):
-        return [m for m in self.mentions if m.kind != "_neg"]
 
 
 @dataclass
@@ -809,7 +813,7 @@ def _age_mentions(s: str, off: int, mask: _Mask) -> list[_Mention]:
     if not _AGE_HINT.search(s):
         return out
 
-    def add(m, kind, years, whole=None):
+    def add(m, kind, years):
         a, b = off + m.start(), off + m.end()
         if not mask.free(a, b):
             return False
@@ -819,8 +823,11 @@ def _age_mentions(s: str, off: int, mask: _Mask) -> list[_Mention]:
         return True
 
     def head_before(pos):
-        before = s[max(0, pos - 40):pos]
-        return bool(_AGE_CONTEXT_HEAD.search(before) or re.search(r"\b(?:who\s+)?(?:are|is|be)\s+$", before))
+        return bool(_AGE_CONTEXT_HEAD.search(s[max(0, pos - 40):pos]))
+
+    def copula_before(pos):
+        # "who are 14-17" (a range only: "life expectancy is less than six months" is no age)
+        return bool(re.search(r"\b(?:who\s+)?(?:are|be)\s+$", s[max(0, pos - 20):pos]))
 
     for name in ("birth", "range", "no_older", "open_min", "max_under", "max_age", "at_least", "over", "under", "up_to",
                  "bare_age", "bare_unit"):
@@ -841,7 +848,7 @@ def _age_mentions(s: str, off: int, mask: _Mask) -> list[_Mention]:
                 if g["conn"] in ("and", "&") and not pre:
                     continue
                 context = bool(pre) or bool(g["old"]) or (ua and not _is_year_unit(ua) and ub and _is_year_unit(ub)) \
-                    or head_before(m.start())
+                    or head_before(m.start()) or copula_before(m.start())
                 if not context or a > b or b > 120:
                     continue
                 a_i, b_i = math.floor(a), math.floor(b)
@@ -1110,13 +1117,19 @@ def _alternatives(segments: list[_Segment], s: str, off: int):
             after = s[head.end - off:seg.end - off]
             cur = _Alt(head=head, mentions=list(seg.mentions), negs=set(seg.negs), bare=intrinsic_only,
                        in_qualifier=bool(_QUALIFIER_WORD.search(after)), coord=seg.coord)
-            rel = re.search(r"\b(?:who|that)\s+(?:are|is)\b", after)
+            rel = re.search(r"\b(?:who|that)\s+(?:are|is|have|has)\b", after)
             if rel:
                 cur.start_predicate(head.end + rel.start(), s, off)
             alts.append(cur)
             continue
-        if cur is not None and re.match(r"^(?:who|that)\s+(?:are|is)\b", text):
+        if cur is not None and re.match(r"^(?:who|that)\s+(?:are|is|have|has)\b", text):
             cur.start_predicate(first_char, s, off)
+        if cur is not None and cur.subject is not None and seg.coord == "or" and seg.mentions and (
+                head is None or qualifier) and any(m.start >= cur.pred_pos for m in cur.mentions):
+            # "persons who have limited income or are senior citizens": either one
+            cur = _predicate_alt(cur, seg)
+            alts.append(cur)
+            continue
         if not seg.mentions:
             if cur is not None:
                 cur.negs |= seg.negs
@@ -1218,7 +1231,8 @@ def _distribute(alts: list[_Alt], s: str, off: int):
         while j >= 0 and alts[j].head is not None and alts[j].bare and alts[j].head.word != last.head.word:
             target = alts[j]
             for m in post:
-                if m.kind in ("min_age", "max_age") and target.head.cls != _AGE_GROUP and not m.trailing:
+                if m.kind in ("min_age", "max_age") and target.head.cls != _AGE_GROUP and (
+                        not m.trailing or target.head.cls == _RELATION):
                     continue
                 if m not in target.mentions:
                     target.mentions = target.mentions + [m]

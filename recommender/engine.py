@@ -274,6 +274,8 @@ class Recommender:
         need_masks = {need: cat.answers(need) for need in q.needs}
         ranked = rank(s, int(k), need_masks)
 
+        explained = (self._explainer.contributions(ranked.indices, q.profile, u, raw, warm, need_masks, hist)
+                     if explain else [[] for _ in ranked.indices])
         items = []
         for pos, i in enumerate(ranked.indices):
             rec = cat.records[i]
@@ -281,7 +283,7 @@ class Recommender:
             answered = [cat.taxonomy.path(need) for need, m in need_masks.items() if m[i]]
             d = None if distances is None or math.isnan(distances[i]) else round(float(distances[i]), 2)
             cap = elig.ctx.capacity[i]
-            contributions = self._explainer.contributions(i, q.profile, u, raw, warm, need_masks, hist) if explain else []
+            contributions = explained[pos]
             text = self._explainer.sentence(rec, answered, status, reasons, questions, contributions, d) if explain else ""
             items.append(Suggestion(
                 service_id=cat.ids[i], name=rec.get("name") or "", organization=rec.get("organization") or None,

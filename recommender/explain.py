@@ -24,24 +24,30 @@ TASTE = "history:own taste"
 BASELINE = "service:baseline"
 
 
+_WORDS = {
+    "need": "profile declares {}",
+    "need_match": "answers declared need {}",
+    "age": "age {}",
+    "gender": "gender {}",
+    "district": "district {}",
+    "household": "household of {}",
+    "income": "monthly income {}",
+    "employment": "employment: {}",
+    "disability": "disability: {}",
+    "language": "speaks {}",
+    "history": "services used before (their own pattern)",
+    "service": "how well it suits residents in general",
+    "popularity": "how many residents use it",
+}
+
+
 def describe(feature: str) -> str:
-    """A feature token in words: ``need:food`` -> ``declared need: food``."""
+    """A feature token in words: ``need:food`` -> ``profile declares food``."""
     kind, _, value = feature.partition(":")
-    return {
-        "need": f"profile declares {value}",
-        "need_match": f"answers declared need {value}",
-        "age": f"age {value}",
-        "gender": f"gender {value}",
-        "district": f"district {value.upper()}",
-        "household": f"household of {value}",
-        "income": f"monthly income {value}",
-        "employment": f"employment: {value}",
-        "disability": f"disability: {value}",
-        "language": f"speaks {value}",
-        "history": "services used before (their own pattern)",
-        "service": "how well it suits residents in general",
-        "popularity": "how many residents use it",
-    }.get(kind, f"{kind} {value}")
+    template = _WORDS.get(kind)
+    if template is None:
+        return f"{kind} {value}"
+    return template.format(value.upper() if kind == "district" else value)
 
 
 def describe_with(catalog: ServiceCatalog, feature: str) -> str:
@@ -61,40 +67,45 @@ class Explainer:
         self._v_mean = model.item_embeddings.mean(axis=0)
         self._b_mean = float(model.item_biases.mean())
 
-    def contributions(self, i: int, profile: Profile, u: np.ndarray, raw: np.ndarray, warm: bool,
-                      need_masks: dict[str, np.ndarray], hist: np.ndarray = (), top: int = 5) -> list[Contribution]:
+    def contributions(self, items: list[int], profile: Profile, u: np.ndarray, raw: np.ndarray, warm: bool,
+                      need_masks: dict[str, np.ndarray], hist: np.ndarray = (), top: int = 5
+                      ) -> list[list[Contribution]]:
+        """The largest parts of each listed service's score, computed for all of them at once."""
+        if not items:
+            return []
         m = self.model
+        items = np.asarray(items, dtype=np.int64)
         std = float(raw.std()) or 1.0
-        dv = m.item_embeddings[i] - self._v_mean
+        dV = (m.item_embeddings[items] - self._v_mean).T  # d x k
         idx = self.featurizer.indices(profile)
-        parts: dict[str, float] = {}
-        if len(idx):
-            per_feature = m.feature_map[idx] @ dv / std
-            names = self.featurizer.feature_names_
-            for f, val in zip(idx, per_feature):
-                parts[names[f]] = float(val)
-        predicted = m.predicted_embedding(idx)
+        W = m.feature_map[idx]
+        names = [self.featurizer.feature_names_[f] for f in idx]
+        blocks = [W @ dV / std]
+        predicted = m.feature_intercept + W.sum(axis=0)
         if warm:
-            parts[TASTE] = float((u - predicted) @ dv / std)
-        parts[BASELINE] = float((m.feature_intercept @ dv + m.item_biases[i] - self._b_mean) / std)
+            names.append(TASTE)
+            blocks.append(((u - predicted) @ dV / std)[None, :])
+        names.append(BASELINE)
+        blocks.append(((m.feature_intercept @ dV + m.item_biases[items] - self._b_mean) / std)[None, :])
         blend = m.warm_blend if warm else m.cold_blend
         if blend.knn and len(hist):
             # the neighbour term is w * z(sum_h S[h]): one exact part per service in the history
-            rows = m.neighbors[np.asarray(hist)]
-            total = np.asarray(rows.sum(axis=0)).ravel()
-            sd = float(total.std()) or 1.0
-            col = rows[:, i].toarray().ravel()
-            means = np.asarray(rows.mean(axis=1)).ravel()
-            for h, c, mu in zip(hist, col, means):
-                parts[f"used:{self.catalog.ids[h]}"] = float(blend.knn * (c - mu) / sd)
+            rows = m.neighbors[np.asarray(hist)].toarray()
+            sd = float(rows.sum(axis=0).std()) or 1.0
+            blocks.append(blend.knn * (rows[:, items] - rows.mean(axis=1, keepdims=True)) / sd)
+            names.extend(f"used:{self.catalog.ids[h]}" for h in hist)
         if blend.pop:
-            parts["popularity:overall"] = float(blend.pop * m.popularity[i])
+            names.append("popularity:overall")
+            blocks.append(blend.pop * m.popularity[items][None, :])
         if blend.need:
             for need, mask in need_masks.items():
-                if mask[i]:
-                    parts[f"need_match:{need}"] = float(blend.need)
-        ranked = sorted(parts.items(), key=lambda kv: -abs(kv[1]))[:top]
-        return [Contribution(feature=k, value=round(v, 4)) for k, v in ranked]
+                names.append(f"need_match:{need}")
+                blocks.append(blend.need * mask[items][None, :].astype(np.float64))
+        parts = np.vstack(blocks)  # features x items
+        order = np.argsort(-np.abs(parts), axis=0, kind="stable")[:top]
+        values = np.round(np.take_along_axis(parts, order, axis=0), 4).T.tolist()
+        return [[Contribution(names[f], v) for f, v in zip(fs, vs) if v != 0.0]
+                for fs, vs in zip(order.T.tolist(), values)]
 
     def sentence(self, rec: dict, needs: list[str], status: str, reasons: list[str], questions: list[str],
                  contributions: list[Contribution], distance_km: float | None) -> str:
@@ -106,8 +117,8 @@ class Explainer:
         else:
             parts.append("Eligibility to confirm: " + " ".join(questions or reasons).rstrip(".?") + "?")
         # "unknown" bands are real features but tell a caseworker nothing
-        drivers = [describe_with(self.catalog, c.feature) for c in contributions
-                   if c.value > 0 and not c.feature.endswith(":unknown")][:3]
+        drivers = [describe_with(self.catalog, c.feature) for c in
+                   [c for c in contributions if c.value > 0 and not c.feature.endswith(":unknown")][:3]]
         if drivers:
             parts.append("Suggested mainly for: " + ", ".join(drivers) + ".")
         if distance_km is not None:

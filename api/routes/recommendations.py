@@ -60,6 +60,7 @@ async def recommend(body: RecommendationRequest, request: Request) -> Response:
     ctx = ctx_of(request)
     caller = request.state.caller
     rid = request_id(request)
+    await ctx.audit.room()
     model = ctx.model  # one model for the whole request, whatever a reload does meanwhile
     near = (body.near.lat, body.near.lon, body.near.max_km) if body.near else None
     params = dict(k=body.k, needs=body.needs, categories=body.categories,
@@ -103,6 +104,7 @@ async def resident_recommendations(
     ctx = ctx_of(request)
     caller = request.state.caller
     rid = request_id(request)
+    await ctx.audit.room()
     model = ctx.model
     params_key = f"k={k}"
     if ctx.cache_enabled:

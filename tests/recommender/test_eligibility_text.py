@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recommender.eligibility_rules import (
     POVERTY_GUIDELINE_YEAR,
@@ -163,6 +165,26 @@ def needs_data():
     ("Families with children under 5", ""),
     ("Parents of children with disabilities", ""),
     ("Low income children ages 3-5, and their parents.", "income_limit=low income;min_age=3;max_age=5"),
+    ("Families with children, ages 0 - 18.", ""),
+    ("Caregivers (other than parents) and children being raised by caregivers.", "caregiver|max_age=17"),
+    # predicate lists after "who are/have"
+    ("Persons who have limited income or are senior citizens age 60 years and older.",
+     "income_limit=low income|min_age=60"),
+    ("Adults 18 and over who are HIV+ and substance abusers.", "min_age=18;hiv"),
+    ("Open to any resident, ages 3-21, who have or are suspected of having a disability.",
+     "min_age=3;max_age=21;disability"),
+    # a list qualifier reaches every group of the list; a shared adjective too
+    ("Open to any resident or employee, ages 5 and over.", "min_age=5"),
+    ("Homeless men, women and families.", "homeless"),
+    ("High school seniors and adults ages 19 and older.", "student|min_age=19"),
+    # an open sentence drops the describing sentences, not a general requirement or a bare qualifier
+    ("Anyone in need of a non-professional position. Must be 18 or older.", "min_age=18"),
+    ("Anyone in need. Low income.", "income_limit=low income"),
+    ("Low income, including senior citizens. (60 & older.)", "income_limit=low income"),
+    ("Persons,18 years or older who have a mental illness.", "min_age=18;disability"),
+    ("Children, 3-17 years old, with problems performing in the family, school, or community.", "min_age=3;max_age=17"),
+    ("Adults with severe mental illness. Approved through Public Mental Health System after intake.",
+     "min_age=18;disability"),
 ])
 def test_phrase_patterns(text, expected):
     assert clauses(label(text)) == clauses(expected), label(text)
@@ -186,6 +208,10 @@ def test_phrase_patterns(text, expected):
     "Homeless or at risk of homelessness.",
     "Anyone infected or affected by HIV/AIDS",
     "Persons and families affected by Autism.",
+    "Open to anyone. Women's Health Screening Program is for low-income women, ages 40-64.",
+    "Anyone in need. Children 3 to 18 years of age must attend with a parent.",
+    "Mentors must be 18 years of age or older.",
+    "Residents of City Public Housing.",
 ])
 def test_texts_without_rules(text):
     assert extract_rules(text) == []
@@ -212,6 +238,10 @@ def test_texts_without_rules(text):
     "Maryland tax exempt organizations.",
     "Appear in court in Baltimore City.",
     "Self referrals are accepted for zip code 21224.",
+    "Must have at least 1 year rental and utility history.",
+    "Prospective adoptive parents must be married for at least 2 years.",
+    "Patients whose life expectancy is less than six months.",
+    "Patients with a terminal illness with 6 months or less to live.",
 ])
 def test_numbers_and_places_that_are_not_rules(text):
     rules = extract_rules(text)
@@ -242,6 +272,24 @@ def test_rule_is_frozen_and_validates_kind():
         rule.value = 21  # type: ignore[misc]
     with pytest.raises(ValueError, match="unknown rule kind 'shoe_size'"):
         Rule("shoe_size", 9, (0, 1), "9")
+
+
+_WORDS = st.sampled_from(["ages", "18", "and", "older", "under", "5", "women", "children", "or", ",", ".", "(", ")",
+                          "Baltimore", "City", "County", "residents", "of", "$2,000", "200%", "poverty", "low-income",
+                          "veterans", "homeless", "pregnant", "anyone", "no", "income", "must", "be", "their", "with",
+                          "families", "who", "are", "including", "-", "to", "months", "İ", "\u2013", "\n", "zip", "21217"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=80), st.lists(_WORDS, max_size=25).map(" ".join)))
+def test_any_text_gives_well_formed_rules(text):
+    rules = extract_rules(text)
+    for rule in rules:
+        assert text[rule.span[0]:rule.span[1]] == rule.text
+        if rule.kind in ("min_age", "max_age"):
+            assert isinstance(rule.value, int) and 0 <= rule.value <= 120
+    assert parse_label(format_rules(rules)) is not None
+    check_rules(rules, {})  # every rule can be asked about
 
 
 @pytest.mark.parametrize("value", [None, math.nan, float("nan"), "", "   "])
@@ -392,6 +440,11 @@ def test_alternatives_decide_the_listing_status():
     assert listing_status(check_rules(wc, {"age": 9, "gender": "male"})) == "eligible"
     assert listing_status(check_rules(wc, {"age": 40, "gender": "male"})) == "ineligible"
     assert listing_status(check_rules(wc, {"age": 40, "gender": "female"})) == "eligible"
+
+
+def test_a_rule_for_part_of_the_people_is_not_a_rule_for_all():
+    rules = extract_rules("Homeless families and single women. Men must have children.")
+    assert listing_status(check_rules(rules, {"homeless": True, "gender": "female"})) == "eligible"
 
 
 def test_summarise_reasons_and_questions():

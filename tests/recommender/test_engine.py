@@ -97,8 +97,7 @@ def test_contributions_add_up_to_the_collaborative_score(recommender):
     blended, raw, u, warm, hist = recommender.scores(q)
     z = standardise(raw)[0]
     ex = recommender._explainer
-    for i in range(5):
-        parts = ex.contributions(i, q.profile, u, raw, warm, {}, top=10_000)
+    for i, parts in enumerate(ex.contributions(list(range(5)), q.profile, u, raw, warm, {}, top=10_000)):
         collaborative = sum(c.value for c in parts if not c.feature.startswith(("need_match:", "popularity:")))
         assert collaborative == pytest.approx(z[i], abs=1e-3)
 
