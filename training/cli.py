@@ -20,7 +20,7 @@ def _cmd_generate(args) -> int:
 
         counts = generate_city(args.out, residents=args.residents, services=args.services, seed=args.seed,
                                interactions_per_resident=args.interactions_per_resident, fmt=args.format,
-                               progress=not args.quiet)
+                               progress=not args.quiet, n_jobs=args.jobs)
     print(json.dumps(counts, indent=1, default=str))
     return 0
 
@@ -163,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "to use instead of generating services")
     g.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     g.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table format (default csv)")
+    g.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                   help="threads for the choice model (default: up to 2; output is the same for any number)")
     g.add_argument("--quiet", action="store_true", help="no progress bars")
     g.set_defaults(func=_cmd_generate)
 
