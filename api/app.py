@@ -49,6 +49,7 @@ def create_app(
     cache: bool | None = None,
     refresh_interval: float = 2.0,
     audit_interval: float = 0.2,
+    audit_max_pending: int = 10_000,
     max_body: int = MAX_BODY,
     loader=default_loader,
 ) -> FastAPI:
@@ -57,7 +58,8 @@ def create_app(
     ``store``: a ``StateStore``; when None one is opened with ``api.state.open_store(models_dir,
     redis_url)`` (``redis_url`` defaults to ``$REDIS_URL``) and closed at shutdown. ``keys_file``:
     the API keys (None: every protected route answers 401). ``cache``: the recommendation cache
-    (None: on unless ``SERVICEMATCH_CACHE=off``).
+    (None: on unless ``SERVICEMATCH_CACHE=off``). ``audit_max_pending``: served lists whose audit
+    entries may wait for an unreachable store before lists are refused (503).
     """
     models_dir = Path(models_dir)
     if not models_dir.exists():
@@ -76,7 +78,8 @@ def create_app(
         if owns_store:
             store.close()
         raise
-    audit_log = AuditLog(store, metrics=metrics, interval=audit_interval)
+    audit_log = AuditLog(store, metrics=metrics, interval=audit_interval, max_pending=audit_max_pending,
+                         high_water=min(1_000, audit_max_pending // 2))
     refresher = Refresher(holder, store, keys, metrics, interval=refresh_interval)
     ctx = AppContext(holder=holder, store=store, audit=audit_log, metrics=metrics,
                      overrides=OverridesView(store),

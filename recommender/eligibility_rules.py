@@ -19,7 +19,8 @@ anywhere from 130% of the poverty guideline to 80% of area median income).
 The compact label form (``format_rules`` / ``parse_label``) is ``kind=value`` items joined by ``;``
 within a clause and clauses joined by ``|``, e.g. ``max_age=19;income_limit=low income|pregnant``.
 Status kinds are written bare (``veteran``); income values as ``fpl:200``, ``monthly:2000``,
-``annual:40000``, ``annual:41300@1`` (a limit for a household of 1), ``ami:80`` or ``low income``.
+``annual:40000``, ``annual:41300@1,47200@2`` (annual limits by household size), ``ami:80`` or
+``low income``.
 """
 from __future__ import annotations
 
@@ -78,10 +79,11 @@ class Rule:
     ``value``: an int age for ``min_age``/``max_age``; ``'female'``/``'male'`` for ``gender``; a
     normalised area name (``'baltimore city'``, ``'maryland'``) or a 5-digit ZIP for ``residency``;
     for ``income_limit`` a dict (``{'fpl_percent': 200}``, ``{'monthly': 2000}``,
-    ``{'annual': 40000}``, ``{'annual': 41300, 'household_size': 1}``, ``{'ami_percent': 80}``) or
-    the string ``'low income'``; ``True`` for the status kinds. ``span`` is the (start, end) offset of
-    ``text``, the listing's own words the rule came from. Rules with a dict value compare by value
-    but are not hashable.
+    ``{'annual': 40000}``, ``{'annual_by_household_size': ((1, 41300), (2, 47200))}``,
+    ``{'ami_percent': 80}``) or the string ``'low income'``; ``True`` for the status kinds. ``span``
+    is the (start, end) offset of ``text``, the listing's own words the rule came from. Each rule is
+    checked on its own (no rule depends on another), so callers may check distinct rules once and
+    share the outcome. Rules with a dict value compare by value but are not hashable.
     """
 
     kind: str
@@ -118,6 +120,9 @@ def value_label(rule_or_kind, value=None) -> str:
     if kind in STATUS_KINDS:
         return kind
     if kind == "income_limit" and isinstance(value, Mapping):
+        if "annual_by_household_size" in value:
+            rows = ",".join(f"{_num_text(limit)}@{int(size)}" for size, limit in value["annual_by_household_size"])
+            return f"{kind}=annual:{rows}"
         if "fpl_percent" in value:
             text = f"fpl:{_num_text(value['fpl_percent'])}"
         elif "ami_percent" in value:
@@ -126,8 +131,6 @@ def value_label(rule_or_kind, value=None) -> str:
             text = f"monthly:{_num_text(value['monthly'])}"
         else:
             text = f"annual:{_num_text(value['annual'])}"
-        if value.get("household_size") is not None:
-            text += f"@{int(value['household_size'])}"
         return f"{kind}={text}"
     return f"{kind}={value}"
 
@@ -143,7 +146,8 @@ def format_rules(rules: Iterable[Rule]) -> str:
     return "|".join(";".join(items) for _, items in sorted(clauses.items()))
 
 
-_LABEL_INCOME = re.compile(r"^(fpl|ami|monthly|annual):(\d+(?:\.\d+)?)(?:@(\d+))?$")
+_LABEL_INCOME = re.compile(r"^(fpl|ami|monthly|annual):(\d+(?:\.\d+)?)$")
+_LABEL_TABLE = re.compile(r"^annual:(\d+(?:\.\d+)?@\d+(?:,\d+(?:\.\d+)?@\d+)*)$")
 
 
 def parse_label(text: str) -> list[list[str]]:
@@ -188,11 +192,16 @@ def _canonical_key(item: str) -> str:
     if kind == "gender" and value not in GENDERS:
         raise ValueError(f"label item {item!r}: gender must be one of {GENDERS}")
     if kind == "income_limit" and value != LOW_INCOME:
+        table = _LABEL_TABLE.match(value.replace(" ", ""))
+        if table:
+            rows = sorted((int(size), float(limit)) for limit, size in
+                          (row.split("@") for row in table.group(1).split(",")))
+            return f"{kind}=annual:" + ",".join(f"{_num_text(limit)}@{size}" for size, limit in rows)
         m = _LABEL_INCOME.match(value)
         if not m:
             raise ValueError(f"label item {item!r}: income value must be 'low income', fpl:N, ami:N, "
-                             "monthly:N or annual:N[@household size]")
-        return f"{kind}={m.group(1)}:{_num_text(float(m.group(2)))}" + (f"@{m.group(3)}" if m.group(3) else "")
+                             "monthly:N, annual:N or annual:N@size,N@size")
+        return f"{kind}={m.group(1)}:{_num_text(float(m.group(2)))}"
     return f"{kind}={value}"
 
 
@@ -416,7 +425,7 @@ def check_rules(rules: Iterable[Rule], profile: Mapping) -> list[RuleOutcome]:
         elif rule.kind == "residency":
             outcomes.append(_check_residency(rule, profile))
         elif rule.kind == "income_limit":
-            outcomes.append(_check_income(rule, profile, rules))
+            outcomes.append(_check_income(rule, profile))
         else:
             outcomes.append(_check_status(rule, profile))
     return outcomes
@@ -530,7 +539,7 @@ def _money(x: float) -> str:
     return f"${x:,.0f}"
 
 
-def _check_income(rule: Rule, profile: Mapping, all_rules: list[Rule]) -> RuleOutcome:
+def _check_income(rule: Rule, profile: Mapping) -> RuleOutcome:
     value = rule.value
     quoted = f"'{rule.text}'"
     monthly = _number(profile, "monthly_income")
@@ -541,16 +550,12 @@ def _check_income(rule: Rule, profile: Mapping, all_rules: list[Rule]) -> RuleOu
         pct = _num_text(value["ami_percent"])
         return RuleOutcome(rule, UNKNOWN, f"{quoted} is measured against area median income, not held here",
                            f"Is the household income at or below {pct}% of the area median income?")
-    if isinstance(value, Mapping) and value.get("household_size") is not None:
-        hh = int(value["household_size"])
+    table = dict(value["annual_by_household_size"]) if isinstance(value, Mapping) and \
+        "annual_by_household_size" in value else None
+    if table is not None:
         if size is None:
             return RuleOutcome(rule, UNKNOWN, f"{quoted} depends on household size", ask_size)
-        if int(size) != hh:
-            sized = [r for r in all_rules if r.kind == "income_limit" and r.clause == rule.clause
-                     and isinstance(r.value, Mapping) and r.value.get("household_size") == int(size)]
-            if sized:
-                return RuleOutcome(rule, ELIGIBLE, f"the limit for a household of {hh} does not apply to a "
-                                   f"household of {int(size)}")
+        if int(size) not in table:
             return RuleOutcome(rule, UNKNOWN, f"the listing gives no income limit for a household of {int(size)}",
                                f"What is the listing's income limit for a household of {int(size)}?")
     if monthly is None:
@@ -578,7 +583,9 @@ def _check_income(rule: Rule, profile: Mapping, all_rules: list[Rule]) -> RuleOu
         if annual <= limit:
             return RuleOutcome(rule, ELIGIBLE, f"{words} meets {quoted}")
         return RuleOutcome(rule, INELIGIBLE, f"{words} is over the limit ({quoted})")
-    if "monthly" in value:
+    if table is not None:
+        limit, income, period = float(table[int(size)]), annual, f"annual (household of {int(size)})"
+    elif "monthly" in value:
         limit, income, period = float(value["monthly"]), monthly, "monthly"
     else:
         limit, income, period = float(value["annual"]), annual, "annual"

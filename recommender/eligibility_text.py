@@ -54,8 +54,8 @@ How the text is read (the conventions the hand-labelled fixture
   "county" or "service area" is no rule (nothing to compare), nor are places of work, school, court
   or institution ("employed in Baltimore City", "Howard County schools").
 * Income: "at or below 200% of the federal poverty level" -> ``{'fpl_percent': 200}``; "$2,000 a
-  month" -> ``{'monthly': 2000}``, "$40,000 a year" -> ``{'annual': 40000}``; "1 person: $31,860" ->
-  ``{'annual': 31860, 'household_size': 1}`` (amounts without a period are annual from $6,000 up,
+  month" -> ``{'monthly': 2000}``, "$40,000 a year" -> ``{'annual': 40000}``; "1 person: $31,860; 2 people:
+  $36,360" -> one rule ``{'annual_by_household_size': ((1, 31860), (2, 36360))}`` (amounts without a period are annual from $6,000 up,
   monthly below); "N% of area median income" -> ``{'ami_percent': N}``; "low-income", "limited
   income", "indigent", "in financial need", "must meet income guidelines" -> ``'low income'``. "Must
   have a source of income", "proof of income" and "income tax" are no limit.
@@ -636,8 +636,7 @@ class _Mask:
 
 def _read_sentence(text: str, low: str, start: int, end: int, global_negs: set, after_cut: bool = False):
     """An OR-group of alternatives for one sentence, ``'open'`` when the sentence opens the service to
-    anyone, ``'cut'`` when the rest of the sentence follows "including", or None when the sentence
-    states no rule."""
+    anyone, or None when the sentence states no rule. Text after "including" is ignored."""
     s = low[start:end]
     if after_cut and s.lstrip().startswith("("):
         return None  # "Low income, including senior citizens. (60 & older.)": still the example
@@ -1257,6 +1256,7 @@ def _finish_clause(mentions: list[_Mention], global_negs: set):
             continue
         seen.add(key)
         out.append(m)
+    out = _merge_income_table(out)
     if any(m.kind == "pregnant" for m in out):
         out = [m for m in out if not (m.kind == "gender" and m.value == "female")]
     if len({m.value for m in out if m.kind == "gender"}) > 1:
@@ -1273,6 +1273,21 @@ def _finish_clause(mentions: list[_Mention], global_negs: set):
     if lo is not None and hi is not None and lo.value > hi.value:
         out = [m for m in out if m is not lo and m is not hi]
     return out or None
+
+
+def _merge_income_table(clause: list[_Mention]) -> list[_Mention]:
+    """Limits for households of given sizes ("1 person: $31,860; 2 people: $36,360", also across
+    sentences) are one rule, so that each rule can be checked on its own."""
+    rows = [m for m in clause if m.kind == "income_limit" and isinstance(m.value, dict) and "household_size" in m.value]
+    if not rows:
+        return clause
+    table: dict[int, float] = {}
+    for m in rows:
+        annual = m.value["annual"] if "annual" in m.value else m.value["monthly"] * 12
+        table.setdefault(m.value["household_size"], annual)
+    merged = _Mention("income_limit", {"annual_by_household_size": tuple(sorted(table.items()))},
+                      min(m.start for m in rows), max(m.end for m in rows), rows[0].mstart, rows[0].mend)
+    return [m for m in clause if m not in rows] + [merged]
 
 
 def _expand_areas(clause: list[_Mention]):

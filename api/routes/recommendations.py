@@ -30,9 +30,9 @@ def recommend_for_resident(ctx: AppContext, model: LoadedModel, resident_id: str
                            k: int = 10, needs=None, categories=None, exclude_service_ids=(),
                            near=None, include_unknown_eligibility: bool = True,
                            explain: bool = True):
-    """Rank for a known resident: the stored profile if any (else the model's training profile),
-    their events since training as history (a declined service is never suggested again) and the
-    live service overrides."""
+    """Rank for a known resident: the stored profile if any (the engine lays it over the training
+    profile of a resident the model knows), their events since training as history (a declined
+    service is never suggested again) and the live service overrides."""
     profile = ctx.store.get_profile(resident_id)
     if profile is None and model.rec.resident_profile(resident_id) is None:
         raise HTTPException(404, f"resident_id {resident_id!r} is unknown: no stored profile and "

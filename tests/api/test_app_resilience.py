@@ -24,20 +24,25 @@ def event(event_id: str, service_id: str = "S00003") -> dict:
 
 def test_redis_killed_mid_run(models_dir, api_keys, redis_factory, serve_app):
     redis = redis_factory()
-    app = create_app(models_dir, keys_file=api_keys["file"], redis_url=redis.url, audit_interval=0.05)
+    app = create_app(models_dir, keys_file=api_keys["file"], redis_url=redis.url, audit_interval=0.05,
+                     audit_max_pending=5)
     server = serve_app(app)
     cw, admin = server.client(api_keys["caseworker"]), server.client(api_keys["admin"])
     portal = server.client(api_keys["portal"])
     assert portal.get(f"/v1/residents/{RESIDENT}/recommendations").status_code == 200
     assert cw.post("/v1/events", json={"events": [event("before")]}).status_code == 200
 
+    assert wait_until(lambda: app.state.ctx.audit.pending == 0)  # the portal call's entry is stored
     redis.kill()  # SIGKILL: no chance to flush anything
 
     outage_ids = []
-    for _ in range(3):
+    for _ in range(5):
         r = cw.post("/v1/recommendations", json={"profile": WALK_IN, "k": 5})
-        assert r.status_code == 200, r.text  # a walk-in needs no state
+        assert r.status_code == 200, r.text  # a walk-in needs no state ...
         outage_ids.append(r.json()["request_id"])
+    # ... until the audit entries waiting for the store fill the buffer: no list goes unaudited.
+    r = cw.post("/v1/recommendations", json={"profile": WALK_IN, "k": 5})
+    assert r.status_code == 503 and int(r.headers["retry-after"]) > 0
     for call in (lambda: portal.get(f"/v1/residents/{RESIDENT}/recommendations"),
                  lambda: cw.post("/v1/recommendations", json={"resident_id": RESIDENT}),
                  lambda: cw.post("/v1/events", json={"events": [event("during")]}),
@@ -59,6 +64,7 @@ def test_redis_killed_mid_run(models_dir, api_keys, redis_factory, serve_app):
     # The lists served during the outage were audited once the store came back.
     assert wait_until(lambda: set(outage_ids) <= {
         e["request_id"] for e in admin.get("/v1/audit", params={"limit": 50}).json()["items"]})
+    assert cw.post("/v1/recommendations", json={"profile": WALK_IN}).status_code == 200
     assert cw.post("/v1/events", json={"events": [event("during")]}).json() == \
         {"accepted": 1, "duplicates": 0}
     for c in (cw, admin, portal):

@@ -123,7 +123,7 @@ def needs_data():
     ("Income below $2,000/month", "income_limit=monthly:2000"),
     ("Yearly income of $40,000 or less.", "income_limit=annual:40000"),
     ("Maximum income 1 person: $31,860; 2 people: $36,360.",
-     "income_limit=annual:31860@1;income_limit=annual:36360@2"),
+     "income_limit=annual:31860@1,36360@2"),
     ("Households at or below 80% of area median income", "income_limit=ami:80"),
     ("Low-income families", "income_limit=low income"),
     ("Low to moderate income persons.", "income_limit=low income"),
@@ -406,6 +406,13 @@ def test_money_income_limits():
     assert listing_status(two_over) == "ineligible"
     five = check_rules(table, {"monthly_income": 1000, "household_size": 5})
     assert listing_status(five) == "unknown"
+    assert five[0].question == "What is the listing's income limit for a household of 5?"
+    # the table is one rule: it can be checked on its own, as callers that share outcomes do
+    assert len(table) == 1 and table[0].value == {"annual_by_household_size": ((1, 31860), (2, 36360))}
+    across = extract_rules("Individual income cannot exceed $41,300. Couple's income cannot exceed $47,200.")
+    assert [r.value for r in across] == [{"annual_by_household_size": ((1, 41300), (2, 47200))}]
+    assert check_rules(across, {"monthly_income": 3500, "household_size": 2})[0].status == "eligible"
+    assert check_rules(across, {"monthly_income": 3500, "household_size": 1})[0].status == "ineligible"
 
 
 def test_low_income_is_never_ineligible():
@@ -465,6 +472,7 @@ def test_label_round_trip_and_errors():
     assert parse_label("min_age=18; gender=female|pregnant") == [["min_age=18", "gender=female"], ["pregnant"]]
     assert parse_label("") == []
     assert parse_label("income_limit=fpl:200.0") == [["income_limit=fpl:200"]]
+    assert parse_label("income_limit=annual:36360@2,31860@1") == [["income_limit=annual:31860@1,36360@2"]]
     for bad, message in [("age=18", "unknown kind"), ("veteran=yes", "takes no value"), ("min_age=old", "whole number"),
                          ("gender=other", "gender"), ("income_limit=lots", "income value"), ("min_age=1||veteran", "empty")]:
         with pytest.raises(ValueError, match=message):
@@ -500,6 +508,9 @@ def test_bad_fixture_row_is_named(tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("service_id,text,expected\n1,Adults,min_age=18\n2,Seniors,senior=60\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"row 3 \(service 2\), column 'expected'"):
+        _bench().load_fixture(path)
+    path.write_text("service_id,text,expected\n1,Adults,income_limit=annual:100@1,200@2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"row 2: expected 3 fields"):
         _bench().load_fixture(path)
 
 
