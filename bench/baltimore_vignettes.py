@@ -179,6 +179,8 @@ class VignetteCheck:
     answerable: dict[str, int]
     #: need -> the listed services the result says answer it
     answered: dict[str, list[str]]
+    #: need -> why the result answers it with nothing (the engine's words), when it does not
+    why_not: dict[str, str]
     violations: list[str]       # (a): an ineligible service listed
     unanswered: list[str]       # (b): an answerable need left unanswered
     #: services in the catalogue the resident is ineligible for (what (a) guards against)
@@ -231,13 +233,15 @@ class VignetteChecker:
             item.problems = self._explanation_problems(i, s)
             items.append(item)
 
-        answerable, answered, unanswered = {}, {}, []
+        answerable, answered, why_not, unanswered = {}, {}, {}, []
         listed = {s.service_id for s in result.items}
         for need in v.needs:
             mask = cat.answers(need)
             answerable[need] = int((mask & open_).sum())
             ans = result.needs[need].service_ids if need in result.needs else []
             answered[need] = list(ans)
+            if not ans:
+                why_not[need] = (result.needs[need].reason if need in result.needs else None) or "no reason given"
             wrong = [sid for sid in ans if sid not in listed or not mask[cat.index[sid]]]
             if wrong:
                 violations.append(f"need {need}: answered by {', '.join(wrong)}, not listed or not answering it")
@@ -245,7 +249,7 @@ class VignetteChecker:
                 reason = result.needs[need].reason if need in result.needs else "missing from result.needs"
                 unanswered.append(f"need {need} ({cat.taxonomy.path(need)}): {answerable[need]} open services "
                                   f"answer it, none listed ({reason})")
-        return VignetteCheck(v, items, answerable, answered, violations, unanswered,
+        return VignetteCheck(v, items, answerable, answered, why_not, violations, unanswered,
                              excluded=int((~open_).sum())), result
 
     def _explanation_problems(self, i: int, s) -> list[str]:
@@ -278,7 +282,7 @@ def print_check(c: VignetteCheck, taxonomy, out=sys.stdout) -> None:
     for need in v.needs:
         ans = c.answered[need]
         print(f"    need {need:<16} {_short(taxonomy.path(need), 55):<55} open services {c.answerable[need]:>4}  "
-              f"answered by {', '.join(ans) if ans else '-'}", file=out)
+              f"answered by {', '.join(ans) if ans else '- (' + c.why_not[need] + ')'}", file=out)
     print(f"    {'#':>2} {'service':<8} {'name':<48} {'engine':<10} {'text':<10} {'struct':<10} rules", file=out)
     for it in c.items:
         print(f"    {it.rank:>2} {it.service_id:<8} {_short(it.name, 48):<48} {it.engine_status:<10} "

@@ -15,7 +15,9 @@ How it works, and why:
   no codes, so the same matcher works on the generator's taxonomy, an imported 211 taxonomy, or any
   other whose names are English.
 * Query and terms are compared by TF-IDF cosine, word unigrams/bigrams blended with char_wb n-grams
-  (``char_weight``) so that plurals, inflections and small typos ("groceries", "evicton") still meet.
+  (``char_weight``) so that inflections and small typos ("dentl care") still rank the right term
+  first. The char part alone cannot reach the default ``min_score``: a lone unknown word is no
+  answer, by design.
 * A term is returned only when its score reaches ``min_score``; ties are broken by code so the
   answer is deterministic.
 
@@ -106,7 +108,7 @@ def _content(tokens: Iterable[str]) -> list[str]:
 _LEXICON: tuple[tuple[tuple[str, ...], str], ...] = (
     # -- housing
     (("rent*", "landlord", "behind on rent", "late on rent", "lease", "renta", "alquiler"),
-     "housing rent pay"),
+     "housing rent"),
     # an eviction is a court process as much as a debt: both doors are right
     (("evict*", "desalojo"), "housing rent legal eviction"),
     (("mortgage*", "foreclos*", "lose our house", "lose our home", "lose my house", "lose my home",
@@ -365,22 +367,48 @@ def _concepts_of(words: list[str]) -> list[int]:
     return sorted(fired)
 
 
+def _query_words(text: str) -> tuple[list[str], list[str]]:
+    """(the text's own content words, the concept words its phrasings trigger), each list deduplicated."""
+    words = _tokens(text)
+    own = list(dict.fromkeys(_content(words)))
+    concepts = list(dict.fromkeys(c for i in _concepts_of(words) for c in _CONCEPTS[i]))
+    return own, concepts
+
+
 def expand(text: str) -> str:
     """The query document: the text's content words plus the concept words its phrasings trigger.
 
     Each distinct word once: a resident's "food" that the food concept repeats is still one word,
     so the terms matching the most different words of the need win, not the most repeated one.
     """
-    words = _tokens(text)
-    out: list[str] = []
-    for w in _content(words) + [c for i in _concepts_of(words) for c in _CONCEPTS[i]]:
-        if w not in out:
-            out.append(w)
-    return " ".join(out)
+    own, concepts = _query_words(text)
+    return " ".join(dict.fromkeys(own + concepts))
 
 
 def _term_doc(text: str) -> str:
     return " ".join(_content(_tokens(text)))
+
+
+# Derivational endings that join a resident's word to a taxonomy's without changing what is meant:
+# "rent" / "Rental Assistance", "pay" / "Utility Payment". Not -er (rent -> "Home Renters" is who,
+# not what) nor -ing (live -> "Assisted Living" is one kind of place, not any). Plurals: see _stem.
+_SUFFIXES = ("al", "ment", "ation", "ance", "ence")
+_MIN_BASE = 3
+
+
+def _variants(vocabulary: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """word -> the indexed words it derives from or that derive from it, through one suffix."""
+    vocab = {w for w in vocabulary if " " not in w}
+    links: dict[str, set[str]] = {}
+    for word in vocab:
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_BASE:
+                base = word[: -len(suffix)]
+                for b in (base, base + "e"):  # "guidance" <- "guide"
+                    links.setdefault(b, set()).add(word)
+                    if b in vocab:
+                        links.setdefault(word, set()).add(b)
+    return {w: tuple(sorted(v - {w})) for w, v in links.items() if v - {w}}
 
 
 # -- the matcher ---------------------------------------------------------------------------------
@@ -449,6 +477,7 @@ class NeedMatcher:
             context = vec.transform(self.context_docs_)
             return normalize((self.name_weight * names + (1.0 - self.name_weight) * context).tocsr())
         self.word_matrix_ = blend(self.word_vectorizer_).T.tocsr()
+        self.variants_ = _variants(self.word_vectorizer_.vocabulary_)
         self.char_matrix_ = blend(self.char_vectorizer_).T.tocsr()
 
     def scores(self, text: str) -> np.ndarray:
@@ -457,9 +486,14 @@ class NeedMatcher:
             raise RuntimeError("NeedMatcher is not fitted: call fit(taxonomy) or from_json(data) first")
         if not isinstance(text, str):
             raise TypeError(f"need text must be a string, got {type(text).__name__}")
-        doc = expand(text)
-        if not doc:
+        own, concepts = _query_words(text)
+        words = list(dict.fromkeys(own + concepts))
+        if not words:
             return np.zeros(len(self.codes_))
+        # only the lexicon's words reach derived forms: they are chosen to be generic ("rent",
+        # "pay"), while a resident's own word may mean something else once suffixed ("place")
+        extra = [v for w in concepts for v in self.variants_.get(w, ()) if v not in words]
+        doc = " ".join(words + list(dict.fromkeys(extra)))
         word = (self.word_vectorizer_.transform([doc]) @ self.word_matrix_).toarray().ravel()
         char = (self.char_vectorizer_.transform([doc]) @ self.char_matrix_).toarray().ravel()
         return (1.0 - self.char_weight) * word + self.char_weight * char

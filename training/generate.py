@@ -96,7 +96,7 @@ a_ij = 1 when a category of j is one of i's needs or a descendant of one, 0.4 wh
 the top-level need of a specific (child) need, else 0 (the best over i's needs); eligibility is
 checked on the latent profile (age within min/max, income <= max_income, district listed, speaks
 an offered language, capacity not 0); d_ij = km from home (straight line, in default-city km),
-r_j = 1 in person, 0.25 phone/online, 0 without a location; z_j ~ N(0, 1) + clip(0.3 *
+r_j = 1 in person, 0.25 phone/online; a service without a location counts from the city centre; z_j ~ N(0, 1) + clip(0.3 *
 log(capacity / 40), -2, 2) (log popularity); u_i, v_j ~ N(0, I_8 / sqrt 8) scaled so that u.v
 has standard deviation 1.5 (a hidden taste, independent of the profile). The k_i services are
 drawn without replacement by Gumbel-top-k over all services; a service that closed (status not

@@ -602,7 +602,9 @@ def simulate(
     located = ~np.isnan(catalog.lat)
     sx, sy = districts.to_km(np.where(located, catalog.lat, districts.lat0),
                              np.where(located, catalog.lon, districts.lon0))
-    dist_w = np.where(located, -params.b_dist * np.where(catalog.remote, params.remote, 1.0), 0.0)
+    # a service with no place is as far as the city centre: free of any distance penalty it would
+    # draw a quarter of all choices on a real directory, and the model would learn that as popularity
+    dist_w = -params.b_dist * np.where(catalog.remote, params.remote, 1.0)
 
     codes = {d.code.lower(): i for i, d in enumerate(districts.districts)}
     district_ok = np.ones((len(codes), n_svc), dtype=bool)

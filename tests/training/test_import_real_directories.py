@@ -291,3 +291,13 @@ def test_imported_catalogue_loads_as_a_data_directory(baltimore, tmp_path):
     assert {"fees", "required_documents"} <= set(city.service_extra_columns)
     taxonomy = load_taxonomy(data)
     assert taxonomy.is_within("101-02-01", "101")
+
+
+def test_baltimore_languages_keep_english_unless_the_listing_excludes_it(baltimore):
+    # 211 language fields list what is offered besides English ("Spanish."): an English speaker
+    # must not be shut out of those services
+    _, out, _, _ = baltimore
+    services = rows(out / "services.csv")
+    with_langs = [s for s in services if s["languages"]]
+    assert with_langs
+    assert sum("en" in s["languages"].split(";") for s in with_langs) / len(with_langs) > 0.95

@@ -8,6 +8,7 @@ free text, often multi-line; languages are free text ("Spanish. Accommodations p
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,11 @@ def _service(row: dict, sid: str, i: int, services: CsvTable, locations: CsvTabl
     if location_languages and location_languages != service_languages:
         langs += languages_from_text(location_languages, report, loc_where.at("languages"))
     note = join_text([service_languages, location_languages])
+    # A 211 directory's languages field lists what is offered besides English ("Spanish."): the
+    # service still works in English unless the listing says it does not. Storing "es" alone would
+    # shut every English speaker out of the service.
+    if langs and "en" not in langs and not _ONLY.search(note or ""):
+        langs = ["en", *langs]
 
     districts: list[str] = []
     for area in split_loose_list(row.get("service_areas")):
@@ -210,3 +216,6 @@ def _service(row: dict, sid: str, i: int, services: CsvTable, locations: CsvTabl
         "languages_note": note,
         "airs_codes": [c.strip() for c in airs_links.get(sid, []) if c.strip()],
     }
+
+
+_ONLY = re.compile(r"\bonly\b|\bno english\b|\bnon[- ]?english\b", re.IGNORECASE)
