@@ -200,9 +200,10 @@ class Suggestion(BaseModel):
 
 
 class NeedAnswer(BaseModel):
-    need: str
+    need: str = Field(description="the category code (free text is matched to one; the key keeps the words)")
     service_ids: list[str]
     reason: str | None = None
+    path: str | None = Field(default=None, description="the category's taxonomy path")
 
 
 SUGGESTION_EXAMPLE = {

@@ -39,6 +39,7 @@ from .eligibility import evaluate
 from .explain import Explainer
 from .features import ResidentFeaturizer
 from .model import HybridModel
+from .need_text import NeedMatcher
 from .profile import Profile
 from .ranking import candidate_scores, rank
 from .results import NeedAnswer, RecommendationResult, Suggestion
@@ -53,6 +54,8 @@ class _Query:
     row: int | None          # the resident's row in the model's table, if known
     profile: Profile
     needs: list[str]
+    #: category code -> the free text it was matched from
+    said: dict
 
 
 class Recommender:
@@ -75,6 +78,9 @@ class Recommender:
         self._declined = declined
         self._history = history
         self._explainer = Explainer(catalog, featurizer, model)
+        # free-text needs ("can't pay rent this month") are matched to the categories services use
+        used_terms = [t for t, j in catalog.term_index.items() if catalog.answers(t).any()]
+        self._need_matcher = NeedMatcher().fit(catalog.taxonomy, codes=used_terms) if used_terms else None
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -178,8 +184,18 @@ class Recommender:
             raise ValueError("resident_id or profile: give at least one")
         p = Profile.from_dict(merged)
         if needs is not None:
+            if isinstance(needs, str) or not all(isinstance(n, str) for n in needs):
+                raise ValueError("needs: expected a list of strings")
             p.needs = split_list(needs)
-        return _Query(resident_id, row, p, p.needs)
+        matched = {}
+        for text in p.needs:
+            if text in self.catalog.term_index or self._need_matcher is None:
+                continue
+            found = self._need_matcher.match(text, k=1)
+            if found:
+                matched[text] = found[0].code
+        p.needs = list(dict.fromkeys(matched.get(n, n) for n in p.needs))
+        return _Query(resident_id, row, p, p.needs, {v: k for k, v in matched.items()})
 
     def scores(self, q: _Query, history=()) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray]:
         """(blended scores, raw scores, embedding used, warm?, history indices) for a query."""
@@ -293,8 +309,12 @@ class Recommender:
         need_answers = {}
         for need in q.needs:
             ids = [cat.ids[i] for i in ranked.need_answers.get(need, [])]
-            need_answers[need] = NeedAnswer(need=need, service_ids=ids,
-                                            reason=None if ids else ranked.unanswerable.get(need))
+            reason = None if ids else ranked.unanswerable.get(need)
+            if need not in cat.term_index:
+                reason = "no category of the catalogue matches this need"
+            key = q.said.get(need, need)
+            need_answers[key] = NeedAnswer(need=need, service_ids=ids, reason=reason,
+                                           path=cat.taxonomy.path(need) if need in cat.term_index else None)
         return RecommendationResult(model_version=self.version, resident_id=q.resident_id,
                                     mode="warm" if warm else "cold", items=items, needs=need_answers)
 

@@ -14,6 +14,9 @@ How it works, and why:
   use in term names ("rent" -> housing, rent, pay). The lexicon only expands the query text; it names
   no codes, so the same matcher works on the generator's taxonomy, an imported 211 taxonomy, or any
   other whose names are English.
+* The lexicon's words also reach derived forms found in the fitted term names ("rent" -> "Rental
+  Assistance", "pay" -> "Utility Payment"); the resident's raw words do not ("place" is not
+  "Placement").
 * Query and terms are compared by TF-IDF cosine, word unigrams/bigrams blended with char_wb n-grams
   (``char_weight``) so that inflections and small typos ("dentl care") still rank the right term
   first. The char part alone cannot reach the default ``min_score``: a lone unknown word is no

@@ -49,10 +49,13 @@ class Suggestion:
 class NeedAnswer:
     """How one declared need is answered in a result list."""
 
+    #: the category code (a free-text need is matched to one; the dict key keeps the words)
     need: str
     service_ids: list[str]
     #: why nothing answers it, when ``service_ids`` is empty
     reason: str | None = None
+    #: the category's readable taxonomy path
+    path: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -108,3 +108,12 @@ def test_batch_scores_match_single_requests(recommender):
     single = recommender.scores(q)[0]
     batch, warm = recommender.score_batch([rid], [q.profile])
     assert warm[0] and np.allclose(batch[0], single, atol=1e-5)
+
+
+def test_free_text_needs_are_matched_to_categories(recommender):
+    r = recommender.recommend(profile={"age": 40, "needs": ["can't pay my rent this month"]}, k=5)
+    (said, answer), = r.needs.items()
+    assert said == "can't pay my rent this month"
+    assert answer.need.startswith("housing") and answer.service_ids and answer.path.startswith("Housing")
+    nonsense = recommender.recommend(profile={"needs": ["qwzx vbnm"]}, k=5)
+    assert nonsense.needs["qwzx vbnm"].reason == "no category of the catalogue matches this need"
