@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import atomic_write_bytes, fsync_dir
+
 FORMAT = "servicematch-model/1"
 FILES = ("arrays.npz", "catalog.json", "metrics.json")
 
@@ -37,33 +39,6 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the new one, and it survives a crash."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def write_json(path: Path, obj) -> None:
@@ -94,7 +69,7 @@ def save_version(models_dir: Path, version: str, arrays: dict[str, np.ndarray], 
         write_json(tmp / "model.json", meta)
         os.chmod(tmp, 0o750)  # resident profiles live in here: not world-readable
         os.rename(tmp, final)
-        _fsync_dir(models_dir)
+        fsync_dir(models_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -130,7 +130,6 @@ loop runs per resident or interaction (services are few: their text is composed 
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -139,6 +138,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
+from recommender.files import atomic_file
 
 from .generate_catalog import generate_catalog, taxonomy_frame
 from .generate_population import default_districts
@@ -154,30 +155,11 @@ def write_arrow(table: pa.Table, path: str | os.PathLike) -> None:
     fmt = target.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise ValueError(f"{target}: unsupported file type {target.suffix!r}; use .csv or .parquet")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if fmt == "csv":
-                pacsv.write_csv(table, f)
-            else:
-                pq.write_table(table, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    with atomic_file(target, "wb") as f:
+        if fmt == "csv":
+            pacsv.write_csv(table, f)
+        else:
+            pq.write_table(table, f)
 
 
 def generate_city(

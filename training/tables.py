@@ -47,7 +47,6 @@ import hashlib
 import os
 import re
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +60,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from recommender import schema
+from recommender.files import atomic_file
 
 __all__ = [
     "CityData",
@@ -844,38 +844,11 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
     fmt = _format_of(target)
     if fmt is None:
         raise ValueError(f"{target}: unsupported file type {target.suffix or '(none)'!r}; use .csv or .parquet")
-    folder = target.parent
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        if fmt == "csv":
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                df.to_csv(f, index=False)
-                f.flush()
-                os.fsync(f.fileno())
-        else:
-            with os.fdopen(fd, "wb") as f:
-                df.to_parquet(f, index=False, engine="pyarrow")
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(folder)
+    if fmt == "csv":
+        with atomic_file(target, "w", encoding="utf-8", newline="") as f:
+            df.to_csv(f, index=False)
+    else:
+        with atomic_file(target, "wb") as f:
+            df.to_parquet(f, index=False, engine="pyarrow")
 
 
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; not every platform can open a directory.
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)

@@ -4,6 +4,7 @@ Everything is rendered to bytes first (after all parsing succeeded). A new outpu
 written as a temporary sibling and renamed into place in one step; an existing one (which may hold
 other files we must not delete) gets each file replaced atomically (temp file + fsync + os.replace).
 """
+from recommender.files import fsync_dir
 from __future__ import annotations
 
 import csv
@@ -33,14 +34,6 @@ def _umask() -> int:
     return mask
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_file(path: Path, data: bytes, mode: int) -> None:
     with open(path, "wb") as fh:
         fh.write(data)
@@ -63,7 +56,7 @@ def write_outputs(out_dir: Path, files: Mapping[str, bytes]) -> None:
             os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes it private; the output is an ordinary folder
             for name, data in files.items():
                 _write_file(tmp / name, data, 0o666 & ~mask)
-            _fsync_dir(tmp)
+            fsync_dir(tmp)
             os.rename(tmp, out_dir)
         except OSError:
             for child in tmp.iterdir() if tmp.exists() else ():
@@ -74,7 +67,7 @@ def write_outputs(out_dir: Path, files: Mapping[str, bytes]) -> None:
                 _replace_files(out_dir, files)
                 return
             raise
-        _fsync_dir(parent)
+        fsync_dir(parent)
         return
     _replace_files(out_dir, files)
 
@@ -91,7 +84,7 @@ def _replace_files(out_dir: Path, files: Mapping[str, bytes]) -> None:
         # Only once every file is safely on disk do the replacements start.
         for name, tmp in temps.items():
             os.replace(tmp, out_dir / name)
-        _fsync_dir(out_dir)
+        fsync_dir(out_dir)
     finally:
         for tmp in temps.values():
             if tmp.exists():
