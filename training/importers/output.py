@@ -4,7 +4,6 @@ Everything is rendered to bytes first (after all parsing succeeded). A new outpu
 written as a temporary sibling and renamed into place in one step; an existing one (which may hold
 other files we must not delete) gets each file replaced atomically (temp file + fsync + os.replace).
 """
-from recommender.files import fsync_dir
 from __future__ import annotations
 
 import csv
@@ -13,6 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping
+
+from recommender.files import fsync_dir
 
 from .report import ERROR, ImportFailed, Issue
 
