@@ -5,8 +5,9 @@ import argparse
 import csv
 import os
 import sys
-import tempfile
 from pathlib import Path
+
+from recommender.files import atomic_file
 
 ROLES = ("caseworker", "portal", "trainer", "admin")
 
@@ -45,22 +46,13 @@ def export_events(store, out: Path) -> int:
     """Write every recorded event in the interactions format, atomically; returns the count."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     n = 0
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["resident_id", "service_id", "event", "timestamp"])
-            for e in store.iter_events():
-                w.writerow([e["resident_id"], e["service_id"], e["event"], int(e["timestamp"])])
-                n += 1
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_file(out, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["resident_id", "service_id", "event", "timestamp"])
+        for e in store.iter_events():
+            w.writerow([e["resident_id"], e["service_id"], e["event"], int(e["timestamp"])])
+            n += 1
     return n
 
 

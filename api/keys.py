@@ -26,13 +26,14 @@ import os
 import re
 import secrets
 import sys
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import tomli_w
+
+from recommender.files import atomic_file
 
 ROLES = ("caseworker", "portal", "trainer", "admin")
 ENV_VAR = "SERVICEMATCH_KEYS_FILE"
@@ -117,22 +118,9 @@ def _read(path: Path, missing_ok: bool) -> dict[str, dict]:
 
 def _write(path: Path, keys: dict[str, dict]) -> None:
     """Replace the file atomically (temp + fsync + rename), readable by its owner only."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            tomli_w.dump({"keys": keys}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # the rename itself is durable
-    finally:
-        os.close(dir_fd)
+    # mkstemp creates the temporary file 0600, so the keys are never readable by others
+    with atomic_file(path, "wb") as fh:
+        tomli_w.dump({"keys": keys}, fh)
 
 
 @contextlib.contextmanager
