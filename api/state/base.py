@@ -40,6 +40,10 @@ class StateStore(Protocol):
 
     # -- audit log of served lists
     def audit(self, entry: dict) -> None: ...
+
+    def audit_many(self, entries: list[dict]) -> None:
+        """Append several entries in one durable write (the API's audit writer batches)."""
+        ...
     def audit_entries(self, limit: int = 100, offset: int = 0) -> list[dict]: ...
 
     # -- recommendation cache; entries are dropped when the resident's profile or events change,

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 # Compact and strict: NaN/Infinity are not JSON and would break exports read by other tools.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
@@ -20,8 +22,9 @@ def encode(value: Any, what: str) -> str:
         raise ValueError(f"{what} is not JSON-serialisable: {exc}") from None
 
 
-def decode(text: str) -> Any:
-    return json.loads(text)
+def decode(text: str | bytes) -> Any:
+    # orjson parses the cached answers the portal call returns several times faster than json
+    return orjson.loads(text)
 
 
 def check_id(value: Any, field: str) -> str:
@@ -83,3 +86,5 @@ def check_page(limit: int, offset: int) -> None:
     for name, value in (("limit", limit), ("offset", offset)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        if value > 2**62:  # past SQLite's integer range: an overflow, not a page
+            raise ValueError(f"{name} must be at most {2**62}, got {value!r}")

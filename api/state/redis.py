@@ -267,9 +267,17 @@ class RedisStore:
     # -- audit log (newest first when read; trimmed to the newest ``audit_cap`` entries)
 
     def audit(self, entry: dict) -> None:
-        body = codec.encode(entry, "audit entry")
+        self.audit_many([entry])
+
+    def audit_many(self, entries: list[dict]) -> None:
+        if not entries:
+            return
+        bodies = [codec.encode(e, "audit entry") for e in entries]
         with self._guard("audit"):
-            self._r.xadd(self._k("audit"), {"a": body}, maxlen=self.audit_cap, approximate=False)
+            pipe = self._r.pipeline(transaction=True)
+            for body in bodies:
+                pipe.xadd(self._k("audit"), {"a": body}, maxlen=self.audit_cap, approximate=False)
+            pipe.execute()
 
     def audit_entries(self, limit: int = 100, offset: int = 0) -> list[dict]:
         codec.check_page(limit, offset)

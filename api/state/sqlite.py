@@ -237,9 +237,15 @@ class SQLiteStore:
     # -- audit log (newest first when read; the oldest entries beyond ``audit_cap`` are dropped)
 
     def audit(self, entry: dict) -> None:
-        body = codec.encode(entry, "audit entry")
+        self.audit_many([entry])
+
+    def audit_many(self, entries: list[dict]) -> None:
+        if not entries:
+            return
+        bodies = [(codec.encode(e, "audit entry"),) for e in entries]
         with self._write("audit") as conn:
-            new_id = conn.execute("INSERT INTO audit (entry) VALUES (?)", (body,)).lastrowid
+            conn.executemany("INSERT INTO audit (entry) VALUES (?)", bodies)
+            (new_id,) = conn.execute("SELECT max(id) FROM audit").fetchone()
             conn.execute("DELETE FROM audit WHERE id <= ?", (new_id - self.audit_cap,))
 
     def audit_entries(self, limit: int = 100, offset: int = 0) -> list[dict]:

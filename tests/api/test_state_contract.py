@@ -176,6 +176,16 @@ def test_audit_reads_newest_first_with_limit_and_offset(store):
         store.audit_entries(limit=3, offset=-1)
 
 
+def test_audit_many_appends_a_batch_in_order_and_keeps_the_cap(backend):
+    store = backend(audit_cap=5)
+    store.audit({"i": 0})
+    store.audit_many([{"i": i} for i in range(1, 8)])
+    store.audit_many([])
+    assert [e["i"] for e in store.audit_entries(limit=100)] == [7, 6, 5, 4, 3]
+    with pytest.raises(ValueError, match="offset"):
+        store.audit_entries(limit=3, offset=2**63)
+
+
 def test_audit_log_is_capped(backend):
     store = backend(audit_cap=5)
     for i in range(8):
