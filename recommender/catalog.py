@@ -156,11 +156,14 @@ class ServiceCatalog:
                 capacity[i] = math.nan if c is None else float(c)
         return status, capacity
 
-    def distances_km(self, lat: float, lon: float) -> np.ndarray:
-        """Great-circle distance from (lat, lon) to every service; NaN where a service has no place."""
+    def distances_km(self, lat: float, lon: float, which: np.ndarray | None = None) -> np.ndarray:
+        """Great-circle distance from (lat, lon) to every service (or those in ``which``); NaN where a
+        service has no place."""
         r = 6371.0
-        p1, p2 = np.radians(lat), np.radians(self.latitude)
+        lats = self.latitude if which is None else self.latitude[which]
+        lons = self.longitude if which is None else self.longitude[which]
+        p1, p2 = np.radians(lat), np.radians(lats)
         dphi = p2 - p1
-        dl = np.radians(self.longitude - lon)
+        dl = np.radians(lons - lon)
         a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
         return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))

@@ -275,16 +275,11 @@ class Recommender:
                 allowed |= cat.answers(c)
             excluded |= ~allowed
         distances = None
-        origin = None
         if near is not None:
             lat, lon, max_km = _near(near)
-            origin = (lat, lon)
             distances = cat.distances_km(lat, lon)
             with np.errstate(invalid="ignore"):
                 excluded |= ~(distances <= max_km)  # services with no place are not "near"
-        elif q.profile.latitude is not None:
-            origin = (q.profile.latitude, q.profile.longitude)
-            distances = cat.distances_km(*origin)
 
         s = candidate_scores(blended, elig.outcome, excluded, include_unknown_eligibility)
         need_masks = {need: cat.answers(need) for need in q.needs}
@@ -292,6 +287,11 @@ class Recommender:
 
         explained = (self._explainer.contributions(ranked.indices, q.profile, u, raw, warm, need_masks, hist)
                      if explain else [[] for _ in ranked.indices])
+        if distances is None and q.profile.latitude is not None and ranked.indices:
+            # distance from home, only for the services shown
+            distances = np.full(n, np.nan)
+            shown = np.asarray(ranked.indices)
+            distances[shown] = cat.distances_km(q.profile.latitude, q.profile.longitude, shown)
         items = []
         for pos, i in enumerate(ranked.indices):
             rec = cat.records[i]

@@ -12,6 +12,8 @@ to which the blend adds the declared-need and popularity terms. These are the co
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .catalog import ServiceCatalog
@@ -41,6 +43,7 @@ _WORDS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def describe(feature: str) -> str:
     """A feature token in words: ``need:food`` -> ``profile declares food``."""
     kind, _, value = feature.partition(":")

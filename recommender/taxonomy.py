@@ -20,6 +20,8 @@ class Taxonomy:
     parents: dict[str, str] = field(default_factory=dict)
     #: code -> human-readable name
     names: dict[str, str] = field(default_factory=dict)
+    #: code -> readable path, filled as asked (paths are shown with every suggestion)
+    _paths: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_rows(cls, rows) -> "Taxonomy":
@@ -38,6 +40,7 @@ class Taxonomy:
 
     def add_codes(self, codes) -> None:
         """Register codes seen in the data; implicit parents come from the ``a/b`` form."""
+        self._paths.clear()
         for code in codes:
             code = str(code).strip().lower()
             while code and code not in self.parents:
@@ -62,7 +65,10 @@ class Taxonomy:
 
     def path(self, code: str) -> str:
         """The readable path from the root, e.g. ``Food > Food Pantry``."""
-        return " > ".join(self.names.get(c, c) for c in reversed(self.ancestors(code)))
+        cached = self._paths.get(code)
+        if cached is None:
+            cached = self._paths[code] = " > ".join(self.names.get(c, c) for c in reversed(self.ancestors(code)))
+        return cached
 
     def is_within(self, category: str, need: str) -> bool:
         """True when ``category`` is ``need`` or one of its descendants."""
