@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ from recommender.model import Blend, HybridModel
 
 from .metrics import ndcg_at_k
 
-NEED_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
+NEED_GRID = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
 KNN_GRID = (0.0, 0.25, 0.5, 1.0)
 POP_GRID = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
 #: how many standard errors a blend's gain must clear to be preferred over the plain model
@@ -39,6 +40,9 @@ class FitData:
     service_features: sp.csr_matrix   # service features, catalogue order
     need_matrix: sp.csr_matrix        # residents x services: 1 where a service answers a declared need
     interactions: pd.DataFrame        # training interactions with int columns 'r' and 's'
+    #: rows (table order) -> residents x services, True where a service may not be suggested to them
+    #: (eligibility as served), so blends are chosen on the lists residents actually see
+    ineligible: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 def ridge(X: sp.spmatrix, Y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -186,7 +190,7 @@ class HybridTrainer:
         wv = np.flatnonzero(np.diff(val_m.indptr) > 0)
         S_fit = item_neighbors(fit_m, top=self.neighbors)
         self.warm_blend_, self.warm_search_ = self._search(
-            raw=U[wv] @ V.T + b, need=need_warm[wv], truth=val_m[wv], exclude=fit_m[wv],
+            raw=U[wv] @ V.T + b, need=need_warm[wv], truth=val_m[wv], exclude=self._excluded(data, warm_res[wv], fit_m[wv]),
             pop=self._popularity(fit_m.getnnz(axis=0)), knn=((fit_m[wv] > 0).astype(np.float32) @ S_fit).toarray())
         timing["warm_search"] = time.perf_counter() - t
 
@@ -201,7 +205,8 @@ class HybridTrainer:
         # their interactions shaped the service embeddings, a small optimism shared by every blend tried
         self.cold_blend_, self.cold_search_ = self._search(
             raw=(np.asarray(X_warm[cv] @ W) + w0) @ V.T + b, need=need_warm[cv],
-            truth=all_m[cv], exclude=None, pop=self._popularity(all_m.getnnz(axis=0)))
+            truth=all_m[cv], exclude=self._excluded(data, warm_res[cv], None),
+            pop=self._popularity(all_m.getnnz(axis=0)))
         timing["cold_search"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -228,6 +233,15 @@ class HybridTrainer:
         timing["total"] = time.perf_counter() - t0
         self.timing_ = timing
         return self
+
+    @staticmethod
+    def _excluded(data: FitData, rows: np.ndarray, known: sp.csr_matrix | None) -> np.ndarray | None:
+        """What the served list could not contain: known positives and ineligible services."""
+        out = None if known is None else known.toarray() > 0
+        if data.ineligible is not None and len(rows):
+            inel = data.ineligible(rows)
+            out = inel if out is None else (out | inel)
+        return out
 
     def _leave_last_out(self, part: pd.DataFrame, all_m: sp.csr_matrix, rng) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """(validation, fit) matrices: the latest positive of up to ``validation_residents`` residents
@@ -264,29 +278,37 @@ class HybridTrainer:
             return Blend(), []
         z = _standardise(raw)
         need = need.toarray().astype(np.float32)
-        if exclude is not None:
-            ex = exclude.toarray() > 0
+        ex = exclude
         zk = None
         if knn is not None and knn.any():
             zk = _standardise(knn)
-        results = []
-        for wk in KNN_GRID if zk is not None else (0.0,):
-            base = z + wk * zk if wk else z
-            for wn in NEED_GRID if need.any() else (0.0,):
-                for wp in POP_GRID:
-                    s = base + wn * need + wp * pop
-                    if exclude is not None:
-                        s[ex] = -np.inf
-                    results.append((ndcg_at_k(s, truth, 10), wn, wp, wk))
+        grids = (NEED_GRID if need.any() else (0.0,), POP_GRID, KNN_GRID if zk is not None else (0.0,))
+        tried: dict[tuple, np.ndarray] = {}
+
+        def ndcg(w: tuple) -> np.ndarray:
+            if w not in tried:
+                wn, wp, wk = w
+                s = z + wn * need + wp * pop + (wk * zk if wk else 0.0)
+                if exclude is not None:
+                    s[ex] = -np.inf
+                tried[w] = ndcg_at_k(s, truth, 10)
+            return tried[w]
+
+        # Coordinate ascent over (need, pop, knn), two passes: about a fifth of the evaluations of
+        # the full grid (the search ran ~2 s of a ~24 s training on the 100k city before).
+        plain = (0.0, 0.0, 0.0)
+        best = plain
+        for _ in range(2):
+            for dim, grid in enumerate(grids):
+                candidates = [best[:dim] + (v,) + best[dim + 1:] for v in grid]
+                best = max(candidates, key=lambda w: (ndcg(w).mean(), -sum(w)))
         # A heavier blend must beat the plain model by more than noise: its paired per-resident gain
-        # over the all-zero blend must exceed SIGNIFICANCE standard errors. Otherwise keep the plain
-        # model; a few hundred held-out residents easily make a useless prior look good.
-        plain = results[0][0]
-        best, best_gain = results[0], 0.0
-        for r in results[1:]:
-            diff = r[0] - plain
-            se = diff.std() / np.sqrt(len(diff)) if len(diff) > 1 else np.inf
-            if diff.mean() > SIGNIFICANCE * se and diff.mean() > best_gain:
-                best, best_gain = r, float(diff.mean())
-        return (Blend(need=best[1], pop=best[2], knn=best[3]),
-                [{"ndcg@10": round(float(r[0].mean()), 5), "need": r[1], "pop": r[2], "knn": r[3]} for r in results])
+        # must exceed SIGNIFICANCE standard errors. Otherwise keep the plain model; a few hundred
+        # held-out residents easily make a useless prior look good.
+        diff = ndcg(best) - ndcg(plain)
+        se = diff.std() / np.sqrt(len(diff)) if len(diff) > 1 else np.inf
+        if not diff.mean() > SIGNIFICANCE * se:
+            best = plain
+        return (Blend(need=best[0], pop=best[1], knn=best[2]),
+                [{"ndcg@10": round(float(v.mean()), 5), "need": w[0], "pop": w[1], "knn": w[2]}
+                 for w, v in tried.items()])

@@ -16,8 +16,9 @@ import scipy.sparse as sp
 from recommender import artifacts
 from recommender.catalog import ServiceCatalog
 from recommender.columns import encode_table
+from recommender.eligibility import FAIL, evaluate
 from recommender.engine import Recommender
-from recommender.features import ResidentFeaturizer, ServiceFeaturizer
+from recommender.features import ResidentFeaturizer, ServiceFeaturizer, profile_from_row
 from recommender.schema import POSITIVE_EVENTS, RESIDENT_LISTS, RESIDENT_NUMERIC, RESIDENT_OPTIONAL
 from recommender.taxonomy import Taxonomy
 
@@ -70,6 +71,15 @@ def need_matrix(residents: pd.DataFrame, catalog: ServiceCatalog) -> sp.csr_matr
     R = sp.csr_matrix((np.ones(int(ok.sum()), dtype=np.float32), (rows, cols[ok].astype(int).to_numpy())),
                       shape=(len(residents), len(catalog.terms)))
     return ((R @ catalog.term_matrix.T.astype(np.float32)) > 0).astype(np.float32).tocsr()
+
+
+def ineligible_matrix(catalog: ServiceCatalog, residents: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """residents (given rows) x services: True where eligibility removes the service."""
+    cols = list(residents.columns)
+    out = np.zeros((len(rows), len(catalog)), dtype=bool)
+    for n, r in enumerate(rows):
+        out[n] = evaluate(catalog, profile_from_row(cols, tuple(residents.iloc[int(r)]))).outcome == FAIL
+    return out
 
 
 def resident_kinds(residents: pd.DataFrame, extra: list[str]) -> dict[str, str]:
@@ -159,6 +169,7 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), col
                                   s=pd.Index(catalog.ids).get_indexer(split.train["service_id"]))
     fit_data = FitData(resident_ids=data.residents["resident_id"].to_numpy(), X=X,
                        service_features=service_features, need_matrix=need_matrix(data.residents, catalog),
+                       ineligible=lambda rows: ineligible_matrix(catalog, data.residents, rows),
                        interactions=train_df)
     timing["features"] = time.perf_counter() - t
 
