@@ -38,7 +38,10 @@ class FitData:
     resident_ids: np.ndarray          # every resident in the table, table order
     X: sp.csr_matrix                  # resident features, table order
     service_features: sp.csr_matrix   # service features, catalogue order
-    need_matrix: sp.csr_matrix        # residents x services: 1 where a service answers a declared need
+    #: rows (table order) -> residents x services, 1 where a service answers a declared need; asked
+    #: only for the few thousand validation residents (for a million residents the whole matrix
+    #: would hold about a billion entries)
+    need_rows: Callable[[np.ndarray], sp.csr_matrix]
     interactions: pd.DataFrame        # training interactions with int columns 'r' and 's'
     #: rows (table order) -> residents x services, True where a service may not be suggested to them
     #: (eligibility as served), so blends are chosen on the lists residents actually see
@@ -177,7 +180,6 @@ class HybridTrainer:
         part = inter.assign(r=inter["u"])
         all_m = positives_matrix(part, len(warm_res), n_items).tocsr()
         val_m, fit_m = self._leave_last_out(part, all_m, rng)
-        need_warm = data.need_matrix[warm_res]
 
         lfm = self._lightfm()
         t = time.perf_counter()
@@ -190,7 +192,7 @@ class HybridTrainer:
         wv = np.flatnonzero(np.diff(val_m.indptr) > 0)
         S_fit = item_neighbors(fit_m, top=self.neighbors)
         self.warm_blend_, self.warm_search_ = self._search(
-            raw=U[wv] @ V.T + b, need=need_warm[wv], truth=val_m[wv], exclude=self._excluded(data, warm_res[wv], fit_m[wv]),
+            raw=U[wv] @ V.T + b, need=data.need_rows(warm_res[wv]), truth=val_m[wv], exclude=self._excluded(data, warm_res[wv], fit_m[wv]),
             pop=self._popularity(fit_m.getnnz(axis=0)), knn=((fit_m[wv] > 0).astype(np.float32) @ S_fit).toarray())
         timing["warm_search"] = time.perf_counter() - t
 
@@ -204,7 +206,7 @@ class HybridTrainer:
         W, w0 = ridge(X_warm[seen], U[seen], self.ridge_alpha)
         # their interactions shaped the service embeddings, a small optimism shared by every blend tried
         self.cold_blend_, self.cold_search_ = self._search(
-            raw=(np.asarray(X_warm[cv] @ W) + w0) @ V.T + b, need=need_warm[cv],
+            raw=(np.asarray(X_warm[cv] @ W) + w0) @ V.T + b, need=data.need_rows(warm_res[cv]),
             truth=all_m[cv], exclude=self._excluded(data, warm_res[cv], None),
             pop=self._popularity(all_m.getnnz(axis=0)))
         timing["cold_search"] = time.perf_counter() - t

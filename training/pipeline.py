@@ -62,7 +62,8 @@ def _csr_of(df: pd.DataFrame, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.
 
 
 def need_matrix(residents: pd.DataFrame, catalog: ServiceCatalog) -> sp.csr_matrix:
-    """Residents x services: True where the service answers one of the resident's declared needs."""
+    """Residents x services: 1 where the service answers one of the resident's declared needs."""
+    residents = residents.reset_index(drop=True)
     needs = residents["needs"].fillna("").astype(str).str.split(";").explode()
     needs = needs[needs.str.len() > 0]
     cols = needs.map(catalog.term_index)
@@ -168,7 +169,7 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), col
     train_df = split.train.assign(r=res_index.get_indexer(split.train["resident_id"]),
                                   s=pd.Index(catalog.ids).get_indexer(split.train["service_id"]))
     fit_data = FitData(resident_ids=data.residents["resident_id"].to_numpy(), X=X,
-                       service_features=service_features, need_matrix=need_matrix(data.residents, catalog),
+                       service_features=service_features, need_rows=lambda rows: need_matrix(data.residents.iloc[rows], catalog),
                        ineligible=lambda rows: ineligible_matrix(catalog, data.residents, rows),
                        interactions=train_df)
     timing["features"] = time.perf_counter() - t
