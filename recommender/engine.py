@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from . import artifacts
 from .catalog import ServiceCatalog
@@ -77,6 +78,9 @@ class Recommender:
         self._used = used
         self._declined = declined
         self._history = history
+        self._history_matrix = sp.csr_matrix(
+            (np.ones(len(history[1]), dtype=np.float32), history[1], history[0]),
+            shape=(len(resident_ids), len(catalog)))
         self._explainer = Explainer(catalog, featurizer, model)
         # free-text needs ("can't pay rent this month") are matched to the categories services use
         used_terms = [t for t, j in catalog.term_index.items() if catalog.answers(t).any()]
@@ -94,9 +98,10 @@ class Recommender:
 
     @classmethod
     def from_parts(cls, arrays: dict[str, np.ndarray], meta: dict, catalog_json: dict,
-                   metrics: dict) -> "Recommender":
-        """Assemble from the parts of a model folder (also how training evaluates before saving)."""
-        catalog = ServiceCatalog.from_json(catalog_json)
+                   metrics: dict, catalog: ServiceCatalog | None = None) -> "Recommender":
+        """Assemble from the parts of a model folder (also how training evaluates before saving,
+        passing the catalogue it already built)."""
+        catalog = catalog if catalog is not None else ServiceCatalog.from_json(catalog_json)
         featurizer = ResidentFeaturizer.from_json(meta["featurizer"], catalog.taxonomy)
         model = HybridModel.from_arrays(arrays, meta["model"])
         n_services = len(catalog)
@@ -233,11 +238,9 @@ class Recommender:
                     masks[need] = self.catalog.answers(need)
                 need_any[r] |= masks[need]
         knn = np.zeros(raw.shape, dtype=np.float32)
-        for r, row in enumerate(rows):
-            if row >= 0:
-                hist = self._history_of(int(row))
-                if len(hist):
-                    knn[r] = self.model.neighbor_scores(hist)
+        known = rows >= 0
+        if known.any():
+            knn[known] = (self._history_matrix[rows[known]] @ self.model.neighbors).toarray()
         out = np.empty(raw.shape, dtype=np.float64)
         for flag in (True, False):
             sel = warm == flag

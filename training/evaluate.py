@@ -72,7 +72,8 @@ class ModelRanker:
         s, _ = self.rec.score_batch(resident_ids, profiles)
         if self.cols is None:
             return s
-        out = np.full((len(profiles), len(self.cols)), -np.inf)
+        # a service the model never saw ranks last but still counts (-inf would mean "excluded")
+        out = np.full((len(profiles), len(self.cols)), -1e299)
         ok = self.cols >= 0
         out[:, ok] = s[:, self.cols[ok]]
         return out

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.stats import rankdata
 
 _DISCOUNT = 1.0 / np.log2(np.arange(2, 102))
 
@@ -50,14 +49,20 @@ def list_metrics(hits: np.ndarray, n_pos: np.ndarray, k: int) -> dict[str, np.nd
 def auc(scores: np.ndarray, truth: np.ndarray, n_excluded: np.ndarray) -> np.ndarray:
     """Per-resident AUC over candidates, for residents with both positives and non-positives.
 
-    Excluded services must carry -inf (the lowest ranks, which a constant shift removes); services
-    that may not be suggested carry a finite score below every real one, so they rank last but count.
+    Excluded services must carry -inf; services that may not be suggested carry a finite score below
+    every real one, so they rank last but count. Ties count half.
     """
     n = scores.shape[1]
     n_pos = truth.sum(axis=1)
     n_neg = n - n_excluded - n_pos
     ok = (n_pos > 0) & (n_neg > 0)
-    ranks = rankdata(scores, axis=1)
-    pos_rank_sum = np.where(truth, ranks - n_excluded[:, None], 0).sum(axis=1)
-    values = (pos_rank_sum - n_pos * (n_pos + 1) / 2) / np.maximum(n_pos * n_neg, 1)
-    return values[ok]
+    # sorted negatives per row (excluded and positive entries pushed past the end as +inf)
+    neg = np.sort(np.where(truth | np.isneginf(scores), np.inf, scores), axis=1)
+    out = np.empty(int(ok.sum()))
+    for j, r in enumerate(np.flatnonzero(ok)):
+        row = neg[r, : n_neg[r]]
+        pos = scores[r, truth[r]]
+        below = np.searchsorted(row, pos, side="left")
+        ties = np.searchsorted(row, pos, side="right") - below
+        out[j] = (below + 0.5 * ties).sum() / (n_pos[r] * n_neg[r])
+    return out

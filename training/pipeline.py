@@ -190,7 +190,7 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), col
     arrays, meta, catalog_json = build_parts(version=version, trainer=trainer, catalog=catalog, featurizer=featurizer,
                                              residents=data.residents, resident_extra=data.resident_extra_columns,
                                              train=train_df, info=info)
-    rec = Recommender.from_parts(arrays, meta, catalog_json, {})
+    rec = Recommender.from_parts(arrays, meta, catalog_json, {}, catalog=catalog)
 
     t = time.perf_counter()
     counts = np.bincount(train_df.loc[train_df["event"].isin(POSITIVE_EVENTS), "s"], minlength=len(catalog))
