@@ -61,7 +61,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--eval-residents", type=int, default=3_000)
+    ap.add_argument("--eval-residents", type=int, default=2_000)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "city")
     ap.add_argument("--skip-bare", action="store_true", help="do not time the bare LightFM fit")
     args = ap.parse_args()

@@ -186,8 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--alpha", type=float, default=0.0,
                    help="L2 penalty on resident and service embeddings (default 0; costs fitting time)")
     t.add_argument("--loss", choices=("warp", "bpr", "warp-kos", "logistic"), default="warp", help="default warp")
-    t.add_argument("--eval-residents", type=int, default=3_000,
-                   help="evaluate at most this many residents per group, a seeded sample (default 3000)")
+    t.add_argument("--eval-residents", type=int, default=2_000,
+                   help="evaluate at most this many residents per group, a seeded sample (default 2000)")
     t.add_argument("--seed", type=int, default=0, help="random seed for splits and fitting (default 0)")
     t.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="fitting threads (default: all cores)")
     t.add_argument("--force", action="store_true", help="make the new model current even if it is not better")

@@ -107,7 +107,7 @@ def _top_lists(scores: np.ndarray, k: int, need_masks: list[dict] | None) -> np.
 
 
 def evaluate_holdout(rankers: list, *, catalog: ServiceCatalog, residents: pd.DataFrame, train: pd.DataFrame,
-                     holdout: pd.DataFrame, max_residents: int = 3_000, seed: int = 0, batch: int = 256,
+                     holdout: pd.DataFrame, max_residents: int = 2_000, seed: int = 0, batch: int = 256,
                      progress: bool = True) -> dict:
     """Metrics per group (warm, cold) per ranker, plus counts."""
     res_index = pd.Index(residents["resident_id"])

@@ -124,7 +124,7 @@ class HybridTrainer:
 
     def __init__(self, no_components: int = 32, epochs: int = 20, learning_rate: float = 0.05,
                  loss: str = "warp", max_sampled: int = 10, item_alpha: float = 0.0, user_alpha: float = 0.0,
-                 ridge_alpha: float = 10.0, neighbors: int = 100, validation_residents: int = 2000, cold_validation: float = 0.05,
+                 ridge_alpha: float = 10.0, neighbors: int = 100, validation_residents: int = 1500, cold_validation: float = 0.05,
                  num_threads: int = 2, random_state: int = 0, progress: bool = True):
         self.no_components = no_components
         self.epochs = epochs

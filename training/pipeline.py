@@ -136,7 +136,7 @@ def build_parts(*, version: str, trainer: HybridTrainer, catalog: ServiceCatalog
 
 def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), cold_residents: float = 0.1,
           holdout_fraction: float = 0.2, epochs: int = 20, no_components: int = 32, learning_rate: float = 0.05,
-          loss: str = "warp", alpha: float = 0.0, eval_residents: int = 3_000, seed: int = 0,
+          loss: str = "warp", alpha: float = 0.0, eval_residents: int = 2_000, seed: int = 0,
           num_threads: int = 2, force: bool = False, quiet: bool = False, log=print) -> TrainReport:
     progress = not quiet
     say = (lambda *a: None) if quiet else log
