@@ -1,6 +1,6 @@
 """MovieLens 100K as a servicematch data directory, trained and scored the way the reference was.
 
-    python bench/movielens.py [--ml DIR] [--out bench/out/movielens] [--seeds 0 1 2]
+    python bench/movielens.py [--ml DIR] [--out bench/out/movielens] [--seeds 0 1 2 3 4]
 
 Users become residents (age, gender, occupation as an extra column), movies become services (genres
 as categories), every rating an ``enrolled`` interaction (all ratings positive, as in the reference
@@ -79,7 +79,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ml", type=Path, default=ROOT / "bench" / "out" / "ml-100k")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "movielens")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--epochs", type=int, default=20)
     args = ap.parse_args()
     data = convert(fetch(args.ml), args.out)
