@@ -85,9 +85,9 @@ def main() -> None:
           flush=True)
     print("phases: " + ", ".join(f"{k} {v}s" for k, v in report.metrics["timing"].items()), flush=True)
     if not args.skip_bare:
-        # LightFM's own time moves by up to 1.7x from run to run here (WARP's sampling and thread
-        # scheduling), so the bare fit is timed three times and the median taken; the overhead of
-        # everything train does besides LightFM is reported on its own too.
+        # LightFM's own time moves by up to 1.7x from run to run on this machine (bare fits of the
+        # same matrix took 6.0 to 11.6 s), so the bare fit is timed three times and the median
+        # taken; the overhead of everything train does besides LightFM is reported on its own too.
         bare = sorted(bare_fit_seconds(data_dir, args.epochs, args.threads, s) for s in range(3))
         result["bare_lightfm_seconds"] = [round(b, 1) for b in bare]
         median = bare[1]
