@@ -49,7 +49,7 @@ def _cmd_train(args) -> int:
                    seed=args.seed, num_threads=args.threads, force=args.force, quiet=args.quiet)
     print(_fmt_metrics(report.metrics))
     t = report.metrics["timing"]
-    print(f"timing: " + ", ".join(f"{k} {v:.1f}s" for k, v in t.items()))
+    print("timing: " + ", ".join(f"{k} {v:.1f}s" for k, v in t.items()))
     print(f"model {report.version} written to {report.folder}")
     print(report.reason)
     return 0

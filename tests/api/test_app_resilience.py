@@ -6,7 +6,6 @@ import time
 from collections import Counter
 
 import httpx
-import pytest
 
 from api.app import create_app
 from recommender import artifacts

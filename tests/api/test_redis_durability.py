@@ -13,7 +13,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 import redis as redis_client
 
 from api.state import StateUnavailable

@@ -16,7 +16,6 @@ from .common import (
     clean_text,
     join_text,
     language_code,
-    norm_coordinates,
     norm_district,
     norm_status,
     note_ignored,
@@ -25,7 +24,7 @@ from .common import (
     split_loose_list,
 )
 from .report import ERROR, INFO, WARNING, ImportFailed, ImportReport, Issue
-from .tabular import TableSpec, check_table, datapackage_table_specs
+from .tabular import TableSpec, check_table, datapackage_table_specs, organization_and_place, table_rows
 
 SCHEMA_NAME = "HSDS 1.x datapackage.json"
 
@@ -169,50 +168,21 @@ def _build(tables: dict[str, CsvTable], catalogue: Catalogue, report: ImportRepo
                                .issue("links to no imported service", INFO, detail=sid))
 
 
-def _rows(tables: dict[str, CsvTable], name: str, indices: list[int]):
-    table = tables.get(name)
-    for i in indices:
-        yield i, table.rows[i]
-
-
 def _service(row: dict, sid: str, here, tables, orgs, locs, sal, links, elig, areas, lang_s, lang_l,
              docs, tax_ids: set[str], report: ImportReport) -> dict[str, Any]:
-    org_name = ""
-    org_id = clean_text(row.get("organization_id"))
-    if org_id:
-        if org_id in orgs:
-            org_name = clean_text(tables["organizations"].rows[orgs[org_id]].get("name"))
-        else:
-            report.add(here("organization_id").issue("organization not in organizations.csv", detail=org_id))
-
-    location_ids: list[str] = []
-    for i, link in _rows(tables, "service_at_location", sal.get(sid, [])):
-        lid = clean_text(link.get("location_id"))
-        if lid in locs:
-            location_ids.append(lid)
-        else:
-            report.add(tables["service_at_location"].where(i, "location_id", clean_text(link.get("id")) or None)
-                       .issue("location not in locations.csv", detail=lid or None))
-    coords = None
-    loc_table = tables.get("locations")
-    for lid in location_ids:
-        j = locs[lid]
-        loc = loc_table.rows[j]
-        if clean_text(loc.get("latitude")) or clean_text(loc.get("longitude")):
-            coords = norm_coordinates(loc.get("latitude"), loc.get("longitude"), report,
-                                      loc_table.where(j, "latitude", lid), loc_table.where(j, "longitude", lid))
-            if coords:
-                break
+    org_name, location_ids, coords = organization_and_place(
+        row, sid, here, tables, orgs, locs, sal.get(sid, []), report,
+        organizations="organizations", service_at_location="service_at_location", locations="locations")
 
     groups: list[str] = []
-    for _, e in _rows(tables, "eligibility", elig.get(sid, [])):
+    for _, e in table_rows(tables, "eligibility", elig.get(sid, [])):
         text = clean_text(e.get("eligibility"))
         if text and text not in groups:
             groups.append(text)
     lo, hi = _ages([g.lower() for g in groups])
 
     categories: list[str] = []
-    for i, link in _rows(tables, "service_taxonomy", links.get(sid, [])):
+    for i, link in table_rows(tables, "service_taxonomy", links.get(sid, [])):
         categories.append(clean_text(link.get("taxonomy_id")).lower())
     if "taxonomy_ids" in row:
         categories += [c.lower() for c in split_loose_list(row.get("taxonomy_ids"))]
@@ -221,18 +191,18 @@ def _service(row: dict, sid: str, here, tables, orgs, locs, sal, links, elig, ar
     lang_rows = list(lang_s.get(sid, []))
     for lid in location_ids:
         lang_rows += [i for i in lang_l.get(lid, []) if i not in lang_rows]
-    for i, entry in _rows(tables, "languages", lang_rows):
+    for i, entry in table_rows(tables, "languages", lang_rows):
         code = language_code(entry.get("language"), report,
                              tables["languages"].where(i, "language", clean_text(entry.get("id")) or None))
         if code:
             langs.append(code)
 
     districts: list[str] = []
-    for i, area in _rows(tables, "service_areas", areas.get(sid, [])):
+    for i, area in table_rows(tables, "service_areas", areas.get(sid, [])):
         districts += norm_district(area.get("service_area"), report,
                                    tables["service_areas"].where(i, "service_area", clean_text(area.get("id")) or None))
 
-    doc_texts = [d.get("document") for _, d in _rows(tables, "required_documents", docs.get(sid, []))]
+    doc_texts = [d.get("document") for _, d in table_rows(tables, "required_documents", docs.get(sid, []))]
     return {
         "service_id": sid,
         "name": row.get("name"),

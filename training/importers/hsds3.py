@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import jsonschema
 from referencing import Registry, Resource
@@ -36,7 +36,7 @@ from .common import (
     read_json,
 )
 from .report import ERROR, VIOLATION, WARNING, ImportFailed, ImportReport, Issue
-from .tabular import FORMAT_CHECKS, TableSpec, check_table, hsds3_table_specs
+from .tabular import FORMAT_CHECKS, TableSpec, check_table, hsds3_table_specs, organization_and_place, table_rows
 
 SCHEMA_NAME = "HSDS 3.0"
 #: JSON object kinds we validate and read, and the schema file of each.
@@ -522,58 +522,29 @@ _OTHER_ENTITIES = {"organization", "location", "service_at_location", "program",
                    "schedule", "address", "cost_option", "service_area", "funding"}
 
 
-def _rows(tables: dict[str, CsvTable], name: str, indices: list[int]) -> Iterator[tuple[int, dict]]:
-    table = tables.get(name)
-    for i in indices:
-        yield i, table.rows[i]
-
-
 def _tabular_service(row: dict, sid: str, here: Callable[..., Where], tables: dict[str, CsvTable],
                      orgs, locs, sal_by_service, attr_by_link, lang_by_service, lang_by_location,
                      areas, costs, docs, terms: _Terms, report: ImportReport) -> dict[str, Any]:
-    org_name = ""
-    org_id = clean_text(row.get("organization_id"))
-    if org_id:
-        if org_id in orgs:
-            org_name = clean_text(tables["organizations.csv"].rows[orgs[org_id]].get("name"))
-        else:
-            report.add(here("organization_id").issue("organization not in organizations.csv", detail=org_id))
-
-    location_ids: list[str] = []
-    for i, sal in _rows(tables, "service_at_location.csv", sal_by_service.get(sid, [])):
-        lid = clean_text(sal.get("location_id"))
-        if lid in locs:
-            location_ids.append(lid)
-        else:
-            report.add(tables["service_at_location.csv"].where(i, "location_id", clean_text(sal.get("id")) or None)
-                       .issue("location not in locations.csv", detail=lid or None))
-    coords = None
-    loc_table = tables.get("locations.csv")
-    for lid in location_ids:
-        j = locs[lid]
-        loc = loc_table.rows[j]
-        if clean_text(loc.get("latitude")) or clean_text(loc.get("longitude")):
-            coords = norm_coordinates(loc.get("latitude"), loc.get("longitude"), report,
-                                      loc_table.where(j, "latitude", lid), loc_table.where(j, "longitude", lid))
-            if coords:
-                break
+    org_name, location_ids, coords = organization_and_place(
+        row, sid, here, tables, orgs, locs, sal_by_service.get(sid, []), report,
+        organizations="organizations.csv", service_at_location="service_at_location.csv", locations="locations.csv")
 
     langs: list[str] = []
     lang_rows = list(lang_by_service.get(sid, []))
     for lid in location_ids:
         lang_rows += [i for i in lang_by_location.get(lid, []) if i not in lang_rows]
-    for i, entry in _rows(tables, "languages.csv", lang_rows):
+    for i, entry in table_rows(tables, "languages.csv", lang_rows):
         code = _language(entry, report, tables["languages.csv"].where(i, None, clean_text(entry.get("id")) or None))
         if code:
             langs.append(code)
 
     districts: list[str] = []
-    for i, area in _rows(tables, "service_areas.csv", areas.get(sid, [])):
+    for i, area in table_rows(tables, "service_areas.csv", areas.get(sid, [])):
         districts += norm_district(area.get("name"), report,
                                    tables["service_areas.csv"].where(i, "name", clean_text(area.get("id")) or None))
 
     categories: list[str] = []
-    for i, attr in _rows(tables, "attributes.csv", attr_by_link.get(sid, [])):
+    for i, attr in table_rows(tables, "attributes.csv", attr_by_link.get(sid, [])):
         code = terms.code_of_id(clean_text(attr.get("taxonomy_term_id")))
         if code:
             categories.append(code)
@@ -582,8 +553,8 @@ def _tabular_service(row: dict, sid: str, here: Callable[..., Where], tables: di
                        .issue("taxonomy term not in taxonomy_terms.csv; no category",
                               detail=clean_text(attr.get("taxonomy_term_id")) or None))
 
-    cost_rows = [r for _, r in _rows(tables, "cost_options.csv", costs.get(sid, []))]
-    doc_texts = [r.get("document") for _, r in _rows(tables, "required_documents.csv", docs.get(sid, []))]
+    cost_rows = [r for _, r in table_rows(tables, "cost_options.csv", costs.get(sid, []))]
+    doc_texts = [r.get("document") for _, r in table_rows(tables, "required_documents.csv", docs.get(sid, []))]
     return {
         "service_id": sid,
         "name": row.get("name"),

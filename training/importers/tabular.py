@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from urllib.parse import urlsplit
 
-from .common import CsvTable, clean_text
+from .common import CsvTable, clean_text, norm_coordinates
 from .report import INFO, VIOLATION, ImportReport
 
 # ---------------------------------------------------------------------------------------------
@@ -230,3 +230,43 @@ def check_table(table: CsvTable, spec: TableSpec, report: ImportReport, schema_n
                 report.add(table.where(index, fs.name, record).issue(problem, VIOLATION, detail=value or None))
     report.counts["violations"] = report.counts.get("violations", 0) + violations
     return violations
+
+
+def table_rows(tables: dict, name: str, indices: list[int]):
+    """(index, row) of the given rows of one table."""
+    table = tables.get(name)
+    for i in indices:
+        yield i, table.rows[i]
+
+
+def organization_and_place(row: dict, sid: str, here, tables: dict, orgs: dict, locs: dict,
+                           sal_rows: list[int], report, *, organizations: str, service_at_location: str,
+                           locations: str) -> tuple[str, list[str], tuple[float, float] | None]:
+    """(organization name, location ids, first usable coordinates) of one service in a tabular
+    package; HSDS 1.x and 3.0 differ only in their table names. Dangling links are reported."""
+    org_name = ""
+    org_id = clean_text(row.get("organization_id"))
+    if org_id:
+        if org_id in orgs:
+            org_name = clean_text(tables[organizations].rows[orgs[org_id]].get("name"))
+        else:
+            report.add(here("organization_id").issue("organization not in organizations.csv", detail=org_id))
+    location_ids: list[str] = []
+    for i, link in table_rows(tables, service_at_location, sal_rows):
+        lid = clean_text(link.get("location_id"))
+        if lid in locs:
+            location_ids.append(lid)
+        else:
+            report.add(tables[service_at_location].where(i, "location_id", clean_text(link.get("id")) or None)
+                       .issue("location not in locations.csv", detail=lid or None))
+    coords = None
+    loc_table = tables.get(locations)
+    for lid in location_ids:
+        j = locs[lid]
+        loc = loc_table.rows[j]
+        if clean_text(loc.get("latitude")) or clean_text(loc.get("longitude")):
+            coords = norm_coordinates(loc.get("latitude"), loc.get("longitude"), report,
+                                      loc_table.where(j, "latitude", lid), loc_table.where(j, "longitude", lid))
+            if coords:
+                break
+    return org_name, location_ids, coords
