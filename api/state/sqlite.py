@@ -55,7 +55,7 @@ class SQLiteStore:
         cache_ttl: float = 300.0,
         cache_size: int = 10_000,
         audit_cap: int = 100_000,
-        busy_timeout: float = 2.0,
+        busy_timeout: float = 5.0,
     ):
         if audit_cap < 1:
             raise ValueError(f"audit_cap must be >= 1, got {audit_cap}")
