@@ -83,7 +83,9 @@ class Recommender:
             shape=(len(resident_ids), len(catalog)))
         self._explainer = Explainer(catalog, featurizer, model)
         # free-text needs ("can't pay rent this month") are matched to the categories services use
-        used_terms = [t for t, j in catalog.term_index.items() if catalog.answers(t).any()]
+        # (service terms only: a 211 taxonomy's "situation" terms describe people, not help)
+        used_terms = [t for t in catalog.term_index
+                      if catalog.answers(t).any() and catalog.taxonomy.kinds.get(t) != "situation"]
         self._need_matcher = NeedMatcher().fit(catalog.taxonomy, codes=used_terms) if used_terms else None
 
     # ------------------------------------------------------------------ loading

@@ -20,14 +20,18 @@ class Taxonomy:
     parents: dict[str, str] = field(default_factory=dict)
     #: code -> human-readable name
     names: dict[str, str] = field(default_factory=dict)
+    #: code -> the source taxonomy's kind of term ("service", "situation"), where it has kinds
+    kinds: dict[str, str] = field(default_factory=dict)
     #: code -> readable path, filled as asked (paths are shown with every suggestion)
     _paths: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_rows(cls, rows) -> "Taxonomy":
-        """Build from an iterable of (code, name, parent) rows; codes are lower-cased like list cells."""
+        """Build from (code, name, parent[, kind]) rows; codes are lower-cased like list cells."""
         tax = cls()
-        for code, name, parent in rows:
+        for row in rows:
+            code, name, parent = row[0], row[1], row[2]
+            kind = str(row[3]).strip().lower() if len(row) > 3 and row[3] is not None else ""
             code = str(code).strip().lower()
             if not code:
                 continue
@@ -36,6 +40,8 @@ class Taxonomy:
                 parent = ""
             tax.parents[code] = parent
             tax.names[code] = str(name).strip() if name is not None and str(name) != "nan" else code
+            if kind and kind != "nan":
+                tax.kinds[code] = kind
         return tax
 
     def add_codes(self, codes) -> None:
@@ -77,5 +83,5 @@ class Taxonomy:
     def codes(self) -> list[str]:
         return sorted(self.parents)
 
-    def rows(self) -> list[tuple[str, str, str]]:
-        return [(c, self.names.get(c, c), self.parents.get(c, "")) for c in self.codes()]
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        return [(c, self.names.get(c, c), self.parents.get(c, ""), self.kinds.get(c, "")) for c in self.codes()]

@@ -42,7 +42,8 @@ class TrainReport:
 
 
 def load_taxonomy(data_dir: Path) -> Taxonomy:
-    """``taxonomy.csv`` (code, name, parent) when the data directory has one; codes alone otherwise."""
+    """``taxonomy.csv`` (code, name, parent, optional type) when the data directory has one; codes
+    alone otherwise."""
     path = Path(data_dir) / "taxonomy.csv"
     if not path.exists():
         return Taxonomy()
@@ -50,7 +51,8 @@ def load_taxonomy(data_dir: Path) -> Taxonomy:
     missing = {"code", "name", "parent"} - set(df.columns)
     if missing:
         raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-    return Taxonomy.from_rows(df[["code", "name", "parent"]].itertuples(index=False, name=None))
+    columns = ["code", "name", "parent"] + (["type"] if "type" in df.columns else [])
+    return Taxonomy.from_rows(df[columns].itertuples(index=False, name=None))
 
 
 def _csr_of(df: pd.DataFrame, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.ndarray]:

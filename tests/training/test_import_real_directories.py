@@ -69,7 +69,10 @@ def test_baltimore_output_follows_the_contract(baltimore):
         header = next(csv.reader(fh))
     assert header[: len(SERVICE_REQUIRED + SERVICE_OPTIONAL)] == list(SERVICE_REQUIRED + SERVICE_OPTIONAL)
     assert {"fees", "required_documents"} <= set(header)
-    assert rows(out / "taxonomy.csv")[0].keys() == {"code", "name", "parent"}
+    taxonomy = rows(out / "taxonomy.csv")
+    assert taxonomy[0].keys() == {"code", "name", "parent", "type"}
+    # the 211 taxonomy's own kinds are kept, so needs are matched to service terms, not situations
+    assert {t["type"] for t in taxonomy} == {"service", "situation"}
 
 
 def test_baltimore_categories_are_the_taxonomy_codes_of_the_links(baltimore):

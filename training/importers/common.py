@@ -43,7 +43,9 @@ EXTRA_COLUMNS = (
     "airs_codes",
 )
 SERVICE_COLUMNS = SERVICE_REQUIRED + SERVICE_OPTIONAL + EXTRA_COLUMNS
-TAXONOMY_COLUMNS = ("code", "name", "parent")
+#: ``type`` is the taxonomy's own kind of term where it has one (a 211 taxonomy: ``service`` or
+#: ``situation``): free-text needs are matched to service terms only
+TAXONOMY_COLUMNS = ("code", "name", "parent", "type")
 
 #: Statuses a directory may spell differently, after lower-casing and turning ``_``/``-`` into spaces.
 _STATUS_ALIASES = {"temp closed": "temporarily closed", "closed temporarily": "temporarily closed"}
@@ -389,6 +391,7 @@ class _Term:
     where: Where
     #: the source field holding the parent (a column, or a JSON pointer), for issues about it
     parent_field: str
+    kind: str = ""
 
 
 class Catalogue:
@@ -405,7 +408,8 @@ class Catalogue:
 
     # -- taxonomy
 
-    def add_term(self, code: str, name: str, parent: str, where: Where, parent_field: str = "parent_id") -> bool:
+    def add_term(self, code: str, name: str, parent: str, where: Where, parent_field: str = "parent_id",
+                 kind: str = "") -> bool:
         code, parent = category_code(code), category_code(parent)
         name = " ".join(clean_text(name).split())
         if not code:
@@ -422,7 +426,7 @@ class Catalogue:
                                             DUPLICATE, detail=f"{code}: first {first.where.file} "
                                             f"row {first.where.row or first.where.record}"))
             return False
-        self._terms[code] = _Term(code, name, parent, where, parent_field)
+        self._terms[code] = _Term(code, name, parent, where, parent_field, clean_text(kind).lower())
         return True
 
     def has_term(self, code: str) -> bool:
@@ -510,7 +514,7 @@ class Catalogue:
                                             field="categories").issue(
                         "category not in the taxonomy; link dropped", detail=c))
             row["categories"] = LIST_SEP.join(kept)
-        taxonomy = [{"code": t.code, "name": t.name, "parent": t.parent}
+        taxonomy = [{"code": t.code, "name": t.name, "parent": t.parent, "type": t.kind}
                     for t in sorted(terms.values(), key=lambda t: t.code)]
         c = self.report.counts
         c["services_read"] = self.read

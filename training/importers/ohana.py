@@ -95,7 +95,7 @@ def import_directory(root: Path, catalogue: Catalogue, report: ImportReport) -> 
         for i, row in enumerate(taxonomy.rows):
             code = category_code(row.get("taxonomy_id"))
             where = taxonomy.where(i, "taxonomy_id", code or clean_text(row.get("id")) or None)
-            catalogue.add_term(code, row.get("name"), clean_text(row.get("parent_id")), where)
+            catalogue.add_term(code, row.get("name"), clean_text(row.get("parent_id")), where, kind=row.get("type"))
             row_id = clean_text(row.get("id"))
             if row_id and code:
                 code_of_row.setdefault(row_id, code)
