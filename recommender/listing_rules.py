@@ -52,7 +52,11 @@ class ListingRulesCheck:
 
     def __init__(self, records: list[dict], rules: list[list[Rule]] | None = None):
         if rules is None:
-            rules = [extract_rules(r.get("eligibility_description") or "") for r in records]
+            # listings repeat their wording a lot (a city's template texts, chains of offices):
+            # each distinct text is read once
+            read: dict[str, list[Rule]] = {}
+            texts = [r.get("eligibility_description") or "" for r in records]
+            rules = [read[t] if t in read else read.setdefault(t, extract_rules(t)) for t in texts]
         self.rules = [[rule for rule in rs if not _covered(rule.kind, rec)] for rs, rec in zip(rules, records)]
         distinct: dict[tuple, int] = {}
         self.examples: list[Rule] = []

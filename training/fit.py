@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recommender.model import Blend, HybridModel
+from recommender.schema import POSITIVE_EVENTS
 
 from .metrics import ndcg_at_k
 
@@ -208,7 +209,8 @@ class HybridTrainer:
         # their interactions shaped the service embeddings, a small optimism shared by every blend tried
         self.cold_blend_, self.cold_search_ = self._search(
             raw=(np.asarray(X_warm[cv] @ W) + w0) @ V.T + b, need=data.need_rows(warm_res[cv]),
-            truth=all_m[cv], exclude=self._excluded(data, warm_res[cv], None),
+            truth=positives_matrix(part[part["event"].isin(POSITIVE_EVENTS)], len(warm_res), n_items).tocsr()[cv],
+            exclude=self._excluded(data, warm_res[cv], None),
             pop=self._popularity(all_m.getnnz(axis=0)))
         timing["cold_search"] = time.perf_counter() - t
 
@@ -247,17 +249,22 @@ class HybridTrainer:
         return out
 
     def _leave_last_out(self, part: pd.DataFrame, all_m: sp.csr_matrix, rng) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """(validation, fit) matrices: the latest positive of up to ``validation_residents`` residents
-        with at least three, moved out of the fit."""
+        """(validation, fit) matrices: the latest strong positive of up to ``validation_residents``
+        residents with at least three positives, moved out of the fit."""
+        # the held-out interaction is a positive as evaluation counts one (referred or deeper, not a
+        # mere view): blends tuned on views under-value the declared needs that drive real uptake
+        strong = part[part["event"].isin(POSITIVE_EVENTS) & (part["weight"] > 0)]
+        has_strong = np.zeros(all_m.shape[0], dtype=bool)
+        has_strong[strong["r"].to_numpy()] = True
         counts = np.diff(all_m.indptr)
-        eligible = np.flatnonzero(counts >= 3)
+        eligible = np.flatnonzero((counts >= 3) & has_strong)
         # at most a fifth of them: on small data every held-out interaction is a real loss to the model
         n = min(self.validation_residents, max(200, len(eligible) // 5), len(eligible))
         if n < 20:
             return sp.csr_matrix(all_m.shape, dtype=np.float32), all_m
         chosen = np.zeros(all_m.shape[0], dtype=bool)
         chosen[rng.choice(eligible, size=n, replace=False)] = True
-        pos = part[(part["event"] != "declined") & (part["weight"] > 0) & chosen[part["r"].to_numpy()]]
+        pos = strong[chosen[strong["r"].to_numpy()]]
         last = pos.sort_values(["r", "timestamp"], kind="stable").groupby("r", sort=False).tail(1)
         val = sp.csr_matrix((np.ones(len(last), dtype=np.float32), (last["r"].to_numpy(), last["s"].to_numpy())),
                             shape=all_m.shape)
