@@ -14,7 +14,6 @@ object arrays, and every file is checked against its checksum before use.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_write_bytes, fsync_dir
+from .files import atomic_write_bytes, fsync_dir, sha256_file
 
 FORMAT = "servicematch-model/1"
 FILES = ("arrays.npz", "catalog.json", "metrics.json")
@@ -31,14 +30,6 @@ FILES = ("arrays.npz", "catalog.json", "metrics.json")
 
 class ModelFileError(ValueError):
     """A model folder is missing, incomplete, or does not match its checksums."""
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_json(path: Path, obj) -> None:

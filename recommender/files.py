@@ -7,6 +7,7 @@ written through :func:`atomic_file`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -54,3 +55,12 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb", *, encoding: str | No
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = None) -> None:
     with atomic_file(path, "wb", chmod=mode) as f:
         f.write(data)
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, read in blocks (data tables run to hundreds of MB)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()

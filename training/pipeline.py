@@ -18,6 +18,7 @@ from recommender.catalog import ServiceCatalog
 from recommender.columns import encode_table
 from recommender.eligibility import FAIL, evaluate
 from recommender.engine import Recommender
+from recommender.files import sha256_file
 from recommender.features import ResidentFeaturizer, ServiceFeaturizer, profile_from_row
 from recommender.schema import POSITIVE_EVENTS, RESIDENT_LISTS, RESIDENT_NUMERIC, RESIDENT_OPTIONAL
 from recommender.taxonomy import Taxonomy
@@ -97,7 +98,7 @@ def resident_kinds(residents: pd.DataFrame, extra: list[str]) -> dict[str, str]:
 def _fingerprint(data: CityData, extra_files: list[Path]) -> dict:
     fp = {k: v for k, v in data.source.items()}
     for p in extra_files:
-        fp[str(p)] = hashlib.sha256(Path(p).read_bytes()).hexdigest()
+        fp[str(p)] = sha256_file(p)
     return fp
 
 

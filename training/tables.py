@@ -60,7 +60,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from recommender import schema
-from recommender.files import atomic_file
+from recommender.files import atomic_file, sha256_file
 
 __all__ = [
     "CityData",
@@ -224,14 +224,6 @@ class _Raw:
     source: dict
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _format_of(path: Path) -> str | None:
     suffix = path.suffix.lower().lstrip(".")
     return suffix if suffix in FORMATS else None
@@ -344,7 +336,7 @@ def _read_file(path: Path, fmt: str) -> _Raw:
     report = _Report(str(path), first_row=2 if fmt == "csv" else 1)
     source = {"path": str(path), "format": fmt, "sha256": None, "bytes": None, "rows": None}
     try:
-        source["sha256"] = _sha256(path)
+        source["sha256"] = sha256_file(path)
         source["bytes"] = path.stat().st_size
     except OSError as e:
         report.add(f"cannot be read: {e.strerror or e}")
@@ -643,12 +635,16 @@ def _services(raw: _Raw) -> tuple[pd.DataFrame | None, list[str]]:
                 lambda lo, hi: f"min_age {_fmt(lo)} is greater than max_age {_fmt(hi)}",
                 out["min_age"], out["max_age"])
     _check_pair(out, report)
-    contract = set(schema.SERVICE_REQUIRED) | set(schema.SERVICE_OPTIONAL)
+    return _with_extras(table, out, schema.SERVICE_REQUIRED, schema.SERVICE_OPTIONAL)
+
+
+def _with_extras(table: pa.Table, out: dict, required, optional) -> tuple[pd.DataFrame, list[str]]:
+    """The normalised frame in contract order, every other column kept as text after it."""
+    contract = set(required) | set(optional)
     extras = [c for c in table.column_names if c not in contract]
     for col in extras:
         out[col] = _pandas_text(_as_text(table.column(col)))
-    order = list(schema.SERVICE_REQUIRED) + list(schema.SERVICE_OPTIONAL) + extras
-    return _frame(out, order), extras
+    return _frame(out, list(required) + list(optional) + extras), extras
 
 
 def _residents(raw: _Raw) -> tuple[pd.DataFrame | None, list[str]]:
@@ -670,12 +666,7 @@ def _residents(raw: _Raw) -> tuple[pd.DataFrame | None, list[str]]:
     _lists(table, schema.RESIDENT_LISTS, out, report, n)
     _numbers(table, schema.RESIDENT_NUMERIC, out, report, n)
     _check_pair(out, report)
-    contract = set(schema.RESIDENT_REQUIRED) | set(schema.RESIDENT_OPTIONAL)
-    extras = [c for c in table.column_names if c not in contract]
-    for col in extras:
-        out[col] = _pandas_text(_as_text(table.column(col)))
-    order = list(schema.RESIDENT_REQUIRED) + list(schema.RESIDENT_OPTIONAL) + extras
-    return _frame(out, order), extras
+    return _with_extras(table, out, schema.RESIDENT_REQUIRED, schema.RESIDENT_OPTIONAL)
 
 
 def _interactions(raw: _Raw, service_ids: pd.Series | None, resident_ids: pd.Series | None) -> pd.DataFrame | None:
