@@ -13,8 +13,10 @@ from fastapi import HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.audit import AuditLog
+from api.hashing import Hasher
 from api.metrics import Metrics
 from api.model_watch import LoadedModel, ModelHolder
+from api.settings import Settings
 from api.state.base import StateUnavailable
 
 _ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -64,18 +66,28 @@ def store_is_local(store) -> bool:
 
 @dataclass
 class AppContext:
+    settings: Settings
     holder: ModelHolder
     store: object
     audit: AuditLog
     metrics: Metrics
     overrides: OverridesView
-    cache_enabled: bool
+    hasher: Hasher
+    keys: object
+    refresher: object
     #: run store-touching work in the thread pool (a networked store) rather than on the loop
     offload: bool = False
 
     @property
     def model(self) -> LoadedModel:
         return self.holder.current
+
+    @property
+    def cache_enabled(self) -> bool:
+        return self.settings.cache
+
+    def erased(self, resident_id: str) -> bool:
+        return self.store.erased(self.hasher.resident(resident_id))
 
     async def run(self, fn, *args, **kwargs):
         """Call ``fn`` where the store's I/O belongs.
@@ -88,6 +100,13 @@ class AppContext:
         if self.offload:
             return await run_in_threadpool(fn, *args, **kwargs)
         return fn(*args, **kwargs)
+
+    @staticmethod
+    async def compute(fn, *args, **kwargs):
+        """Engine work (ranking, eligibility, explanations, free-text needs): always in the
+        thread pool, so a heavy request never holds the event loop -- /healthz and cached
+        answers stay fast while it runs."""
+        return await run_in_threadpool(fn, *args, **kwargs)
 
 
 def ctx_of(request: Request) -> AppContext:

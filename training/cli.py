@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from api.cli import add_commands as add_api_commands
+
 
 def _cmd_generate(args) -> int:
     if args.catalog:
@@ -138,12 +140,6 @@ def _cmd_import(args) -> int:
     return 0
 
 
-def _api(name: str):
-    from importlib import import_module
-
-    return import_module("api.cli")
-
-
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="servicematch", description=(
         "Match residents' needs to the public and social services they can use.\n"
@@ -224,12 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--strict", action="store_true", help="fail (writing nothing) on any schema violation")
     i.set_defaults(func=_cmd_import)
 
-    try:
-        from api.cli import add_commands
-    except ImportError:  # the API's optional parts are missing; the rest still works
-        add_commands = None
-    if add_commands is not None:
-        add_commands(sub)
+    add_api_commands(sub)
     return ap
 
 

@@ -23,6 +23,7 @@ from recommender.features import ResidentFeaturizer, ServiceFeaturizer, profile_
 from recommender.schema import POSITIVE_EVENTS, RESIDENT_LISTS, RESIDENT_NUMERIC, RESIDENT_OPTIONAL
 from recommender.taxonomy import Taxonomy
 
+from .erasure import drop_erased
 from .evaluate import ModelRanker, NeedMatchRanker, PopularityRanker, evaluate_holdout
 from .fit import FitData, HybridTrainer
 from .promote import decide
@@ -157,6 +158,7 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), col
     if holdout_file is not None:
         holdout = load_interactions(holdout_file, services=data.services, residents=data.residents)
         extra_files.append(Path(holdout_file))
+    data, interactions, holdout = drop_erased(models_dir, data, interactions, holdout)
     timing["load"] = time.perf_counter() - t0
     say(f"loaded {len(data.residents):,} residents, {len(data.services):,} services, "
         f"{len(interactions):,} interactions ({timing['load']:.1f}s)")
