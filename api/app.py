@@ -56,6 +56,9 @@ def create_app(
     ``store``: a ``StateStore``; when None one is opened with ``api.state.open_store`` and closed
     at shutdown.
     """
+    unknown = set(fields) - set(Settings.model_fields)
+    if unknown:
+        raise TypeError(f"create_app: unknown settings {sorted(unknown)}")
     if isinstance(models_dir, Settings):
         settings, models_dir = models_dir, None
     if settings is None:

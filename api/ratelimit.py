@@ -24,18 +24,25 @@ class RateLimited(HTTPException):
 
 
 class RateLimiter:
-    def __init__(self, store, *, per_second: int, events_per_minute: int, offload: bool):
+    def __init__(self, store, *, per_second: int, events_per_minute: int, offload: bool,
+                 backoff: float = 1.0):
         self.store = store
+        self.backoff = backoff
+        self._down_until = 0.0
         self.per_second = per_second
         self.events_per_minute = events_per_minute
         self.offload = offload
         self._local = WindowCounter()
 
     def _count(self, bucket: str, amount: int, window_s: int) -> int:
-        try:
-            return self.store.count_hits(bucket, amount, window_s)
-        except StateUnavailable:
-            return self._local.add(bucket, amount, window_s)
+        # After a failure the store is not asked again for ``backoff`` seconds: a hung Redis must
+        # not add its timeout to every request.
+        if time.monotonic() >= self._down_until:
+            try:
+                return self.store.count_hits(bucket, amount, window_s)
+            except StateUnavailable:
+                self._down_until = time.monotonic() + self.backoff
+        return self._local.add(bucket, amount, window_s)
 
     async def _hits(self, bucket: str, amount: int, window_s: int) -> int:
         if self.offload:  # a networked store: off the event loop
