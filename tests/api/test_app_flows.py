@@ -29,7 +29,7 @@ def make_server(models_dir, api_keys, state_backend, serve_app):
 
     def make(dir_=None, **kwargs):
         app = create_app(dir_ or models_dir, keys_file=api_keys["file"], refresh_interval=0.1,
-                         audit_interval=0.05, **{**state_backend, **kwargs})
+                         **{**state_backend, **kwargs})
         return serve_app(app)
 
     return make
