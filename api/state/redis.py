@@ -62,25 +62,10 @@ end
 return accepted
 """
 
-_RESIDENT_EVENTS = """#!lua flags=no-writes
--- KEYS[1] resident index, KEYS[2] stream
-local out = {}
-for _, sid in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  local found = redis.call('XRANGE', KEYS[2], sid, sid)
-  if #found > 0 then
-    local fields = found[1][2]
-    for j = 1, #fields, 2 do
-      if fields[j] == 'e' then out[#out + 1] = fields[j + 1] end
-    end
-  end
-end
-return out
-"""
-
 _RECENT_EVENTS = """#!lua flags=no-writes
--- KEYS[1] resident index, KEYS[2] stream; ARGV[1] how many of the newest
+-- KEYS[1] resident index, KEYS[2] stream; ARGV[1] the first index to read (-n: the newest n; 0: all)
 local out = {}
-for _, sid in ipairs(redis.call('LRANGE', KEYS[1], -tonumber(ARGV[1]), -1)) do
+for _, sid in ipairs(redis.call('LRANGE', KEYS[1], ARGV[1], -1)) do
   local found = redis.call('XRANGE', KEYS[2], sid, sid)
   if #found > 0 then
     local fields = found[1][2]
@@ -173,7 +158,6 @@ class RedisStore:
         self.model_version_channel = prefix + "model_version"
         self._stamps = MissStamps()
         self._add_events = self._r.register_script(_ADD_EVENTS)
-        self._resident_events = self._r.register_script(_RESIDENT_EVENTS)
         self._delete_resident = self._r.register_script(_DELETE_RESIDENT)
         self._recent_events = self._r.register_script(_RECENT_EVENTS)
         self._cache_put = self._r.register_script(_CACHE_PUT)
@@ -273,15 +257,13 @@ class RedisStore:
         return accepted, len(rows) - accepted
 
     def resident_events(self, resident_id: str) -> list[dict]:
-        with self._guard("resident_events"):
-            bodies = self._resident_events(keys=[self._k("revents", resident_id), self._k("events")])
-        return [codec.decode(b) for b in bodies]
+        return self.recent_events(resident_id, 0)
 
     def recent_events(self, resident_id: str, limit: int) -> list[dict]:
         """The resident's ``limit`` most recent events, oldest first (a bounded read)."""
         with self._guard("recent_events"):
             bodies = self._recent_events(keys=[self._k("revents", resident_id), self._k("events")],
-                                         args=[int(limit)])
+                                         args=[str(-int(limit)) if limit else "0"])
         return [codec.decode(b) for b in bodies]
 
     def iter_events(self, page: int = 1000) -> Iterator[dict]:
