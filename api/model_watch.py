@@ -153,11 +153,16 @@ class ModelHolder:
         with self._lock:
             stamp = self.current_stamp()
             path = self.models_dir if version is None else self.models_dir / version
-            if version is not None:
-                from recommender.artifacts import check_version_name
+            try:
+                if version is not None:
+                    from recommender.artifacts import check_version_name
 
-                check_version_name(version, self.models_dir)
-            new = self._load(path)
+                    check_version_name(version, self.models_dir)
+                new = self._load(path)
+            except BaseException:
+                if version is None:
+                    self._stamp = stamp  # tried: not again until CURRENT changes
+                raise
             previous, self.current = self.current, new
             if version is None:
                 self._stamp = stamp
