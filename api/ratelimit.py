@@ -25,7 +25,7 @@ class RateLimited(HTTPException):
 
 class RateLimiter:
     def __init__(self, store, *, per_second: int, events_per_minute: int, offload: bool,
-                 backoff: float = 1.0):
+                 backoff: float = 5.0):
         self.store = store
         self.backoff = backoff
         self._down_until = 0.0

@@ -45,7 +45,11 @@ BANDS = {"under 1 km": (0.0, 1.0), "1-3 km": (1.0, 3.0), "3-10 km": (3.0, 10.0),
 
 
 def count(r: httpx.Response) -> httpx.Response:
-    if r.status_code >= 500:
+    """Counts server errors; 503 + Retry-After while Redis is down is the documented answer, so
+    it is counted apart."""
+    if r.status_code == 503 and r.headers.get("retry-after"):
+        FIVE_XX["503"] = FIVE_XX.get("503", 0) + 1
+    elif r.status_code >= 500:
         FIVE_XX["count"] += 1
     return r
 
@@ -272,11 +276,11 @@ def revocation(models: Path, keys: Path, env: dict, state: str, redis_proc=None)
     """Figure 4: seconds from `keys revoke` to the first 401."""
     from api.keys import add_key, revoke_key
 
-    key_id, token = add_key(keys, "caseworker")
+    key_id, token = add_key(keys, "trainer")
     with server(models, keys, env) as srv, httpx.Client(base_url=srv.url, timeout=10,
                                                         headers={"Authorization": f"Bearer {token}"}) as c:
         deadline = time.monotonic() + 5
-        while count(c.get("/v1/model" if False else "/v1/services", params={"limit": 1})).status_code != 200:
+        while count(c.get("/v1/model")).status_code != 200:
             if time.monotonic() > deadline:
                 return "key never accepted"
             time.sleep(0.05)
@@ -290,7 +294,7 @@ def revocation(models: Path, keys: Path, env: dict, state: str, redis_proc=None)
             t0 = time.monotonic()
             revoke_key(keys, key_id)
             while time.monotonic() - t0 < 10:
-                if count(c.get("/v1/services", params={"limit": 1})).status_code == 401:
+                if count(c.get("/v1/model")).status_code == 401:
                     return round(time.monotonic() - t0, 2)
                 time.sleep(0.02)
             return "not refused in 10 s"
@@ -403,7 +407,8 @@ def main(argv=None) -> int:
             print(f"| {k[2:]}: served lists missing from the audit | {r['missing_from_audit']} of {r['served']:,} | 0 |")
         for state, v in rev.items():
             print(f"| revoked key refused after, {state} | {v} | <= 2 s |")
-        print(f"| 5xx answers over all of the above ({results['5 fuzz 4xx answers']} fuzz cases answered 4xx) | "
+        print(f"| 5xx answers over all of the above ({results['5 fuzz 4xx answers']} fuzz cases answered 4xx; "
+              f"{FIVE_XX.get('503', 0)} documented 503 + Retry-After while Redis was down) | "
               f"{FIVE_XX['count']} | 0 |")
         (ROOT / "bench" / "out").mkdir(exist_ok=True)
         (ROOT / "bench" / "out" / "reliability.json").write_text(json.dumps(results, indent=1, default=str))

@@ -95,7 +95,7 @@ async def recommend(body: RecommendationRequest, request: Request) -> Response:
         caller.may_see(body.resident_id)
         result = await ctx.compute(recommend_for_resident, ctx, model, body.resident_id, **params)
         subject = dict(resident_id=body.resident_id, profile=None)
-    payload = present(result, view_for(caller.role), rid)
+    payload = present(result, view_for(caller), rid)
     await ctx.audit.record(request_id=rid, key_id=caller.key_id, route="POST /v1/recommendations",
                            model_version=result.model_version, service_ids=_ids(payload["items"]),
                            **subject)
@@ -117,7 +117,7 @@ async def resident_recommendations(
     caller.may_see(resident_id)
     rid = request_id(request)
     model = ctx.model
-    view = view_for(caller.role)
+    view = view_for(caller)
     params_key = f"k={k};{view}"  # each view is cached as served: no per-hit reshaping
     route = "GET /v1/residents/{resident_id}/recommendations"
     if ctx.cache_enabled:

@@ -83,7 +83,7 @@ def test_portal_answers_carry_nothing_of_the_stored_profile(start, keys):
             assert body["needs"] == {}
             for item in body["items"]:
                 assert item["distance_km"] is None and item["contributions"] == [] and item["needs"] == []
-                assert item["distance_band"] in {"under 1 km", "1-3 km", "3-10 km", "over 10 km"}
+                assert item["distance_band"] is None  # no distance at all: bands still locate homes
             assert _profile_leaks(answer.text) == [], _profile_leaks(answer.text)
             assert not re.search(r"\d+\.\d+ km", answer.text)
 
@@ -111,7 +111,11 @@ def test_resident_tokens_bind_the_portal_to_the_signed_in_resident(start, keys, 
     with server.client(keys["portal"]) as portal, server.client(keys["caseworker"]) as cw:
         assert portal.get(url.format(RESIDENT)).status_code == 401  # no token
         own = {"X-Resident-Token": token(RESIDENT)}
-        assert portal.get(url.format(RESIDENT), headers=own).status_code == 200
+        mine = portal.get(url.format(RESIDENT), headers=own)
+        assert mine.status_code == 200
+        # the signed-in resident sees how far each service is, as a band; nothing else of the profile
+        assert {i["distance_band"] for i in mine.json()["items"]} <= {"under 1 km", "1-3 km", "3-10 km", "over 10 km"}
+        assert all(i["distance_km"] is None and i["contributions"] == [] for i in mine.json()["items"])
         assert portal.get(url.format("R000043"), headers=own).status_code == 403
         assert portal.post("/v1/recommendations", json={"resident_id": "R000043"},
                            headers=own).status_code == 403
