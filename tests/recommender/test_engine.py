@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from recommender.engine import Recommender
-from recommender.model import standardise
+from recommender.ranker import segment_of
+from recommender.signals import combine
 
 
 def first_warm_resident(rec: Recommender) -> str:
@@ -90,24 +91,30 @@ def test_unknown_resident_without_profile_is_a_key_error(recommender):
     assert recommender.recommend(resident_id="nobody", profile={"needs": ["food"]}).mode == "cold"
 
 
-def test_contributions_add_up_to_the_collaborative_score(recommender):
-    """The explanation is exact: feature parts + taste + baseline = the standardised model score."""
+def test_contributions_add_up_to_the_ranking_score(recommender):
+    """The explanation is exact: the parts of every signal add up to the score the list is ranked by."""
     rid = first_warm_resident(recommender)
     q = recommender._query(rid, None, None)
-    blended, raw, u, warm, hist = recommender.scores(q)
-    z = standardise(raw)[0]
-    ex = recommender._explainer
-    for i, parts in enumerate(ex.contributions(list(range(5)), q.profile, u, raw, warm, {}, top=10_000)):
-        collaborative = sum(c.value for c in parts if not c.feature.startswith(("need_match:", "popularity:")))
-        assert collaborative == pytest.approx(z[i], abs=1e-3)
+    batch = recommender._batch(np.array([q.row]), [q.profile])
+    ranker = recommender.model.ranker
+    signals = recommender._signals(batch, ranker)
+    score = combine(signals, ranker, batch)[0]
+    weights = ranker.for_segment(segment_of(int(batch.n_history[0])))
+    masks = {n: recommender.catalog.answers(n) for n in q.needs}
+    parts = recommender._explainer.contributions(list(range(5)), q.profile, signals, weights, True, masks,
+                                                 batch.history.indices, top=10_000)
+    for i, p in enumerate(parts):
+        assert sum(c.value for c in p) == pytest.approx(score[i], abs=1e-3)
 
 
-def test_batch_scores_match_single_requests(recommender):
-    rid = first_warm_resident(recommender)
-    q = recommender._query(rid, None, None)
-    single = recommender.scores(q)[0]
-    batch, warm = recommender.score_batch([rid], [q.profile])
-    assert warm[0] and np.allclose(batch[0], single, atol=1e-5)
+def test_batch_ranking_is_the_served_ranking(recommender):
+    """Evaluation's batch path and a single request list the same services in the same order."""
+    ids = [rid for rid in recommender._resident_index[:300] if recommender.has_history(rid)][:20]
+    profiles = [recommender._query(rid, None, None).profile for rid in ids]
+    top, _ = recommender.rank_batch(ids, profiles, k=10)
+    for rid, row in zip(ids, top):
+        single = [s.service_id for s in recommender.recommend(resident_id=rid, k=10, explain=False).items]
+        assert [recommender.catalog.ids[j] for j in row if j >= 0] == single
 
 
 def test_free_text_needs_are_matched_to_categories(recommender):

@@ -40,8 +40,12 @@ def test_generate_train_recommend_end_to_end(tmp_path):
     result = json.loads(walk_in)
     assert result["mode"] == "cold" and len(result["items"]) == 4
     assert set(result["needs"]) == {"eldercare", "food"}
-    text = sm("recommend", "--models", models, "--resident-id", "R000010", "-k", 3).stdout
-    assert "warm resident R000010" in text and " 1. " in text
+    from recommender.engine import Recommender
+
+    rec = Recommender.load(models)
+    known = next(r for r in (f"R{i:06d}" for i in range(1, 1500)) if rec.has_history(r))
+    text = sm("recommend", "--models", models, "--resident-id", known, "-k", 3).stdout
+    assert f"warm resident {known}" in text and " 1. " in text
 
     listing = sm("models", "--models", models).stdout
     assert f"* {version}" in listing
