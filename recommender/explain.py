@@ -108,6 +108,7 @@ class Explainer:
             blocks.append(w_knn * (rows[:, items] - rows.mean(axis=1, keepdims=True)) / sd)
             names.extend(f"used:{self.catalog.ids[h]}" for h in hist)
         for signal, name in (("hyb", "similar:services like those that suit this resident"),
+                             ("seg", "similar:what residents with a similar profile use"),
                              ("pop", "popularity:overall"), ("recent", "popularity:recent"),
                              ("near", "near:home"), ("unknown", "eligibility:unknown")):
             w = weights.get(signal, 0.0)

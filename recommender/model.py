@@ -14,7 +14,8 @@ each kind of resident:
   languages) - trained where services have few uses each, so a service nobody used yet still has a
   meaningful representation. Its residents are identities, mapped from profiles the same way.
 * ``knn``: each service's most co-used services (shrunk cosine), summed over a resident's history.
-* ``popularity`` and ``recent_popularity``: standardised log use counts, whole span and recent part.
+* ``popularity`` and ``recent_popularity``: standardised log use counts, whole span and recent part;
+  ``segments``: the same within each profile feature (a sparse features x services matrix).
 """
 from __future__ import annotations
 
@@ -78,8 +79,10 @@ class HybridModel:
     hyb: Embeddings | None
     popularity: np.ndarray           # (n_services,) float32, standardised log training popularity
     recent_popularity: np.ndarray    # (n_services,) float32, the same over the recent part
-    neighbors: sp.csr_matrix         # (n_services, n_services): each service's most co-used services
+    neighbors: sp.csr_matrix         # (n_services, n_services): each service's co-use weights
     ranker: Ranker
+    #: (n_features, n_services): share of the residents with each profile feature who used each service
+    segments: sp.csr_matrix | None = None
 
     # the collaborative arrays under their historical names (the explainer decomposes them)
     @property
@@ -114,13 +117,17 @@ class HybridModel:
         out = self.cf.arrays("")
         if self.hyb is not None:
             out.update(self.hyb.arrays("hyb."))
+        if self.segments is not None:
+            out.update({"segments.indptr": self.segments.indptr, "segments.indices": self.segments.indices,
+                        "segments.data": self.segments.data})
         out.update({"popularity": self.popularity, "recent_popularity": self.recent_popularity,
                     "neighbors.indptr": self.neighbors.indptr, "neighbors.indices": self.neighbors.indices,
                     "neighbors.data": self.neighbors.data})
         return out
 
     def meta(self) -> dict:
-        return {"ranker": self.ranker.to_json(), "n_components": self.n_components, "hyb": self.hyb is not None}
+        return {"ranker": self.ranker.to_json(), "n_components": self.n_components, "hyb": self.hyb is not None,
+                "segments": self.segments is not None}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict) -> "HybridModel":
@@ -137,5 +144,13 @@ class HybridModel:
         neighbors = sp.csr_matrix(
             (arrays["neighbors.data"], arrays["neighbors.indices"], arrays["neighbors.indptr"]),
             shape=(n_items, n_items))
+        segments = None
+        if meta.get("segments"):
+            n_features = cf.feature_map.shape[0]
+            ind = arrays["segments.indices"]
+            if len(arrays["segments.indptr"]) != n_features + 1 or (len(ind) and (ind.min() < 0 or ind.max() >= n_items)):
+                raise ValueError("model array segments does not match the features and services")
+            segments = sp.csr_matrix((arrays["segments.data"], ind, arrays["segments.indptr"]),
+                                     shape=(n_features, n_items))
         return cls(cf=cf, hyb=hyb, popularity=arrays["popularity"], recent_popularity=arrays["recent_popularity"],
-                   neighbors=neighbors, ranker=Ranker.from_json(meta["ranker"]))
+                   neighbors=neighbors, ranker=Ranker.from_json(meta["ranker"]), segments=segments)

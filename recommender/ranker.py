@@ -15,6 +15,9 @@ The signals (``SIGNALS``), each computed by :mod:`recommender.signals` for every
               or no uses; z-scored per resident; absent when the catalogue is dense;
 * ``knn``     co-use neighbourhood score of the resident's history, z-scored per resident (feedback
               recorded after training counts here at once);
+* ``seg``     popularity among residents who share the profile's features (age band, district, ...):
+              the log of the average, over the resident's features, of the share of residents with that
+              feature who used the service, z-scored - what a walk-in's neighbours in profile chose;
 * ``need``    1 where the service answers a declared need;
 * ``pop``     standardised log popularity over the whole training span; ``recent`` the same over its
               most recent part (demand moves);
@@ -34,7 +37,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-SIGNALS = ("cf", "hyb", "knn", "need", "pop", "recent", "near", "unknown")
+SIGNALS = ("cf", "hyb", "knn", "seg", "need", "pop", "recent", "near", "unknown")
 SEGMENTS = ("cold", "short", "long")
 #: a resident with at least this many services in their history is "long"
 LONG_HISTORY = 3

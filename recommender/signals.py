@@ -68,6 +68,14 @@ def nearness(coords: np.ndarray, service_lat: np.ndarray, service_lon: np.ndarra
     return out
 
 
+def segment_popularity(segments: sp.csr_matrix, X: sp.csr_matrix) -> np.ndarray:
+    """z-scored log of the average, over each resident's profile features, of the share of residents
+    with that feature who used each service (relative to a uniform choice)."""
+    n = np.asarray(X.sum(axis=1)).ravel()
+    avg = np.asarray((X @ segments).todense(), dtype=np.float32) / np.maximum(n, 1)[:, None]
+    return zscore(np.log1p(avg * segments.shape[1]))
+
+
 @dataclass
 class Signals:
     values: dict[str, np.ndarray]    # signal -> (n, n_services) or (1, n_services) broadcast
@@ -86,6 +94,8 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
     if "knn" in wanted:
         knn = batch.history.astype(np.float32) @ model.neighbors
         values["knn"] = zscore(knn.toarray()) if knn.nnz else np.zeros(raw.shape, dtype=np.float32)
+    if "seg" in wanted and model.segments is not None:
+        values["seg"] = segment_popularity(model.segments, batch.X)
     if "need" in wanted:
         values["need"] = batch.need.astype(np.float32)
     if "pop" in wanted:

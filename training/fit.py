@@ -24,6 +24,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recommender.model import Embeddings, HybridModel
+from recommender.schema import POSITIVE_EVENTS
 
 from .validation import choose_ranker
 
@@ -113,6 +114,43 @@ def positives_matrix(inter: pd.DataFrame, n_rows: int, n_cols: int) -> sp.coo_ma
     return sp.coo_matrix((g.to_numpy(dtype=np.float32), (r, s)), shape=(n_rows, n_cols))
 
 
+#: above this many services the co-use model is the sparse neighbourhood: EASE inverts a dense
+#: services x services matrix (5,000 services: 100 MB and a few seconds)
+EASE_MAX_SERVICES = 5000
+
+
+def ease(history: sp.csr_matrix, lam: float, top: int = 500) -> sp.csr_matrix:
+    """EASE (Steck, 2019): the item-item linear model ``B = argmin ||X - XB||^2 + lam ||B||^2, diag(B) = 0``,
+    closed form ``P = (X^T X + lam I)^-1, B = -P / diag(P)``. Kept sparse: each service's ``top`` largest
+    weights by magnitude (the rest are near zero and would only grow the model file)."""
+    X = (history > 0).astype(np.float64)
+    G = (X.T @ X).toarray()
+    G[np.diag_indices_from(G)] += lam
+    P = np.linalg.inv(G)
+    B = -P / np.diag(P)[None, :]
+    np.fill_diagonal(B, 0.0)
+    n = B.shape[0]
+    k = min(top, n - 1)
+    if k <= 0:
+        return sp.csr_matrix((n, n), dtype=np.float32)
+    idx = np.argpartition(-np.abs(B), k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(B, idx, axis=1)
+    S = sp.csr_matrix((vals.ravel().astype(np.float32), (np.repeat(np.arange(n), k), idx.ravel())), shape=(n, n))
+    S.eliminate_zeros()
+    S.sort_indices()
+    return S
+
+
+def segment_shares(X: sp.csr_matrix, used: sp.csr_matrix) -> sp.csr_matrix:
+    """(features x services) share of the residents having each feature who used each service; ``X``
+    and ``used`` are residents x features and residents x services (binary)."""
+    Xb = (X > 0).astype(np.float32)
+    C = (Xb.T @ (used > 0).astype(np.float32)).tocsr()
+    n = np.asarray(Xb.sum(axis=0)).ravel()
+    C = sp.diags(1.0 / np.maximum(n, 1.0)).astype(np.float32) @ C
+    return C.astype(np.float32).tocsr()
+
+
 def popularity(counts: np.ndarray) -> np.ndarray:
     """Standardised log use counts (the ``pop`` and ``recent`` signals)."""
     p = np.log1p(np.asarray(counts, dtype=np.float64))
@@ -127,14 +165,18 @@ class HybridTrainer:
     recent share of training interactions the ranker is chosen on; ``cold_validation``: the share of
     residents held out whole for the cold protocol; ``refresh_epochs``: LightFM epochs over everything
     after the ranker is chosen (default a quarter of ``epochs``); ``hybrid``: fit LightFM with service
-    features ("auto": where most services have at most two uses, or many have none).
+    features ("auto": where most services have at most two uses, or many have none); ``validation``:
+    "time" holds out the most recent slice, "random" a random fifth of each resident's strong positives
+    (for a holdout that is not in the future either, such as MovieLens' ua.test: the validation must
+    look like how the model is judged).
     """
 
     def __init__(self, no_components: int = 32, epochs: int = 20, learning_rate: float = 0.05,
                  loss: str = "warp", max_sampled: int = 10, item_alpha: float = 0.0, user_alpha: float = 0.0,
                  ridge_alpha: float = 10.0, neighbors: int = 100, validation_fraction: float = 0.15,
                  validation_residents: int = 3000, cold_validation: float = 0.1, refresh_epochs: int | None = None,
-                 hybrid: str | bool = "auto", recent_fraction: float = 0.25, num_threads: int = 2,
+                 hybrid: str | bool = "auto", recent_fraction: float = 0.25, validation: str = "time",
+                 ease_lambda: float | None = None, num_threads: int = 2,
                  random_state: int = 0, progress: bool = True):
         self.no_components = no_components
         self.epochs = epochs
@@ -151,13 +193,16 @@ class HybridTrainer:
         self.refresh_epochs = refresh_epochs
         self.hybrid = hybrid
         self.recent_fraction = recent_fraction
+        self.validation = validation
+        self.ease_lambda = ease_lambda
         self.num_threads = num_threads
         self.random_state = random_state
         self.progress = progress
 
     _PARAMS = ("no_components", "epochs", "learning_rate", "loss", "max_sampled", "item_alpha", "user_alpha",
                "ridge_alpha", "neighbors", "validation_fraction", "validation_residents", "cold_validation",
-               "refresh_epochs", "hybrid", "recent_fraction", "num_threads", "random_state")
+               "refresh_epochs", "hybrid", "recent_fraction", "validation", "ease_lambda", "num_threads",
+               "random_state")
 
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in self._PARAMS}
@@ -251,7 +296,8 @@ class HybridTrainer:
                                 service_features=data.service_features),
             hyb=self._embeddings(hy, X_warm, fitted, item_features=tokens) if hy is not None else None,
             popularity=popularity(past_counts), recent_popularity=self._recent(past, n_items),
-            neighbors=item_neighbors(past_m, top=self.neighbors), ranker=None)
+            neighbors=self._co_use(past_m), ranker=None,
+            segments=segment_shares(X_warm[fitted], past_m[fitted]))
         timing["generators_past"] = time.perf_counter() - t
 
         # 3. the ranker, chosen on the validation slice
@@ -277,7 +323,7 @@ class HybridTrainer:
                                 service_features=data.service_features),
             hyb=self._embeddings(hy, X_warm, everyone, item_features=tokens) if hy is not None else None,
             popularity=popularity(counts), recent_popularity=self._recent(part, n_items),
-            neighbors=item_neighbors(all_m, top=self.neighbors), ranker=self.ranker_)
+            neighbors=self._co_use(all_m), ranker=self.ranker_, segments=segment_shares(X_warm, all_m))
         timing["generators"] = time.perf_counter() - t
         self.warm_rows_ = warm_rows
         self.cold_services_ = int(cold_items.sum())
@@ -285,6 +331,16 @@ class HybridTrainer:
         timing["total"] = time.perf_counter() - t0
         self.timing_ = timing
         return self
+
+    def _co_use(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
+        """The co-use model behind the ``knn`` signal: EASE where the catalogue is small enough to invert
+        (its regulariser the mean number of uses per service: the scale of X^T X's diagonal), the
+        shrunk-cosine neighbourhood otherwise."""
+        n_items = matrix.shape[1]
+        if n_items <= EASE_MAX_SERVICES and matrix.nnz:
+            lam = self.ease_lambda if self.ease_lambda is not None else max(10.0, matrix.nnz / n_items)
+            return ease(matrix, lam)
+        return item_neighbors(matrix, top=self.neighbors)
 
     def _split(self, part: pd.DataFrame, rng) -> tuple[pd.DataFrame, np.ndarray, float, np.ndarray]:
         """(past interactions, cold validation residents (warm rows), cut timestamp, the slice as a
@@ -295,17 +351,36 @@ class HybridTrainer:
         """
         ts = part["timestamp"].to_numpy()
         cut = float(np.quantile(ts, 1.0 - self.validation_fraction)) if len(ts) else 0.0
-        if len(ts) and cut <= ts.min():
+        if self.validation == "random":
+            cut = np.inf
+            recent = self._random_slice(part, rng)
+        elif len(ts) and cut <= ts.min():
             # no time to speak of: the most recent share by order of the table instead
             cut = np.inf
             recent = rng.random(len(part)) < self.validation_fraction
         else:
             recent = ts >= cut
         residents = np.unique(part["r"].to_numpy())
-        n_cold = min(int(self.cold_validation * len(residents)), self.validation_residents // 2)
+        # enough cold residents to choose on (a few hundred where the data allows), never a large share
+        n_cold = min(max(int(self.cold_validation * len(residents)), min(300, len(residents) // 4)),
+                     self.validation_residents // 2)
         cold_val = rng.choice(residents, size=n_cold, replace=False) if n_cold >= 20 else np.array([], dtype=np.int64)
         held = np.isin(part["r"].to_numpy(), cold_val)
         return part[~recent & ~held], np.sort(cold_val), cut, recent
+
+    def _random_slice(self, part: pd.DataFrame, rng) -> np.ndarray:
+        """A random ``validation_fraction`` (at least one) of each resident's strong positives, for
+        residents with at least three positives."""
+        strong = np.flatnonzero(part["event"].isin(POSITIVE_EVENTS).to_numpy())
+        r = part["r"].to_numpy()[strong]
+        order = np.lexsort((rng.random(len(strong)), r))
+        r, strong = r[order], strong[order]
+        first = np.searchsorted(r, r, side="left")
+        n = np.bincount(r)[r]
+        take = (np.arange(len(r)) - first < np.ceil(self.validation_fraction * n)) & (n >= 3)
+        out = np.zeros(len(part), dtype=bool)
+        out[strong[take]] = True
+        return out
 
     def _recent(self, inter: pd.DataFrame, n_items: int) -> np.ndarray:
         """Popularity over the most recent ``recent_fraction`` of the interactions given."""

@@ -76,6 +76,16 @@ def outcomes(catalog: ServiceCatalog, profiles: list) -> np.ndarray:
     return out
 
 
+def validation_mode(train: pd.DataFrame, holdout: pd.DataFrame) -> str:
+    """"time" when the holdout lies after training (the usual case, and the time split's), "random" when
+    most of it falls inside the training span (a holdout file drawn at random per resident): the ranker
+    is chosen on a validation slice that looks like what the model is judged on."""
+    if len(train) == 0 or len(holdout) == 0:
+        return "time"
+    inside = holdout["timestamp"].to_numpy() < np.quantile(train["timestamp"].to_numpy(), 0.9)
+    return "random" if inside.mean() > 0.5 else "time"
+
+
 def coordinates(residents: pd.DataFrame) -> np.ndarray:
     cols = [c for c in ("latitude", "longitude") if c in residents.columns]
     if len(cols) < 2:
@@ -180,7 +190,7 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), col
 
     trainer = HybridTrainer(no_components=no_components, epochs=epochs, learning_rate=learning_rate, loss=loss,
                             item_alpha=alpha, user_alpha=alpha, num_threads=num_threads, random_state=seed,
-                            progress=progress).fit(fit_data)
+                            validation=validation_mode(split.train, split.holdout), progress=progress).fit(fit_data)
     timing.update({f"fit_{k}": v for k, v in trainer.timing_.items()})
 
     now = dt.datetime.now(dt.timezone.utc)

@@ -10,7 +10,7 @@ Who is validated, as evaluation will judge the model:
 
 Residents are grouped by the segment serving will put them in (``recommender.ranker``: cold, short,
 long history). In each segment the learned ranker - pairwise logistic regression on the signals,
-positives against hard (top of collaborative + need) and random negatives - is scored out of fold
+positives against negatives drawn from what the resident could be shown - is scored out of fold
 (two folds) against every single generator and both baselines, each ranked exactly as served
 (``recommender.signals`` + ``recommender.ranking``: eligibility, exclusions, need answers). The learned
 weights serve only where they win; otherwise the best of the others does.
@@ -33,7 +33,9 @@ from .metrics import list_metrics
 K = 10
 #: fewer validation residents than this in a segment and its choice borrows from a neighbour
 MIN_RESIDENTS = 30
-HARD_NEGATIVES, RANDOM_NEGATIVES, MAX_POSITIVES = 30, 20, 5
+#: negatives are drawn uniformly from what the resident could be shown: negatives taken from the top of
+#: one generator bias its learned weight down (a positive loses to them on that generator by design)
+RANDOM_NEGATIVES, MAX_POSITIVES = 50, 5
 #: pairs kept per resident (a random subset): enough to learn eight weights, few enough to fit fast
 MAX_PAIRS = 40
 #: the ranker used where nothing could be validated at all (an untried city): the collaborative
@@ -142,7 +144,6 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
         known = res.known[pos].toarray() > 0
         s = candidate_scores(np.zeros((len(pos), n_items)), outcomes, known)
         listable = s > BLOCKED
-        reference = sig.values["cf"] + 2.0 * sig.values["need"]
         truth = res.truth[pos]
         for n in range(len(pos)):
             p = truth.indices[truth.indptr[n]:truth.indptr[n + 1]]
@@ -156,9 +157,7 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
             pool = np.flatnonzero(cand)
             if len(pool) == 0:
                 continue
-            hard = pool[np.argsort(-reference[n, pool], kind="stable")[:HARD_NEGATIVES]]
-            rand = rng.choice(pool, size=min(RANDOM_NEGATIVES, len(pool)), replace=False)
-            neg = np.unique(np.concatenate([hard, rand]))
+            neg = rng.choice(pool, size=min(RANDOM_NEGATIVES, len(pool)), replace=False)
             fp = _matrix(sig, names, np.full(len(p), n), p)
             fn = _matrix(sig, names, np.full(len(neg), n), neg)
             d = (fp[:, None, :] - fn[None, :, :]).reshape(-1, len(names))
@@ -219,7 +218,7 @@ def _pairwise(D: np.ndarray, who: np.ndarray, names: list[str]) -> dict[str, flo
     lr = LogisticRegression(C=1.0, fit_intercept=False, max_iter=500)
     lr.fit(D[:, keep] * sign[:, None], (sign > 0).astype(int), sample_weight=weight)
     coef = lr.coef_.ravel()
-    return {n: round(float(c), 4) for n, c in zip(np.array(names)[keep], coef) if c != 0}
+    return {str(n): round(float(c), 4) for n, c in zip(np.array(names)[keep], coef) if c != 0}
 
 
 def _select(learned, candidates, ndcg, segment, res) -> Ranker:
