@@ -43,6 +43,7 @@ MAX_PAIRS = 40
 PRIOR = {"cold": {"cf": 1.0, "need": 1.0}, "short": {"cf": 1.0, "need": 1.0, "knn": 0.5},
          "long": {"cf": 1.0, "need": 1.0, "knn": 0.5}}
 _NEIGHBOUR = {"short": "long", "long": "short", "cold": None}
+POOLED = "learned (short and long pooled)"
 
 
 def _pairs_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
@@ -169,24 +170,28 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
     who = np.concatenate(owner) if owner else np.zeros(0, dtype=np.int64)
 
     # the learned weights: per segment, out of fold (for scoring) and on every resident (to serve)
+    # (a short-history segment often has few residents: its weights are also learned pooled with the long
+    # one, a second learned candidate that borrows strength; validation decides which serves)
     learned: dict[str, dict] = {}
-    for seg in SEGMENTS:
-        in_seg = segment[who] == seg
-        learned[seg] = {"all": _pairwise(D[in_seg], who[in_seg], names)}
+    pools = {seg: (seg,) for seg in SEGMENTS} | {POOLED: ("short", "long")}
+    for key, members in pools.items():
+        in_seg = np.isin(segment[who], members)
+        learned[key] = {"all": _pairwise(D[in_seg], who[in_seg], names)}
         for f in (0, 1):
             train = in_seg & (res.fold[who] != f)
-            learned[seg][f] = _pairwise(D[train], who[train], names)
+            learned[key][f] = _pairwise(D[train], who[train], names)
 
     # pass 2: every candidate ranked as served, ndcg@10 per resident
     candidates = {name: {name: 1.0} for name in names if name not in ("need", "pop", "unknown")}
     candidates.update(BASELINES)
-    ndcg: dict[str, np.ndarray] = {c: np.full(len(res), np.nan) for c in ["learned", *candidates]}
+    ndcg: dict[str, np.ndarray] = {c: np.full(len(res), np.nan) for c in ["learned", POOLED, *candidates]}
     for pos, b, sig, outcomes, masks in _batches(model, data, warm_res, res, batch):
         known = res.known[pos].toarray() > 0
         truth = res.truth[pos]
         seg = _segment_codes(b)
         weights = {c: [w] * len(pos) for c, w in candidates.items()}
         weights["learned"] = [learned[seg[n]][res.fold[p]] or {} for n, p in enumerate(pos)]
+        weights[POOLED] = [learned[POOLED][res.fold[p]] or {} if seg[n] != "cold" else {} for n, p in enumerate(pos)]
         for c, per_row in weights.items():
             score = np.zeros((len(pos), n_items), dtype=np.float64)
             for n, w in enumerate(per_row):
@@ -235,16 +240,20 @@ def _select(learned, candidates, ndcg, segment, res) -> Ranker:
             entry["chosen"] = None
             info["segments"][seg] = entry
             continue
-        others = {c: m for c, m in means.items() if c != "learned"}
+        own = {"learned": learned[seg]["all"], POOLED: learned[POOLED]["all"] if seg != "cold" else None}
+        tried = {c: means[c] for c, w in own.items() if w and c in means and np.isfinite(means[c])}
+        others = {c: m for c, m in means.items() if c not in own}
         best_other = max(others, key=others.get)
-        if learned[seg]["all"] and means.get("learned", -1) > others[best_other]:
-            entry["chosen"], weights[seg] = "learned", learned[seg]["all"]
-            entry["why"] = f"learned {means['learned']:.4f} beats the best other ({best_other} {others[best_other]:.4f})"
+        best_learned = max(tried, key=tried.get) if tried else None
+        if best_learned and tried[best_learned] > others[best_other]:
+            entry["chosen"], weights[seg] = "learned", own[best_learned]
+            entry["why"] = (f"{best_learned} {tried[best_learned]:.4f} beats every single generator and baseline "
+                            f"(best: {best_other} {others[best_other]:.4f})")
         else:
             entry["chosen"] = best_other
             weights[seg] = dict(candidates[best_other])
             entry["why"] = (f"{best_other} {others[best_other]:.4f} is at least as good as the learned ranker"
-                            f" ({means.get('learned', float('nan')):.4f})")
+                            f" ({max(tried.values()) if tried else float('nan'):.4f})")
         chosen_names.add(entry["chosen"])
         info["segments"][seg] = entry
     for seg in SEGMENTS:
