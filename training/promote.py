@@ -160,3 +160,28 @@ def decide(comparison: Comparison | None, diff: np.ndarray | None, current: str 
     if low > 0:
         return True, "promoted: " + summary
     return False, "not promoted: the gain is not above noise - " + summary + " (use --force to promote anyway)"
+
+
+def compare_versions(models_dir, version_a: str, version_b: str, data_dir, *, extra_interactions=(),
+                     seed: int = 0, progress: bool = False) -> Comparison:
+    """``servicematch compare``: two saved versions scored on the data directory's interactions newer
+    than both models' training data, paired per resident, with the difference's bootstrap interval."""
+    from recommender.engine import Recommender
+
+    from .tables import load_data_dir, load_interactions
+
+    models_dir = Path(models_dir)
+    a, b = (Recommender.load(models_dir / v) for v in (version_a, version_b))
+    data = load_data_dir(data_dir)
+    inter = pd.concat([data.interactions, *(load_interactions(p, services=data.services, residents=data.residents)
+                                            for p in extra_interactions)], ignore_index=True)
+    since = max((m.meta.get("trained_through") for m in (a, b) if m.meta.get("trained_through") is not None),
+                default=None)
+    if since is None:
+        raise ValueError("model.json: neither version records trained_through (trained before this release)")
+    fresh = inter[inter["timestamp"] > since]
+    if fresh.empty:
+        raise ValueError(f"data: no interaction is newer than both models' training data ({since})")
+    comparison, _ = compare(a, b, residents=data.residents, train=inter[inter["timestamp"] <= since],
+                            holdout=fresh, seed=seed, progress=progress)
+    return comparison
