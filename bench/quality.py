@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import inspect
 import json
 import platform
 import sys
@@ -39,7 +38,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -64,8 +62,8 @@ TIMED = "long_tail"
 
 def story_version(name: str) -> str:
     """Hash of a scenario's code and story file: a changed story is generated again, not read from cache."""
-    module = __import__(f"training.scenarios.{name}", fromlist=["generate"])
-    text = inspect.getsource(module) + (Path(scenarios.__file__).parent / "data" / f"{name}.json").read_text()
+    folder = Path(scenarios.__file__).parent
+    text = "".join((folder / f).read_text() for f in (f"{name}.py", "draw.py", "output.py", f"data/{name}.json"))
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
@@ -140,14 +138,14 @@ def targets(name: str, mean: dict, runs: list[dict]) -> list[tuple[str, bool]]:
     if name in ML:
         if name == "ml_ua":
             p, a = mean["warm"]["model"].get("precision@10"), mean["warm"]["model"].get("auc")
-            checks.append((f"p@10 {p:.4f} > 0.254", p is not None and p > 0.254))
-            checks.append((f"AUC {a:.4f} >= 0.939", a is not None and a >= 0.939))
+            checks.append((f"p@10 {_fmt(p)} > 0.254", p is not None and p > 0.254))
+            checks.append((f"AUC {_fmt(a)} >= 0.939", a is not None and a >= 0.939))
         elif name == "ml_cold_users":
             r = _ratio(mean, "cold", "precision@10", ("popularity",))
-            checks.append((f"cold p@10 {r:.2f}x popularity >= 1.05", r is not None and r >= 1.05))
+            checks.append((f"cold p@10 {_fmt(r, 2)}x popularity >= 1.05", r is not None and r >= 1.05))
         else:
             a, b = mean["warm"]["model"].get("auc"), mean["warm"]["plain_lightfm"].get("auc")
-            checks.append((f"AUC {a:.4f} >= plain {b:.4f}", a is not None and b is not None and a >= b))
+            checks.append((f"AUC {_fmt(a)} >= plain {_fmt(b)}", a is not None and b is not None and a >= b))
         return checks
     for g in ("warm", "cold"):
         r = _ratio(mean, g)
@@ -169,8 +167,8 @@ def timing_ratio(runs: list[dict]) -> float:
     return float(pipe / plain)
 
 
-def _fmt(x) -> str:
-    return "-" if x is None else f"{x:.4f}"
+def _fmt(x, digits: int = 4) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
 
 
 def table(results: dict) -> str:

@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .draw import DAY, epoch, gumbel_pick, lognormal_income, weighted
-from .output import join, write_city
+from .draw import DAY, epoch, gumbel_pick, lognormal_income, needs_by_rules, weighted
+from .output import interaction_frame, join, write_city
 from .story import load_story
 
 KM_PER_DEG_LAT = 111.0
@@ -57,13 +57,7 @@ def generate(out, *, residents: int = 6_000, services: int = 90, seed: int = 0) 
     groups = {"anyone": np.ones(residents, bool), "senior": age >= 62, "poor": income < 1500,
               "homeless": rng.random(residents) < 0.025, "family": (household >= 3) & (age < 50),
               "unemployed": unemployed, "no_english": mono}
-    needs = [[] for _ in range(residents)]
-    for code, rules in s["needs"].items():
-        p = np.zeros(residents)
-        for g, q in rules.items():
-            p = 1 - (1 - p) * (1 - q * groups[g])
-        for r in np.flatnonzero(rng.random(residents) < p):
-            needs[r].append(code)
+    needs = needs_by_rules(rng, s["needs"], groups, residents)
     res = pd.DataFrame({
         "resident_id": [f"A{r:05d}" for r in range(residents)], "age": age,
         "gender": weighted(rng, ["female", "male"], [1, 1], residents), "district": np.asarray(hoods, dtype=object)[hood],
@@ -124,10 +118,6 @@ def generate(out, *, residents: int = 6_000, services: int = 90, seed: int = 0) 
                 for _ in range(1 + min(rng.poisson(1.5), 6)):
                     rows.append((r, j, "enrolled", w))
                     w += int(rng.exponential(14 * DAY))
-    inter = pd.DataFrame(rows, columns=["r", "s", "event", "timestamp"])
-    inter = inter[inter["timestamp"] < start + span]
-    inter = pd.DataFrame({"resident_id": res["resident_id"].to_numpy()[inter["r"]],
-                          "service_id": svc["service_id"].to_numpy()[inter["s"]],
-                          "event": inter["event"].to_numpy(), "timestamp": inter["timestamp"].to_numpy()})
+    inter = interaction_frame(rows, res, svc, start + span)
     story = {"scenario": "aside", "seed": seed, "about": s["about"], "span": [s["start"], s["days"]]}
     return write_city(out, services=svc, residents=res, interactions=inter, story=story)

@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .draw import DAY, epoch, funnel, gumbel_pick, lognormal_income, weighted
-from .output import join, write_city
+from .draw import DAY, epoch, funnel, gumbel_pick, lognormal_income, needs_by_rules, weighted
+from .output import interaction_frame, join, write_city
 from .story import load_story
 
 TASTE_DIM, TASTE_SCALE = 3, 0.3
@@ -119,13 +119,7 @@ def generate(out, *, residents: int = 24_000, services: int = 650, seed: int = 0
     leaves = [r[0] for r in s["taxonomy"] if r[0] not in parents]
     res, groups = _residents(rng, residents, s)
     svc = _services(rng, services, s, leaves)
-    needs = [[] for _ in range(residents)]
-    for code, rules in s["needs"].items():
-        p = np.zeros(residents)
-        for group, q in rules.items():
-            p = 1 - (1 - p) * (1 - q * groups[group])
-        for r in np.flatnonzero(rng.random(residents) < p):
-            needs[r].append(code)
+    needs = needs_by_rules(rng, s["needs"], groups, residents)
     start, span = epoch(s["start"]), s["days"] * DAY
     closes = np.where(svc["status"].to_numpy() == "inactive", start + rng.random(services) * span, np.inf)
     fills = np.where(svc["capacity"].to_numpy() == 0, start + (0.45 + 0.3 * rng.random(services)) * span, np.inf)
@@ -164,11 +158,7 @@ def generate(out, *, residents: int = 24_000, services: int = 650, seed: int = 0
                 for stage in reached[1:]:
                     rows.append((r, j, stage, w))
                     w += int(rng.exponential({"referred": 7, "applied": 14, "enrolled": 60}.get(stage, 5) * DAY))
-    inter = pd.DataFrame(rows, columns=["r", "s", "event", "timestamp"])
-    inter = inter[inter["timestamp"] < start + span]
-    inter = pd.DataFrame({"resident_id": res["resident_id"].to_numpy()[inter["r"]],
-                          "service_id": svc["service_id"].to_numpy()[inter["s"]],
-                          "event": inter["event"].to_numpy(), "timestamp": inter["timestamp"].to_numpy()})
+    inter = interaction_frame(rows, res, svc, start + span)
     res["needs"] = [join(n) for n in needs]
     tax = pd.DataFrame(s["taxonomy"], columns=["code", "name", "parent"])
     story = {"scenario": "deep_funnel", "seed": seed, "about": s["about"], "taste": [TASTE_DIM, TASTE_SCALE],

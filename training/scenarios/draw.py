@@ -46,3 +46,17 @@ def funnel(rng: np.random.Generator, stages: list[str], go_on: list[float]) -> l
 
 def lognormal_income(rng: np.random.Generator, median: np.ndarray, sigma: float = 0.55) -> np.ndarray:
     return np.round(np.asarray(median, dtype=np.float64) * np.exp(rng.normal(0.0, sigma, size=np.shape(median))), -1)
+
+
+def needs_by_rules(rng: np.random.Generator, rules: dict[str, dict[str, float]], groups: dict[str, np.ndarray],
+                   n: int) -> list[list[str]]:
+    """Each resident's needs: ``rules`` maps a need code to {group: probability}; a resident in several
+    groups gets the need unless every one of them misses it."""
+    needs: list[list[str]] = [[] for _ in range(n)]
+    for code, rule in rules.items():
+        p = np.zeros(n)
+        for group, q in rule.items():
+            p = 1 - (1 - p) * (1 - q * groups[group])
+        for r in np.flatnonzero(rng.random(n) < p):
+            needs[r].append(code)
+    return needs

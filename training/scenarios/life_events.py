@@ -18,13 +18,11 @@ Story (parameters in ``data/life_events.json``):
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from .draw import DAY, epoch, gumbel_pick, lognormal_income, weighted
-from .output import join, write_city
+from .output import interaction_frame, join, write_city
 from .story import load_story
 
 TASTE_DIM = 4
@@ -185,11 +183,7 @@ def generate(out, *, residents: int = 40_000, services: int = 900, seed: int = 0
     for r in idle:
         for j in rng.choice(popular, size=rng.integers(1, 4), replace=False):
             rows.append((int(r), int(j), "viewed", start + int(rng.random() * span)))
-    inter = pd.DataFrame(rows, columns=["r", "s", "event", "timestamp"])
-    inter = inter[inter["timestamp"] < start + span]
-    inter = pd.DataFrame({"resident_id": res["resident_id"].to_numpy()[inter["r"]],
-                          "service_id": svc["service_id"].to_numpy()[inter["s"]],
-                          "event": inter["event"].to_numpy(), "timestamp": inter["timestamp"].to_numpy()})
+    inter = interaction_frame(rows, res, svc, start + span)
     res["needs"] = [join(dict.fromkeys(d)) for d in declared]
     story = {"scenario": "life_events", "seed": seed, "about": s["about"], "taste_dim": TASTE_DIM,
              "span": [s["start"], s["days"]]}

@@ -23,7 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .draw import DAY, epoch, gumbel_pick, lognormal_income, weighted
-from .output import join, write_city
+from .output import interaction_frame, join, write_city
 from .story import load_story
 
 
@@ -136,8 +136,6 @@ def generate(out, *, residents: int = 20_000, services: int = 50_000, seed: int 
             rows.append((r, int(pool[j[0]]), ev, int(t)))
             if ev == "enrolled" and rng.random() < 0.3:
                 rows.append((r, int(pool[j[0]]), "completed", int(t + rng.exponential(30 * DAY))))
-    inter = pd.DataFrame(rows, columns=["r", "s", "event", "timestamp"])
-    inter = inter[inter["timestamp"] < start + span]
     res = pd.DataFrame({
         "resident_id": [f"LT{r:06d}" for r in range(residents)], "age": age,
         "gender": weighted(rng, ["female", "male"], [51, 49], residents), "district": [f"d{d:02d}" for d in district],
@@ -146,9 +144,7 @@ def generate(out, *, residents: int = 20_000, services: int = 50_000, seed: int 
                                       weighted(rng, ["employed", "unemployed", "student"], [8, 1, 1], residents))),
         "languages": "en", "needs": declared,
     })
-    inter = pd.DataFrame({"resident_id": res["resident_id"].to_numpy()[inter["r"]],
-                          "service_id": svc["service_id"].to_numpy()[inter["s"]],
-                          "event": inter["event"].to_numpy(), "timestamp": inter["timestamp"].to_numpy()})
+    inter = interaction_frame(rows, res, svc, start + span)
     story = {"scenario": "long_tail", "seed": seed, "about": s["about"], "span": [s["start"], s["days"]]}
     return write_city(out, services=svc, residents=res, interactions=inter, story=story)
 

@@ -30,3 +30,12 @@ def write_city(out, *, services: pd.DataFrame, residents: pd.DataFrame, interact
 def join(items) -> str:
     """A ``;``-separated cell."""
     return ";".join(str(i) for i in items)
+
+
+def interaction_frame(rows: list[tuple], residents: pd.DataFrame, services: pd.DataFrame, end: int) -> pd.DataFrame:
+    """(resident row, service row, event, timestamp) tuples as an interactions table, cut at ``end``."""
+    df = pd.DataFrame(rows, columns=["r", "s", "event", "timestamp"])
+    df = df[df["timestamp"] < end]
+    return pd.DataFrame({"resident_id": residents["resident_id"].to_numpy()[df["r"]],
+                         "service_id": services["service_id"].to_numpy()[df["s"]],
+                         "event": df["event"].to_numpy(), "timestamp": df["timestamp"].to_numpy()})
