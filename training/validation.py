@@ -26,7 +26,7 @@ from recommender.model import HybridModel
 from recommender.ranker import BASELINES, SEGMENTS, SIGNALS, Ranker
 from recommender.ranking import BLOCKED, candidate_scores, rank_rows
 from recommender.schema import POSITIVE_EVENTS
-from recommender.signals import Batch, compute
+from recommender.signals import Batch, combine, compute
 
 from .metrics import list_metrics
 
@@ -185,21 +185,19 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
     candidates = {name: {name: 1.0} for name in names if name not in ("need", "pop", "unknown")}
     candidates.update(BASELINES)
     ndcg: dict[str, np.ndarray] = {c: np.full(len(res), np.nan) for c in ["learned", POOLED, EVERYONE, *candidates]}
+    # each candidate as a Ranker per fold (the learned ones differ by fold), scored by the serving kernel
+    rankers: dict[str, list[Ranker]] = {c: [Ranker.uniform(c, w)] * 2 for c, w in candidates.items()}
+    rankers["learned"] = [Ranker("learned", {seg: learned[seg][f] or {} for seg in SEGMENTS}) for f in (0, 1)]
+    rankers[POOLED] = [Ranker(POOLED, {seg: learned[POOLED][f] or {} for seg in ("short", "long")}) for f in (0, 1)]
+    rankers[EVERYONE] = [Ranker.uniform(EVERYONE, learned[EVERYONE][f] or {}) for f in (0, 1)]
     for pos, b, sig, outcomes, masks in _batches(model, data, warm_res, res, batch):
         known = res.known[pos].toarray() > 0
         truth = res.truth[pos]
-        seg = _segment_codes(b)
-        weights = {c: [w] * len(pos) for c, w in candidates.items()}
-        weights["learned"] = [learned[seg[n]][res.fold[p]] or {} for n, p in enumerate(pos)]
-        weights[POOLED] = [learned[POOLED][res.fold[p]] or {} if seg[n] != "cold" else {} for n, p in enumerate(pos)]
-        weights[EVERYONE] = [learned[EVERYONE][res.fold[p]] or {} for p in pos]
-        for c, per_row in weights.items():
-            score = np.zeros((len(pos), n_items), dtype=np.float64)
-            for n, w in enumerate(per_row):
-                for name, v in w.items():
-                    val = sig.values.get(name)
-                    if val is not None:
-                        score[n] += v * (val[0] if val.shape[0] == 1 else val[n])
+        fold = res.fold[pos]
+        for c, per_fold in rankers.items():
+            score = combine(sig, per_fold[0], b)
+            if per_fold[1] is not per_fold[0]:
+                score[fold == 1] = combine(sig, per_fold[1], b)[fold == 1]
             top = rank_rows(candidate_scores(score, outcomes, known), K, masks)
             hits = np.asarray(truth[np.arange(len(pos))[:, None], np.maximum(top, 0)].todense(), dtype=bool) & (top >= 0)
             ndcg[c][pos] = list_metrics(hits, np.diff(truth.indptr), K)[f"ndcg@{K}"]
