@@ -123,18 +123,23 @@ def validate_meta(meta, where: Path) -> dict:
     for section in ("model", "featurizer", "residents"):
         if section in meta and not isinstance(meta[section], dict):
             raise bad(section, "must be an object")
-    model = meta.get("model", {})
-    for name, value in model.items():
-        if name.endswith("blend"):
-            if not isinstance(value, dict):
-                raise bad(f"model.{name}", "must be an object of weights")
-            for weight, w in value.items():
-                if not _finite_number(w):
-                    raise bad(f"model.{name}.{weight}", "must be a finite number")
-        elif isinstance(value, (int, float)) and not _finite_number(value):
-            raise bad(f"model.{name}", "must be a finite number")
+    _check_weights(meta.get("model", {}), "model", False, where)
     _check_numbers(meta, "", where)
     return meta
+
+
+def _check_weights(value, path: str, inside: bool, where: Path) -> None:
+    """Every leaf under a ``weights`` or ``*blend`` object (the numbers ranking multiplies by)
+    must be a finite number: a weight made a string or a bool is refused here, before any
+    request meets it."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_weights(v, f"{path}.{k}", inside or k == "weights" or str(k).endswith("blend"), where)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_weights(v, f"{path}[{i}]", inside, where)
+    elif inside and not _finite_number(value):
+        raise ModelFileError(f"{where}: {path} must be a finite number")
 
 
 def _check_numbers(value, path: str, where: Path) -> None:

@@ -335,7 +335,10 @@ def _edit_meta(folder: Path, change, reseal: bool) -> None:
 
 
 def _blend(meta, value):
-    meta["model"]["warm_blend"][next(iter(meta["model"]["warm_blend"]))] = value
+    """Set the first ranking weight of the model to ``value``."""
+    weights = meta["model"]["ranker"]["weights"]
+    segment = next(iter(weights))
+    weights[segment][next(iter(weights[segment]))] = value
 
 
 @pytest.mark.parametrize("case", ["string weight", "nan weight", "unsealed edit", "outside: ../",

@@ -74,10 +74,16 @@ def _rewrite_meta(folder, change, reseal=True):
         (folder / artifacts.SEAL).write_text(hashlib.sha256((folder / "model.json").read_bytes()).hexdigest())
 
 
+def _weight(meta, value):
+    weights = meta["model"]["ranker"]["weights"]
+    segment = next(iter(weights))
+    weights[segment][next(iter(weights[segment]))] = value
+
+
 @pytest.mark.parametrize("change,message", [
-    (lambda m: m["model"]["warm_blend"].update(need="0.5"), "model.warm_blend.need"),
-    (lambda m: m["model"]["cold_blend"].update(pop=float("nan")), "not valid JSON"),
-    (lambda m: m["model"]["cold_blend"].update(pop=True), "model.cold_blend.pop"),
+    (lambda m: _weight(m, "0.5"), "model.ranker.weights"),
+    (lambda m: _weight(m, float("nan")), "not valid JSON"),
+    (lambda m: _weight(m, True), "model.ranker.weights"),
     (lambda m: m.update(files=["arrays.npz"]), "files"),
     (lambda m: m.update(version=7), "version"),
 ])
