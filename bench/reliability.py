@@ -315,7 +315,7 @@ def keys_deleted(models: Path, keys: Path, tokens: dict, work: Path) -> dict:
             while count(c.get("/v1/services", params={"limit": 1})).status_code != 401 and time.monotonic() - t0 < 10:
                 time.sleep(0.02)
             after = round(time.monotonic() - t0, 2)
-            ready = count(httpx.get(srv.url + "/readyz"))
+            ready = httpx.get(srv.url + "/readyz")  # a deliberate 503 ("not ready"), not a server error
     return {"before": before, "refused_after_s": after, "readyz": ready.status_code,
             "reason": ready.json()["reasons"][:1]}
 
