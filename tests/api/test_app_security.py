@@ -26,7 +26,7 @@ from api.limits import NEED_TEXT_MAX, NEEDS_MAX
 from api.state import SQLITE_NAME
 from recommender import artifacts
 
-from .conftest import auth, make_models_dir, wait_until
+from .conftest import wait_until
 
 RESIDENT = "R000042"  # in the model's training data
 SECRET_PROFILE = {"age": 83, "gender": "female", "district": "d07", "household_size": 4,

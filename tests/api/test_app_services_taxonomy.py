@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from api.app import create_app
-from recommender import artifacts
 
 
 def _to_211(city, out):
