@@ -31,6 +31,8 @@ from recommender.signals import Batch, combine, compute
 from .metrics import list_metrics
 
 K = 10
+#: validation residents x services ranked per candidate, at most
+RESIDENT_SERVICE_BUDGET = 15_000_000
 #: fewer validation residents than this in a segment and its choice is made on a wider scope
 MIN_RESIDENTS = 30
 #: negatives are drawn uniformly from what the resident could be shown: negatives taken from the top of
@@ -134,6 +136,10 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
     ``part`` every training interaction (``r`` = warm row), ``recent`` marks the slice, ``cold_val`` the
     residents (warm rows) held out whole, ``data`` the trainer's :class:`~training.fit.FitData`."""
     rng = np.random.default_rng(seed)
+    # every candidate ranks every service for every validation resident: on a catalogue of 50,000
+    # services fewer residents keep that within a few times a LightFM fit (the ranking noise it adds is
+    # what the out-of-fold comparison sees)
+    max_residents = int(min(max_residents, max(600, RESIDENT_SERVICE_BUDGET // max(past_m.shape[1], 1))))
     res = _Residents(part, recent, cold_val, past_m, max_residents, rng)
     n_items = past_m.shape[1]
     batch = int(max(16, min(512, 2e7 // max(n_items, 1))))
