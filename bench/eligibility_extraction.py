@@ -7,8 +7,8 @@ The fixture ``tests/fixtures/baltimore_eligibility_labels.csv`` (columns ``servi
 expected``) holds eligibility texts of the Baltimore iCarol directory
 (``../shared/data/baltimore-icarol/services.csv``), labelled by hand by reading the text as a
 caseworker would, before and independently of the extractor, under the conventions written in
-``recommender/eligibility_text.py``. ``expected`` is the compact label form of
-``recommender.eligibility_rules`` (``min_age=18;gender=female|pregnant``; empty = no rules).
+``recommender/eligibility/extract.py``. ``expected`` is the compact label form of
+``recommender.eligibility.rules`` (``min_age=18;gender=female|pregnant``; empty = no rules).
 
 Which services are in it (``select_service_ids``, reproducible, not picked for the extractor):
 services with a non-empty ``eligibility``, one per distinct text (lower-cased, whitespace collapsed;
@@ -52,8 +52,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from recommender.eligibility_rules import KINDS, format_rules, parse_label
-from recommender.eligibility_text import extract_rules
+from recommender.eligibility.rules import KINDS, format_rules, parse_label
+from recommender.eligibility.extract import extract_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "baltimore_eligibility_labels.csv"

@@ -308,7 +308,7 @@ class Recommender:
             text = self._explainer.sentence(rec, answered, status, reasons, questions, contributions, d) if explain else ""
             items.append(Suggestion(
                 service_id=cat.ids[i], name=rec.get("name") or "", organization=rec.get("organization") or None,
-                rank=pos + 1, score=round(float(blended[i]), 4), needs=answered, eligibility=status,
+                rank=pos + 1, score=round(float(blended[i]), 4), needs=answered, eligibility=status.label,
                 reasons=reasons, questions=questions, distance_km=d,
                 capacity=None if math.isnan(cap) else int(cap), explanation=text, contributions=contributions))
         need_answers = {}

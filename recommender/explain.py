@@ -17,6 +17,7 @@ import functools
 import numpy as np
 
 from .catalog import ServiceCatalog
+from .eligibility import Outcome
 from .features import ResidentFeaturizer
 from .model import HybridModel
 from .profile import Profile
@@ -110,12 +111,12 @@ class Explainer:
         return [[Contribution(names[f], v) for f, v in zip(fs, vs) if v != 0.0]
                 for fs, vs in zip(order.T.tolist(), values)]
 
-    def sentence(self, rec: dict, needs: list[str], status: str, reasons: list[str], questions: list[str],
+    def sentence(self, rec: dict, needs: list[str], status: Outcome, reasons: list[str], questions: list[str],
                  contributions: list[Contribution], distance_km: float | None) -> str:
         parts = []
         if needs:
             parts.append("Answers " + "; ".join(needs) + ".")
-        if status == "eligible":
+        if status == Outcome.ELIGIBLE:
             parts.append("Eligible" + (": " + "; ".join(reasons) if reasons else " (no restrictions listed)") + ".")
         else:
             parts.append("Eligibility to confirm: " + " ".join(questions or reasons).rstrip(".?") + "?")

@@ -9,10 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from .schema import RANGES, RESIDENT_LISTS, RESIDENT_NUMERIC, RESIDENT_OPTIONAL, split_list
-
-_TRUE = {"true", "yes", "1", "y", "t"}
-_FALSE = {"false", "no", "0", "n", "f"}
+from .schema import FALSE_WORDS, RANGES, RESIDENT_LISTS, RESIDENT_NUMERIC, RESIDENT_OPTIONAL, TRUE_WORDS, split_list
 
 
 def _missing(value) -> bool:
@@ -26,9 +23,9 @@ def parse_bool(value, name: str) -> bool | None:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in _TRUE:
+    if text in TRUE_WORDS:
         return True
-    if text in _FALSE:
+    if text in FALSE_WORDS:
         return False
     raise ValueError(f"{name}: expected true or false, got {value!r}")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .eligibility import FAIL, UNK
+from .eligibility import Outcome
 
 
 @dataclass
@@ -24,9 +24,9 @@ def candidate_scores(scores: np.ndarray, outcome: np.ndarray, excluded: np.ndarr
                      include_unknown: bool = True) -> np.ndarray:
     """Scores with -inf wherever a service may not be suggested."""
     s = np.asarray(scores, dtype=np.float64).copy()
-    s[outcome == FAIL] = -np.inf
+    s[outcome == Outcome.INELIGIBLE] = -np.inf
     if not include_unknown:
-        s[outcome == UNK] = -np.inf
+        s[outcome == Outcome.UNKNOWN] = -np.inf
     if excluded is not None:
         s[excluded] = -np.inf
     return s

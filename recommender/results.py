@@ -7,10 +7,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-ELIGIBLE = "eligible"
-UNKNOWN = "unknown"
-INELIGIBLE = "ineligible"
-
 
 @dataclass
 class Contribution:
@@ -29,7 +25,8 @@ class Suggestion:
     score: float
     #: declared needs this service answers, each as the taxonomy path that links them
     needs: list[str]
-    #: ``eligible`` or ``unknown`` (``ineligible`` services are never suggested)
+    #: the ``recommender.eligibility.Outcome`` label: ``eligible`` or ``unknown`` (``ineligible``
+    #: services are never suggested); a label, so the JSON form is the word
     eligibility: str
     #: the checks that passed, in words ("age 67 within 60-120")
     reasons: list[str]

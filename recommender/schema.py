@@ -68,6 +68,14 @@ RANGES = {
 }
 
 
+#: The one vocabulary of yes/no and missing cells, shared by table loading and the API's profiles, so
+#: ``disability=y`` means the same in ``residents.csv`` and over HTTP.
+TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1"})
+FALSE_WORDS = frozenset({"false", "no", "n", "f", "0"})
+#: Cells that mean "not given" (besides an empty cell).
+MISSING_WORDS = frozenset({"", "nan", "none", "null", "n/a", "unknown"})
+
+
 def split_list(value) -> list[str]:
     """Split a ``;``-separated cell into stripped, non-empty, lower-cased items (order kept, deduplicated)."""
     if value is None:

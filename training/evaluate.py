@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from recommender.catalog import ServiceCatalog
-from recommender.eligibility import FAIL, evaluate as eligibility
+from recommender.eligibility import Outcome, evaluate as eligibility
 from recommender.engine import Recommender
 from recommender.features import profile_from_row
 from recommender.ranking import rank, top_k
@@ -143,7 +143,7 @@ def evaluate_holdout(rankers: list, *, catalog: ServiceCatalog, residents: pd.Da
             truth_m = truth_rows[start:start + batch]
             need_masks = []
             for n, p in enumerate(profiles):
-                ineligible[n] = eligibility(catalog, p).outcome == FAIL
+                ineligible[n] = eligibility(catalog, p).outcome == Outcome.INELIGIBLE
                 need_masks.append({need: catalog.answers(need) for need in p.needs})
             n_pos = truth_m.sum(axis=1)
             n_excl = excluded.sum(axis=1)

@@ -16,18 +16,18 @@ import scipy.sparse as sp
 from recommender import artifacts
 from recommender.catalog import ServiceCatalog
 from recommender.columns import encode_table
-from recommender.eligibility import FAIL, evaluate
+from recommender.eligibility import Outcome, evaluate
+from recommender.eligibility.listing import read_listing_rules
 from recommender.engine import Recommender
 from recommender.files import sha256_file
 from recommender.features import ResidentFeaturizer, ServiceFeaturizer, profile_from_row
 from recommender.schema import POSITIVE_EVENTS, RESIDENT_LISTS, RESIDENT_NUMERIC, RESIDENT_OPTIONAL
-from recommender.taxonomy import Taxonomy
 
 from .evaluate import ModelRanker, NeedMatchRanker, PopularityRanker, evaluate_holdout
 from .fit import FitData, HybridTrainer
 from .promote import decide
 from .split import split_interactions
-from .tables import CityData, load_data_dir, load_interactions
+from .tables import CityData, load_data_dir, load_interactions, load_taxonomy  # noqa: F401 (re-exported)
 
 PRIMARY = "ndcg@10"
 
@@ -40,20 +40,6 @@ class TrainReport:
     promoted: bool
     reason: str
     timing: dict = field(default_factory=dict)
-
-
-def load_taxonomy(data_dir: Path) -> Taxonomy:
-    """``taxonomy.csv`` (code, name, parent, optional type) when the data directory has one; codes
-    alone otherwise."""
-    path = Path(data_dir) / "taxonomy.csv"
-    if not path.exists():
-        return Taxonomy()
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = {"code", "name", "parent"} - set(df.columns)
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-    columns = ["code", "name", "parent"] + (["type"] if "type" in df.columns else [])
-    return Taxonomy.from_rows(df[columns].itertuples(index=False, name=None))
 
 
 def _csr_of(df: pd.DataFrame, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
@@ -82,7 +68,7 @@ def ineligible_matrix(catalog: ServiceCatalog, residents: pd.DataFrame, rows: np
     cols = list(residents.columns)
     out = np.zeros((len(rows), len(catalog)), dtype=bool)
     for n, r in enumerate(rows):
-        out[n] = evaluate(catalog, profile_from_row(cols, tuple(residents.iloc[int(r)]))).outcome == FAIL
+        out[n] = evaluate(catalog, profile_from_row(cols, tuple(residents.iloc[int(r)]))).outcome == Outcome.INELIGIBLE
     return out
 
 
@@ -164,7 +150,8 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), col
     t = time.perf_counter()
     split = split_interactions(interactions, fraction=holdout_fraction, holdout=holdout,
                                cold_fraction=cold_residents, seed=seed)
-    catalog = ServiceCatalog.from_frame(data.services, taxonomy, data.service_extra_columns)
+    catalog = ServiceCatalog.from_frame(data.services, taxonomy, data.service_extra_columns,
+                                          read_rules=read_listing_rules)
     featurizer = ResidentFeaturizer()
     X = featurizer.fit_transform(data.residents, catalog.taxonomy, data.resident_extra_columns)
     service_features = ServiceFeaturizer().fit_transform(catalog)

@@ -2,7 +2,10 @@ import pandas as pd
 import pytest
 
 from recommender.catalog import ServiceCatalog
-from recommender.eligibility import FAIL, PASS, UNK, evaluate
+from recommender.eligibility import Outcome, evaluate
+from recommender.eligibility.listing import read_listing_rules
+
+PASS, UNK, FAIL = Outcome.ELIGIBLE, Outcome.UNKNOWN, Outcome.INELIGIBLE
 from recommender.profile import Profile
 
 
@@ -15,7 +18,7 @@ def catalog():
              eligibility_description="Children up to age 19, and pregnant women of any age"),
         dict(service_id="open", name="Open", eligibility_description="Open to all"),
     ]
-    return ServiceCatalog.from_frame(pd.DataFrame(rows))
+    return ServiceCatalog.from_frame(pd.DataFrame(rows), read_rules=read_listing_rules)
 
 
 def outcome(catalog, **profile):
@@ -31,7 +34,7 @@ def test_rules_read_from_text_pass_fail_or_ask(catalog):
     out, e = outcome(catalog, age=30, gender="female")
     assert out["shelter"] == UNK
     status, reasons, questions = e.details(catalog.index["shelter"])
-    assert status == "unknown" and any("homeless" in q.lower() for q in questions)
+    assert status == Outcome.UNKNOWN and any("homeless" in q.lower() for q in questions)
     assert any("listing says \u201cHomeless\u201d" in r and "18 and older" in r for r in reasons)  # its own words
 
 
