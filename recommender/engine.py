@@ -57,6 +57,8 @@ class _Query:
     needs: list[str]
     #: category code -> the free text it was matched from
     said: dict
+    #: free text -> what of it was not understood (and spelling suggestions)
+    unread: dict = None
 
 
 class Recommender:
@@ -194,15 +196,25 @@ class Recommender:
             if isinstance(needs, str) or not all(isinstance(n, str) for n in needs):
                 raise ValueError("needs: expected a list of strings")
             p.needs = split_list(needs)
-        matched = {}
+        # free text may state several needs ("lost my job and can't pay rent", "我失业了，交不起房租"):
+        # each becomes a code, keyed back to the words it came from; what was not understood is kept
+        codes: list[str] = []
+        said: dict = {}
+        unread: dict[str, str] = {}
         for text in p.needs:
             if text in self.catalog.term_index or self._need_matcher is None:
+                codes.append(text)
                 continue
-            found = self._need_matcher.match(text, k=1)
-            if found:
-                matched[text] = found[0].code
-        p.needs = list(dict.fromkeys(matched.get(n, n) for n in p.needs))
-        return _Query(resident_id, row, p, p.needs, {v: k for k, v in matched.items()})
+            parsed = self._need_matcher.parse(text)
+            for n in parsed.needs:
+                codes.append(n.code)
+                said.setdefault(n.code, n.words if len(parsed.needs) > 1 or parsed.message() else text)
+            if not parsed.needs:
+                codes.append(text)
+            elif parsed.message():
+                unread[text] = parsed.message()
+        p.needs = list(dict.fromkeys(codes))
+        return _Query(resident_id, row, p, p.needs, said, unread)
 
     def scores(self, q: _Query, history=()) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray]:
         """(blended scores, raw scores, embedding used, warm?, history indices) for a query."""
@@ -317,9 +329,14 @@ class Recommender:
             reason = None if ids else ranked.unanswerable.get(need)
             if need not in cat.term_index:
                 reason = "no category of the catalogue matches this need"
+                parsed = self._need_matcher.parse(need) if self._need_matcher is not None else None
+                if parsed is not None and parsed.message():
+                    reason = f"{reason} ({parsed.message()})"
             key = q.said.get(need, need)
             need_answers[key] = NeedAnswer(need=need, service_ids=ids, reason=reason,
                                            path=cat.taxonomy.path(need) if need in cat.term_index else None)
+        for text, message in (q.unread or {}).items():
+            need_answers.setdefault(text, NeedAnswer(need="", service_ids=[], reason=message))
         return RecommendationResult(model_version=self.version, resident_id=q.resident_id,
                                     mode="warm" if warm else "cold", items=items, needs=need_answers)
 

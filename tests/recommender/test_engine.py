@@ -116,4 +116,17 @@ def test_free_text_needs_are_matched_to_categories(recommender):
     assert said == "can't pay my rent this month"
     assert answer.need.startswith("housing") and answer.service_ids and answer.path.startswith("Housing")
     nonsense = recommender.recommend(profile={"needs": ["qwzx vbnm"]}, k=5)
-    assert nonsense.needs["qwzx vbnm"].reason == "no category of the catalogue matches this need"
+    reason = nonsense.needs["qwzx vbnm"].reason
+    assert reason.startswith("no category of the catalogue matches this need") and "not understood" in reason
+
+
+def test_one_sentence_states_several_needs_in_any_of_three_languages(recommender):
+    for text in ("I lost my job and can't pay rent", "我失业了，交不起房租", "perdi mi trabajo y no puedo pagar la renta"):
+        result = recommender.recommend(profile={"needs": [text]}, k=5)
+        codes = {a.need.split("/")[0] for a in result.needs.values() if a.need}
+        assert codes == {"jobs", "housing"}, (text, result.needs)
+        assert all(a.service_ids for a in result.needs.values())
+    typo = recommender.recommend(profile={"needs": ["fod and blorf"]}, k=5)
+    (key, answer), = [(k, a) for k, a in typo.needs.items() if a.need]
+    assert answer.need.startswith("food")
+    assert "not understood" in typo.needs["fod and blorf"].reason and "'food' for 'fod'" in typo.needs["fod and blorf"].reason
