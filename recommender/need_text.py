@@ -444,6 +444,8 @@ class NeedMatcher:
                 continue
             self.name_docs_ = [f"{d} {_term_doc(names[c])}".strip() if names.get(c) else d
                                for c, d in zip(self.codes_, self.name_docs_)]
+        # a clause naming the general need ("help", "health") adds nothing beside a specific one
+        self.ancestors_ = {c: tuple(taxonomy.ancestors(c)[1:]) for c in self.codes_}
         zh = translations.get("zh", {})
         self.zh_names_ = {i: zh[c] for i, c in enumerate(self.codes_) if zh.get(c)}
         # idf over names and paths together: a word in every path ("health" under Health) is common
@@ -525,7 +527,10 @@ class NeedMatcher:
                     needs[m.code] = ParsedNeed(m.code, m.name, m.path, words, m.score)
             elif _content(_tokens(words)) or (_CJK.search(words) and len(words) > 1):
                 missed.append(words)
-        return ParsedText(tuple(needs.values()), tuple(missed), tuple(fixes.items()))
+        ancestors = getattr(self, "ancestors_", {})
+        covered = {a for code in needs for a in ancestors.get(code, ())}
+        kept = tuple(n for code, n in needs.items() if code not in covered)
+        return ParsedText(kept, tuple(missed), tuple(fixes.items()))
 
     def _spelled(self, words: str, fixes: dict[str, str]) -> str:
         """``words`` with each unknown word replaced by the closest known one (edit similarity >= 0.75)."""

@@ -261,3 +261,18 @@ def test_fit_on_a_subset_of_codes(city):
     assert m.match("lost my job") == []
     with pytest.raises(ValueError, match="jobs/nope"):
         NeedMatcher().fit(city, codes=["jobs/nope"])
+
+
+def test_the_multilingual_fixture_is_varied_and_parsed_well_enough(city_matcher):
+    """tests/fixtures/need_phrases_multi.csv: en/zh/es, a fifth aside, many with several needs.
+    The figures themselves are measured by bench/need_phrases.py; this guards against a collapse."""
+    df = pd.read_csv(ROOT / "tests" / "fixtures" / "need_phrases_multi.csv", dtype=str, keep_default_na=False)
+    assert set(df["lang"]) == {"en", "zh", "es"} and (df["split"] == "holdout").sum() >= len(df) // 6
+    assert sum(len(n.split(";")) >= 2 for n in df["needs"]) >= 30
+    found = expected = 0
+    for text, needs in zip(df["text"], df["needs"]):
+        codes = [n.code for n in city_matcher.parse(text).needs]
+        for need in filter(None, needs.split(";")):
+            expected += 1
+            found += any(c == need or c.startswith(need + "/") for c in codes)
+    assert found / expected >= 0.85
