@@ -109,6 +109,8 @@ class ServiceCatalog:
 
     def to_json(self) -> dict:
         out = {"records": self.records, "taxonomy": self.taxonomy.rows(), "extra_columns": self.extra_columns}
+        if self.taxonomy.translations:
+            out["taxonomy_names"] = self.taxonomy.translations
         if self.listing_rules is not None:
             out["listing_rules"] = self.listing_rules.to_json()
         return out
@@ -116,7 +118,10 @@ class ServiceCatalog:
     @classmethod
     def from_json(cls, data: dict) -> "ServiceCatalog":
         rules = data.get("listing_rules")
-        return cls(records=data["records"], taxonomy=Taxonomy.from_rows(data["taxonomy"]),
+        taxonomy = Taxonomy.from_rows(data["taxonomy"])
+        for lang, names in (data.get("taxonomy_names") or {}).items():
+            taxonomy.add_translations(lang, names.items())
+        return cls(records=data["records"], taxonomy=taxonomy,
                    extra_columns=data.get("extra_columns", []),
                    listing_rules=None if rules is None else RuleTable.from_json(rules))
 

@@ -191,7 +191,8 @@ class Recommender:
             merged.update(profile)
         if resident_id is None and profile is None:
             raise ValueError("resident_id or profile: give at least one")
-        p = Profile.from_dict(merged)
+        # checked like a form: a field the contract, the rules and the model do not know is refused
+        p = Profile.from_dict(merged, extra_columns=self.featurizer.extra_values_)
         if needs is not None:
             if isinstance(needs, str) or not all(isinstance(n, str) for n in needs):
                 raise ValueError("needs: expected a list of strings")

@@ -22,6 +22,10 @@ class Taxonomy:
     names: dict[str, str] = field(default_factory=dict)
     #: code -> the source taxonomy's kind of term ("service", "situation"), where it has kinds
     kinds: dict[str, str] = field(default_factory=dict)
+    #: language code -> code -> the term's name in that language (taxonomy.csv ``name_<lang>`` columns,
+    #: e.g. ``name_zh``, ``name_es``): free-text needs are matched in those languages too, and
+    #: explanations name terms in the request's language
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
     #: code -> readable path, computed once for every code when the taxonomy is built (paths are shown
     #: with every suggestion; serving only reads them)
     _paths: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -54,7 +58,8 @@ class Taxonomy:
 
     def with_codes(self, codes) -> "Taxonomy":
         """A copy with the codes seen in the data added (this taxonomy is left as it is)."""
-        out = Taxonomy(dict(self.parents), dict(self.names), dict(self.kinds))
+        out = Taxonomy(dict(self.parents), dict(self.names), dict(self.kinds),
+                       {lang: dict(names) for lang, names in self.translations.items()})
         out.add_codes(codes)
         return out
 
@@ -90,6 +95,21 @@ class Taxonomy:
         if known is not None:
             return known
         return " > ".join(self.names.get(c, c) for c in reversed(self.ancestors(code)))  # not stored: read-only
+
+    def path_in(self, code: str, lang: str | None) -> str:
+        """The readable path in ``lang`` where the taxonomy names terms in it (English otherwise)."""
+        names = self.translations.get(lang or "", None)
+        if not names:
+            return self.path(code)
+        return " > ".join(names.get(c) or self.names.get(c, c) for c in reversed(self.ancestors(code)))
+
+    def add_translations(self, lang: str, names) -> None:
+        """Names of terms in another language ((code, name) pairs); only while building."""
+        table = self.translations.setdefault(lang, {})
+        for code, name in names:
+            code, name = str(code).strip().lower(), "" if name is None else str(name).strip()
+            if code and name and name != "nan":
+                table[code] = name
 
     def is_within(self, category: str, need: str) -> bool:
         """True when ``category`` is ``need`` or one of its descendants."""

@@ -25,7 +25,7 @@ from recommender.schema import (
     STATUSES,
 )
 
-from . import languages as lang
+from recommender import languages as lang
 from .report import DROPPED, DUPLICATE, ERROR, INFO, WARNING, ImportFailed, ImportReport, Issue
 
 #: Columns beyond the contract that every import writes (empty where the source has nothing).
@@ -309,7 +309,7 @@ def norm_district(raw: Any, report: ImportReport, where: Where) -> list[str]:
 
 
 def language_code(raw: Any, report: ImportReport, where: Where) -> str | None:
-    """ISO 639-1 code of one structured language value (name or code); unknown ones are reported."""
+    """The contract's code (ISO 639-1, else ISO 639-3) of one structured language value; unknown ones are reported."""
     text = clean_text(raw)
     if not text:
         return None
@@ -317,7 +317,7 @@ def language_code(raw: Any, report: ImportReport, where: Where) -> str | None:
     if code is None:
         what = lang.describe_uncoded(text)
         if what:
-            report.add(where.issue("language has no ISO 639-1 code; not in languages", detail=what))
+            report.add(where.issue("language has no ISO 639-1 or ISO 639-3 code; not in languages", detail=what))
         else:
             report.add(where.issue("unknown language; not in languages", detail=text))
     return code
@@ -330,8 +330,12 @@ def languages_from_text(raw: Any, report: ImportReport, where: Where) -> list[st
         return []
     codes, uncoded, unknown = lang.scan_text(text)
     for name in uncoded:
+        code = lang.code_for(name)  # an ISO 639-3 code where the language has no two-letter one
+        if code is not None:
+            codes.append(code)
+            continue
         what = lang.describe_uncoded(name) or name
-        report.add(where.issue("language has no ISO 639-1 code; not in languages", detail=what))
+        report.add(where.issue("language has no ISO 639-1 or ISO 639-3 code; not in languages", detail=what))
     for name in unknown:
         report.add(where.issue("unknown language name in free text; not in languages", detail=name))
     if not codes and not uncoded and not unknown:

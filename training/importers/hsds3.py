@@ -17,7 +17,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
-from . import languages as lang
+from recommender import languages as lang
 from .common import (
     Catalogue,
     CsvTable,

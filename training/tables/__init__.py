@@ -53,6 +53,7 @@ import pyarrow as pa
 
 from recommender import schema
 from recommender.files import atomic_file
+from recommender.languages import normalise_language
 from recommender.taxonomy import Taxonomy
 
 from .problems import MAX_ROWS_PER_CHECK, DataError, Problem, Report
@@ -243,4 +244,13 @@ def taxonomy_from_frame(frame: pd.DataFrame | None, name: str = "taxonomy") -> T
                          "(columns: code, name, parent[, type])")
     frame = frame.astype(object).where(frame.notna(), "")
     columns = ["code", "name", "parent"] + (["type"] if "type" in frame.columns else [])
-    return Taxonomy.from_rows(frame[columns].itertuples(index=False, name=None))
+    taxonomy = Taxonomy.from_rows(frame[columns].itertuples(index=False, name=None))
+    for col in frame.columns:
+        if col.startswith("name_"):
+            lang = col[len("name_"):]
+            try:
+                lang = normalise_language(lang)
+            except ValueError as e:
+                raise ValueError(f"{name}: column {col!r}: {e}") from None
+            taxonomy.add_translations(lang, zip(frame["code"], frame[col]))
+    return taxonomy

@@ -2,7 +2,6 @@
 cell (numbers, ranges, yes/no, choices, epochs, ids, language codes)."""
 from __future__ import annotations
 
-import re
 from typing import Sequence
 
 import numpy as np
@@ -11,12 +10,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recommender import schema
+from recommender.languages import normalise_language
 
 from .problems import Report
 
 SERVICE_TEXT = ("name", "description", "organization", "eligibility_description")
 RESIDENT_TEXT = ("gender", "employment_status")
-_LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
 _LANGUAGE_LIST = r"^([a-z]{2}(;[a-z]{2})*)?$"
 _ZONE_SUFFIX = r"[T ][0-9:.,]+(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
@@ -115,15 +114,33 @@ def empty_text(n: int) -> pd.Series:
     return pa.array([""] * n, type=pa.string()).to_pandas()
 
 
-def check_languages(values: pd.Series, report: Report, column: str) -> None:
+def check_languages(values: pd.Series, report: Report, column: str) -> pd.Series:
+    """Languages as the contract's codes (``recommender.languages.normalise_language``: ISO 639-1, or
+    ISO 639-3 where no two-letter code exists; ``spa`` -> ``es``); a value that is neither is reported."""
     ok = _bool_np(pc.match_substring_regex(pa.array(values, type=pa.string()), _LANGUAGE_LIST))
+    if ok.all():
+        return values
+    codes, uniques = pd.factorize(values)
+    fixed, bad = [], np.zeros(len(uniques), dtype=bool)
+    for u in uniques:
+        try:
+            fixed.append(schema.LIST_SEP.join(dict.fromkeys(normalise_language(x) for x in u.split(schema.LIST_SEP) if x)))
+        except ValueError:
+            fixed.append(u)
+            bad[len(fixed) - 1] = True
 
     def reason(v: str) -> str:
-        wrong = [x for x in v.split(schema.LIST_SEP) if not _LANGUAGE_CODE.match(x)]
-        return (f"{', '.join(map(repr, wrong))} {'is not a' if len(wrong) == 1 else 'are not'} "
-                f"two-letter ISO 639-1 language code{'s' if len(wrong) > 1 else ''} (e.g. 'en', 'es')")
+        wrong = []
+        for x in filter(None, v.split(schema.LIST_SEP)):
+            try:
+                normalise_language(x)
+            except ValueError:
+                wrong.append(x)
+        return (f"{', '.join(map(repr, wrong))} {'is not an' if len(wrong) == 1 else 'are not'} "
+                f"ISO 639-1 or ISO 639-3 language code{'s' if len(wrong) > 1 else ''} (e.g. 'en', 'es', 'hmn')")
 
-    report.rows(~ok, column, reason, values)
+    report.rows(bad[codes], column, reason, values)
+    return pd.Series(np.asarray(fixed, dtype=object)[codes], index=values.index).astype(values.dtype)
 
 
 def as_choice(arr: pa.ChunkedArray, report: Report, column: str, choices: Sequence[str],

@@ -131,7 +131,7 @@ def _lists(table: pa.Table, columns: Sequence[str], out: dict, report: Report, n
         arr = column(table, col)
         out[col] = as_list(arr) if arr is not None else empty_text(n)
         if col == "languages":
-            check_languages(out[col], report, col)
+            out[col] = check_languages(out[col], report, col)
 
 
 def _numbers(table: pa.Table, columns: Sequence[str], out: dict, report: Report, n: int) -> None:
