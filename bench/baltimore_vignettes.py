@@ -36,7 +36,7 @@ import numpy as np
 
 from recommender.eligibility import Outcome, evaluate
 from recommender.eligibility.checks import STRUCTURED_CHECKS
-from recommender.eligibility.extract import extract_rules
+from recommender.eligibility.extract import extract_rules, listing_eligibility
 from recommender.eligibility.rules import Rule, check_rules, format_rules, summarise
 from recommender.engine import Recommender
 from recommender.profile import Profile
@@ -198,8 +198,11 @@ class VignetteChecker:
     def __init__(self, rec: Recommender):
         self.rec = rec
         self.catalog = rec.catalog
-        self.rules: list[list[Rule]] = [extract_rules(r.get("eligibility_description") or "")
-                                        for r in self.catalog.records]
+        # each listing read whole, as training reads it (the description's eligibility part where the
+        # field defers to it)
+        self.texts = [listing_eligibility(r.get("eligibility_description"), r.get("description"))
+                      for r in self.catalog.records]
+        self.rules: list[list[Rule]] = [extract_rules(t) for t in self.texts]
         self._with_rules = [i for i, rs in enumerate(self.rules) if rs]
         # the rules the engine applies (structured columns win over text of the same kind)
         self._applied = self.catalog.listing_rules.rules if self.catalog.listing_rules is not None else None
@@ -255,7 +258,7 @@ class VignetteChecker:
 
     def _explanation_problems(self, i: int, s) -> list[str]:
         problems = []
-        desc = self.catalog.records[i].get("eligibility_description") or ""
+        desc = self.texts[i]
         applied = self._applied[i] if self._applied is not None else self.rules[i]
         joined = " ".join(s.reasons)
         for rule in applied:

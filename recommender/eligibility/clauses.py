@@ -281,6 +281,15 @@ def _distribute(alts: list[_Alt], s: str, off: int):
         last = alts[i]
         if last.head is None or _GENERIC_HEADS.match(last.head.word):
             continue
+        # "ex-offender, drug addicted, or homeless women": a singular word in a list of a plural
+        # gendered noun describes the same people, so the gender carries back to it
+        gender = [m for m in last.mentions if m.kind == "gender" and _within(m, last.head)]
+        j = i - 1
+        while gender and j >= 0 and alts[j].head is not None and alts[j].bare and alts[j].head.cls == _PERSON \
+                and not alts[j].head.word.endswith("s") and not any(m.kind == "gender" for m in alts[j].mentions):
+            alts[j].mentions = alts[j].mentions + gender
+            alts[j].bare = False
+            j -= 1
         post = [m for m in last.mentions if not _within(m, last.head) and m.start >= last.head.end]
         if not post:
             continue

@@ -74,7 +74,7 @@ from dataclasses import dataclass
 from itertools import product
 
 from .clauses import _alternatives, _assign, _expand_areas, _finish_clause, _rule_value, _segments, _value_key
-from .lexicon import _ABBREVIATIONS, _ALSO, _GENDER_PAIR, _HELPERS, _INCLUDING, _NEGATION_HINT, _NEGATION_SENTENCE, \
+from .lexicon import EXCLUSION, IN_RECOVERY, REFERRAL, _ABBREVIATIONS, _ALSO, _GENDER_PAIR, _HELPERS, _INCLUDING, _NEGATION_HINT, _NEGATION_SENTENCE, \
     _NEGATIONS, _NO_RULES_TEXT, _PARENTHESES, _PURPOSE, _REQUIREMENT, _SKIP_SENTENCE, _SUBGROUP_RULE
 from .mentions import _HEAD_RE, _Mask, _Mention, _age_mentions, _heads, _income_mentions, _residency_mentions, \
     _status_mentions
@@ -112,15 +112,69 @@ class _Sentence:
 # ============================================================================ entry point
 
 
+_DEFERS = re.compile(r"^\W*(?:see\s+(?:notes?|below|description|program\s+description|comments?)|n/?a|none\s+listed)\W*$|"
+                     r"\bsee\s+(?:notes?|below)(?:\s+for\s+[\w\s]+)?\W*$", re.IGNORECASE)
+# the description's eligibility part: "ELIGIBILITY: ..." up to the next capitalised heading ("FEES:")
+_DESCRIPTION_PART = re.compile(r"\bELIGIBILITY(?:\s+[A-Z][\w/&' -]{0,60}?)?\s*:\s*(?P<part>.*?)(?=\n\s*[A-Z][A-Z /&'-]{2,40}:|\Z)",
+                               re.DOTALL)
+
+
+def listing_eligibility(eligibility, description) -> str:
+    """The eligibility text of a listing, read whole: when the eligibility field is empty or defers
+    ("See notes.", "see below"), the description's eligibility part joins it."""
+    eligibility = "" if eligibility is None or (isinstance(eligibility, float) and math.isnan(eligibility)) \
+        else str(eligibility)
+    if eligibility.strip() and not _DEFERS.search(eligibility.strip()):
+        return eligibility
+    description = "" if description is None or (isinstance(description, float) and math.isnan(description)) \
+        else str(description)
+    m = _DESCRIPTION_PART.search(description)
+    if not m or not m.group("part").strip():
+        return eligibility
+    kept = _DEFERS.sub("", eligibility.strip()).strip()
+    part = " ".join(m.group("part").split())
+    return f"{kept} {part}".strip() if kept else part
+
+
+def _listing_wide(text: str, low: str, places: Gazetteer) -> list[tuple[str, object, int, int]]:
+    """Conditions that hold for every alternative: in recovery, referral required, "cannot serve"."""
+    found = []
+    for pattern, kind in ((IN_RECOVERY, "in_recovery"), (REFERRAL, "referral")):
+        m = pattern.search(low)
+        if m:
+            found.append((kind, True, m.start(), m.end()))
+    for m in EXCLUSION.finditer(low):
+        who = (m.group("who") or "homeless") if "who" in m.groupdict() else "homeless"
+        status = ("homeless" if "homeless" in who else "veteran" if "veteran" in who else
+                  "pregnant" if "pregnant" in who else "student" if "student" in who else "disability")
+        found.append(("excludes", status, m.start(), m.end()))
+    return found
+
+
 def extract_rules(text, places: Gazetteer | None = None) -> list[Rule]:
     """Rules stated by a listing's eligibility text (see the module docstring for the conventions).
 
-    Returns ``[]`` for empty/None/NaN text and for text that opens the service to anyone. Place names
+    Returns ``[]`` for empty/None/NaN text and for text that opens the service to anyone (but for
+    listing-wide conditions: in recovery, referral required, "cannot serve" exclusions). Place names
     are read with ``places`` (a gazetteer; Maryland when not given).
     """
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return []
     text = str(text)
+    places = places or gazetteer()
+    rules = _clause_rules(text, places)
+    wide = _listing_wide(text, _lower_same_length(text), places)
+    if not wide:
+        return rules
+    clauses = sorted({r.clause for r in rules}) or [0]
+    have = {(r.kind, r.value, r.clause) for r in rules if not isinstance(r.value, dict)}
+    extra = [Rule(kind, value, (a, b), text[a:b], c) for c in clauses for kind, value, a, b in wide
+             if (kind, value, c) not in have]
+    return sorted(rules + extra, key=lambda r: (r.clause, r.span[0], _KIND_ORDER.index(r.kind)))
+
+
+def _clause_rules(text: str, places: Gazetteer) -> list[Rule]:
+    """The alternatives' rules (ages, gender, residency, income, statuses)."""
     if not text.strip():
         return []
     low = _lower_same_length(text)
@@ -129,7 +183,7 @@ def extract_rules(text, places: Gazetteer | None = None) -> list[Rule]:
     global_negs: set[str] = set()
     results, after_cut, subgroup, names_people = [], False, [], []
     for start, end in _sentences(low):
-        results.append(_read_sentence(text, low, start, end, global_negs, places or gazetteer(), after_cut))
+        results.append(_read_sentence(text, low, start, end, global_negs, places, after_cut))
         after_cut = bool(_INCLUDING.search(low[start:end]))
         subgroup.append(bool(_SUBGROUP_RULE.match(low[start:end])))
         names_people.append(bool(_HEAD_RE.search(low[start:end])))

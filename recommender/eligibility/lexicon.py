@@ -249,7 +249,11 @@ _HEAD_PATTERNS = [
     (re.compile(r"\byoung\s+(?:adults?|people|persons)\b"), _AGE_GROUP, None),
     (re.compile(r"\badults?\b" + _NOT_PERSON_AFTER), _PERSON, ("min_age", 18)),
     (re.compile(r"\bchild(?:ren)?\b" + _NOT_PERSON_AFTER + r"(?!'s)|\bkids?\b|\bminors?\b"), _AGE_GROUP, ("max_age", 17)),
-    (re.compile(r"\byouths?\b|\bteens?\b|\bteenagers?\b|\badolescents?\b|\badolescent\b|\bjuveniles?\b|\bpre-?teens?\b|"
+    # "youth" alone: programmes set the bound anywhere from 18 to 24; 24 keeps every youth programme
+    # open to its youngest adults and closes it to a 67-year-old
+    (re.compile(r"\byouths?\b(?!\s*-?\s*(?:services?|programs?|centers?|development|sports|league))"), _AGE_GROUP,
+     ("max_age", 24)),
+    (re.compile(r"\bteens?\b|\bteenagers?\b|\badolescents?\b|\badolescent\b|\bjuveniles?\b|\bpre-?teens?\b|"
                 r"\binfants?\b|\bbabies\b|\bbaby\b|\bnewborns?\b|\btoddlers?\b|\bpreschoolers?\b"), _AGE_GROUP, None),
     (re.compile(rf"\b(?:{_FEMALE_WORDS})\b(?!'s\s+(?:health|center|centre|programs?|services|history|issues|studies|day))"),
      _PERSON, ("gender", "female")),
@@ -304,7 +308,7 @@ _SKIP_SENTENCE = re.compile(
     r"usually|especially|emphasis|accepts?|also\s+accepts?|works\s+mostly|may)\b|"
     r"\b(?:top\s+priority|priority\s+(?:is\s+)?given|(?:is|are)\s+preferred|preferred\b|geared\s+toward|"
     r"targeted\s+(?:to|at|toward)|aimed\s+at|focus(?:es)?\s+(?:is\s+)?on|"
-    r"some\s+(?:services|programs|sites|groups|classes)|certain\s+(?:services|programs)|if\b|accompanied\s+by|"
+    r"\bexceptions?\s+(?:can|may|will|are)\b|some\s+(?:services|programs|sites|groups|classes)|certain\s+(?:services|programs)|if\b|accompanied\s+by|"
     r"may\s+(?:apply|be\s+(?:needed|required|requested|asked)|need|require))")
 _PARENTHESES = re.compile(r"\([^()]*\)")
 _PURPOSE = re.compile(r"\bto\s+(?:receive|become|be\s+an?|adopt|join|access|use|participate|attend|enroll|volunteer)\b")
@@ -337,3 +341,25 @@ def residency_patterns(area: str, area_list: str) -> tuple[re.Pattern, ...]:
         re.compile(rf"\b(?:in|at)\s+an?\s+(?P<area>{area})\s+shelters?\b"),
         re.compile(rf"\banyone\s+(?:living\s+|who\s+lives\s+)?in\s+(?:the\s+)?(?P<area>{area_list})"),
     )
+
+
+# Listing-wide conditions (they hold for every alternative of the listing).
+# In recovery: "in recovery", "currently in or have completed treatment for substance abuse".
+IN_RECOVERY = re.compile(
+    r"\bin\s+recovery\b|\brecovering\s+(?:addicts?|alcoholics?|from\s+(?:substance|drug|alcohol|addiction))|"
+    r"\b(?:currently\s+in|in|completed|complete|completing|have\s+completed|has\s+completed|enrolled\s+in)\s+"
+    r"(?:or\s+(?:have\s+|has\s+)?completed\s+)?(?:a\s+)?(?:substance\s+abuse\s+|drug\s+|alcohol\s+|addiction\s+|"
+    r"substance\s+use\s+)?treatment\s+(?:program\s+)?for\s+(?:substance|drug|alcohol|chemical|addiction)|"
+    r"\bclean\s+and\s+sober\b|\bmust\s+be\s+sober\b")
+# Referral required: "referral required", "by referral only", "must be referred by".
+REFERRAL = re.compile(
+    r"\breferrals?\s+(?:is\s+|are\s+)?(?:required|needed|necessary|only)\b|\bby\s+referral(?:\s+only)?\b|"
+    r"\bmust\s+(?:be|have\s+been)\s+referred\b|\brequires?\s+(?:a\s+)?referral\b|\bmust\s+have\s+(?:a\s+)?referral\b|"
+    r"\breferred\s+by\s+(?:a|an|the|their)\s+(?:\w+\s+){0,3}(?:agency|worker|case\s*manager|physician|doctor|court)")
+# "Cannot serve" exclusions: "(cannot help the homeless)", "does not serve veterans".
+EXCLUSION = re.compile(
+    r"\b(?:cannot|can't|can\s+not|unable\s+to|does\s+not|do\s+not|will\s+not|won't|not\s+able\s+to)\s+"
+    r"(?:help|serve|accept|assist|house|admit|take)\s+(?:the\s+|any\s+)?(?P<who>homeless(?:\s+(?:persons?|people|"
+    r"individuals|clients|families))?|veterans?|pregnant\s+women|students?|(?:persons?|people|individuals)\s+with\s+"
+    r"disabilities|disabled\s+(?:persons?|people|individuals))"
+    r"|\bno\s+homeless\b|\bnot\s+for\s+(?:the\s+)?homeless\b")

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .checks import CheckContext
-from .extract import extract_rules
+from .extract import extract_rules, listing_eligibility
 from .outcome import Outcome
 from .places import DEFAULT_GAZETTEER, gazetteer
 from .rules import Rule, check_rules, summarise
@@ -37,13 +37,14 @@ def _covered(kind: str, rec: dict) -> bool:
 
 
 def read_listing_rules(records: list[dict], places: str = DEFAULT_GAZETTEER) -> RuleTable:
-    """Read every listing's eligibility text (each distinct text once: listings repeat their wording
-    a lot, a city's template texts, chains of offices)."""
+    """Read every listing's eligibility text, the description's eligibility part included where the
+    field defers to it ("See notes."); each distinct text once (listings repeat their wording a lot,
+    a city's template texts, chains of offices)."""
     where = gazetteer(places)
     read: dict[str, list[Rule]] = {}
     out = []
     for rec in records:
-        text = rec.get("eligibility_description") or ""
+        text = listing_eligibility(rec.get("eligibility_description"), rec.get("description"))
         rules = read[text] if text in read else read.setdefault(text, extract_rules(text, where))
         out.append([rule for rule in rules if not _covered(rule.kind, rec)])
     return RuleTable(out, places=places)

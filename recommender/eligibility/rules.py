@@ -36,8 +36,10 @@ from .places import Gazetteer, gazetteer
 ELIGIBLE, UNKNOWN, INELIGIBLE = Outcome.ELIGIBLE, Outcome.UNKNOWN, Outcome.INELIGIBLE
 
 #: Status kinds: the listing requires the resident to be (a veteran, homeless, ...). Value ``True``.
-STATUS_KINDS = ("veteran", "homeless", "pregnant", "disability", "student", "caregiver", "hiv")
-KINDS = ("min_age", "max_age", "gender", "residency", "income_limit") + STATUS_KINDS
+STATUS_KINDS = ("veteran", "homeless", "pregnant", "disability", "student", "caregiver", "hiv", "in_recovery",
+                "referral")
+#: ``excludes``: the listing cannot serve residents of a status ("(cannot help the homeless)"); value a status kind
+KINDS = ("min_age", "max_age", "gender", "residency", "income_limit") + STATUS_KINDS + ("excludes",)
 GENDERS = ("female", "male")
 LOW_INCOME = "low income"
 
@@ -54,11 +56,14 @@ _STATUS_QUESTIONS = {
     "student": "Is the resident enrolled as a student?",
     "caregiver": "Is the resident a caregiver for someone else?",
     "hiv": "Is the resident living with HIV?",
+    "in_recovery": "Is the resident in recovery from substance use (in or after treatment)?",
+    "referral": "Does the resident have the referral this service requires?",
 }
 _STATUS_WORDS = {
     "veteran": "a veteran", "homeless": "homeless", "pregnant": "pregnant",
     "disability": "a person with a disability", "student": "a student", "caregiver": "a caregiver",
-    "hiv": "living with HIV",
+    "hiv": "living with HIV", "in_recovery": "in recovery from substance use",
+    "referral": "referred by an agency",
 }
 
 
@@ -178,6 +183,8 @@ def _canonical_key(item: str) -> str:
         if not value.isdigit():
             raise ValueError(f"label item {item!r}: age must be a whole number")
         return f"{kind}={int(value)}"
+    if kind == "excludes" and value not in STATUS_KINDS:
+        raise ValueError(f"label item {item!r}: excludes takes a status kind ({', '.join(STATUS_KINDS)})")
     if kind == "gender" and value not in GENDERS:
         raise ValueError(f"label item {item!r}: gender must be one of {GENDERS}")
     if kind == "income_limit" and value != LOW_INCOME:
@@ -229,9 +236,22 @@ def check_rules(rules: Iterable[Rule], profile: Mapping, places: Gazetteer | Non
             outcomes.append(_check_residency(rule, profile, places))
         elif rule.kind == "income_limit":
             outcomes.append(_check_income(rule, profile))
+        elif rule.kind == "excludes":
+            outcomes.append(_check_exclusion(rule, profile))
         else:
             outcomes.append(_check_status(rule, profile))
     return outcomes
+
+
+def _check_exclusion(rule: Rule, profile: Mapping) -> RuleOutcome:
+    flag = flag_of(profile, rule.value)
+    words = _STATUS_WORDS[rule.value]
+    if flag is None:
+        return RuleOutcome(rule, UNKNOWN, f"'{rule.text}': the listing cannot serve residents who are {words}",
+                           _STATUS_QUESTIONS[rule.value])
+    if flag:
+        return RuleOutcome(rule, INELIGIBLE, f"the listing cannot serve residents who are {words} ('{rule.text}')")
+    return RuleOutcome(rule, ELIGIBLE, f"resident is not {words} ('{rule.text}')")
 
 
 def _fmt_age(age: float) -> str:
@@ -267,6 +287,9 @@ def _check_gender(rule: Rule, profile: Mapping) -> RuleOutcome:
 
 
 def _check_status(rule: Rule, profile: Mapping) -> RuleOutcome:
+    if rule.kind == "pregnant" and gender_of(profile) == "male":
+        # a boy or a man is not asked whether he is pregnant
+        return RuleOutcome(rule, INELIGIBLE, f"the listing serves pregnant residents ('{rule.text}')")
     flag = flag_of(profile, rule.kind)
     words = _STATUS_WORDS[rule.kind]
     if flag is None:
