@@ -12,10 +12,13 @@ LIST_SEP = ";"
 CODE_SEP = "/"
 
 SERVICE_REQUIRED = ("service_id", "name")
+#: What a caseworker must tell the resident before referring (HSDS ``application_process``,
+#: ``required_documents``, ``fees``, ``schedule``, ``wait_time``): free text, shown with a suggestion.
+SERVICE_REFERRAL = ("application_process", "required_documents", "fees", "hours", "wait_time")
 SERVICE_OPTIONAL = (
     "description", "organization", "status", "categories", "min_age", "max_age", "districts",
     "languages", "max_income", "capacity", "eligibility_description", "latitude", "longitude",
-)
+) + SERVICE_REFERRAL
 SERVICE_NUMERIC = ("min_age", "max_age", "max_income", "capacity", "latitude", "longitude")
 SERVICE_LISTS = ("categories", "districts", "languages")
 

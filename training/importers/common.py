@@ -33,9 +33,6 @@ EXTRA_COLUMNS = (
     "alternate_name",
     "url",
     "email",
-    "fees",
-    "required_documents",
-    "application_process",
     "interpretation_services",
     #: the listing's own words about languages, when languages came from free text
     "languages_note",
@@ -364,6 +361,26 @@ def join_text(parts: Iterable[str], sep: str = "\n") -> str:
         if part:
             seen.setdefault(part, None)
     return sep.join(seen)
+
+
+_WEEKDAYS = {"1": "Mon", "2": "Tue", "3": "Wed", "4": "Thu", "5": "Fri", "6": "Sat", "7": "Sun", "0": "Sun",
+             "mo": "Mon", "tu": "Tue", "we": "Wed", "th": "Thu", "fr": "Fri", "sa": "Sat", "su": "Sun"}
+
+
+def hours_text(schedules: Iterable[dict]) -> str:
+    """Opening hours from HSDS schedule rows: each row's own ``description`` when it has one, else its
+    days (``weekday`` 1-7 or ``byday`` MO,TU) and ``opens_at``-``closes_at``; one line per row."""
+    lines = []
+    for row in schedules:
+        text = clean_text(row.get("description"))
+        if not text:
+            days = clean_text(row.get("weekday")) or clean_text(row.get("byday"))
+            days = ", ".join(_WEEKDAYS.get(d.strip().lower(), d.strip()) for d in days.split(",") if d.strip())
+            opens, closes = clean_text(row.get("opens_at"))[:5], clean_text(row.get("closes_at"))[:5]
+            span = f"{opens}-{closes}" if opens and closes else opens or closes
+            text = " ".join(p for p in (days, span) if p)
+        lines.append(text)
+    return join_text(lines, "; ")
 
 
 def split_loose_list(raw: Any) -> list[str]:

@@ -14,7 +14,7 @@ from recommender.languages import normalise_language
 
 from .problems import Report
 
-SERVICE_TEXT = ("name", "description", "organization", "eligibility_description")
+SERVICE_TEXT = ("name", "description", "organization", "eligibility_description") + schema.SERVICE_REFERRAL
 RESIDENT_TEXT = ("gender", "employment_status")
 _LANGUAGE_LIST = r"^([a-z]{2}(;[a-z]{2})*)?$"
 _ZONE_SUFFIX = r"[T ][0-9:.,]+(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
