@@ -167,6 +167,7 @@ class RecommendationRequest(BaseModel):
     include_unknown_eligibility: bool = Field(
         True, description="also suggest services whose eligibility cannot be decided from the profile")
     explain: bool = Field(True, description="compute explanations and score contributions")
+    lang: Literal["en", "zh"] = Field("en", description="language of the explanation sentences")
 
     @field_validator("needs", "categories", mode="before")
     @classmethod
@@ -199,6 +200,13 @@ class Suggestion(BaseModel):
     capacity: int | None
     explanation: str
     contributions: list[Contribution] = Field(default_factory=list)
+    # before you refer: what to tell the resident, where the listing says it
+    how_to_apply: str | None = None
+    referral_required: bool | None = Field(None, description="true when the listing requires a referral")
+    documents: str | None = Field(None, description="documents to bring")
+    fees: str | None = None
+    hours: str | None = None
+    wait_time: str | None = None
 
 
 class NeedAnswer(BaseModel):

@@ -26,6 +26,7 @@ serves concurrent requests.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -265,7 +266,7 @@ class Recommender:
 
     def recommend(self, resident_id=None, profile=None, *, k: int = 10, needs=None, categories=None,
                   exclude_service_ids=(), near=None, include_unknown_eligibility: bool = True,
-                  history=(), overrides=None, explain: bool = True) -> RecommendationResult:
+                  history=(), overrides=None, explain: bool = True, lang: str = "en") -> RecommendationResult:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_K:
             raise ValueError(f"k: must be an integer from 1 to {MAX_K}")
         q = self._query(resident_id, profile, needs)
@@ -315,15 +316,18 @@ class Recommender:
             rec = cat.records[i]
             status, reasons, questions = elig.details(i)
             answered = [cat.taxonomy.path(need) for need, m in need_masks.items() if m[i]]
+            said = [cat.taxonomy.path_in(need, lang) for need, m in need_masks.items() if m[i]]
             d = None if distances is None or math.isnan(distances[i]) else round(float(distances[i]), 2)
             cap = elig.ctx.capacity[i]
             contributions = explained[pos]
-            text = self._explainer.sentence(rec, answered, status, reasons, questions, contributions, d) if explain else ""
+            text = (self._explainer.sentence(rec, said, status, reasons, questions, contributions, d, lang)
+                    if explain else "")
             items.append(Suggestion(
                 service_id=cat.ids[i], name=rec.get("name") or "", organization=rec.get("organization") or None,
                 rank=pos + 1, score=round(float(blended[i]), 4), needs=answered, eligibility=status.label,
                 reasons=reasons, questions=questions, distance_km=d,
-                capacity=None if math.isnan(cap) else int(cap), explanation=text, contributions=contributions))
+                capacity=None if math.isnan(cap) else int(cap), explanation=text, contributions=contributions,
+                **before_you_refer(cat, i)))
         need_answers = {}
         for need in q.needs:
             ids = [cat.ids[i] for i in ranked.need_answers.get(need, [])]
@@ -340,6 +344,25 @@ class Recommender:
             need_answers.setdefault(text, NeedAnswer(need="", service_ids=[], reason=message))
         return RecommendationResult(model_version=self.version, resident_id=q.resident_id,
                                     mode="warm" if warm else "cold", items=items, needs=need_answers)
+
+
+_REFERRAL_WORDS = re.compile(r"\breferr(?:al|ed)\b[^.;]{0,40}\b(?:required|needed|necessary|only)\b|"
+                             r"\bby\s+referral\b|\bmust\s+be\s+referred\b|\brequires?\s+(?:a\s+)?referral\b", re.I)
+
+
+def before_you_refer(cat: ServiceCatalog, i: int) -> dict:
+    """What the caseworker must tell the resident about service ``i``, where the listing says it."""
+    rec = cat.records[i]
+
+    def text(col):
+        value = rec.get(col)
+        return str(value).strip() or None if value is not None else None
+
+    how = text("application_process")
+    rules = cat.listing_rules.rules[i] if cat.listing_rules is not None else []
+    referral = True if any(r.kind == "referral" for r in rules) or (how and _REFERRAL_WORDS.search(how)) else None
+    return {"how_to_apply": how, "referral_required": referral, "documents": text("required_documents"),
+            "fees": text("fees"), "hours": text("hours"), "wait_time": text("wait_time")}
 
 
 def _near(near) -> tuple[float, float, float]:

@@ -465,3 +465,14 @@ def test_oversized_bodies_are_413_with_or_without_content_length(api, api_keys):
         assert r.status_code == 413
         # Still serving afterwards.
         assert c.post("/v1/recommendations", json={"profile": WALK_IN}).status_code == 200
+
+
+def test_chinese_free_text_with_several_needs_and_a_chinese_explanation(api, api_keys):
+    with api.client(api_keys["caseworker"]) as c:
+        r = c.post("/v1/recommendations", json={"profile": {**WALK_IN, "needs": ["我失业了，交不起房租"]},
+                                                "k": 5, "lang": "zh"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert {"我失业了", "交不起房租"} <= set(body["needs"])
+    assert all(item["explanation"].startswith("满足需求") for item in body["items"])
+    assert all("how_to_apply" in item and "referral_required" in item for item in body["items"])
