@@ -187,6 +187,11 @@ def _concepts_of(words: list[str]) -> list[int]:
     return sorted(fired)
 
 
+#: Concepts of getting somewhere: a clause naming one asks for the ride, not for its destination.
+_TRANSPORT = frozenset(i for i, (_, concepts) in enumerate(_LEXICON) if concepts.split()[0] in ("transportation", "fare"))
+#: A child term scoring this share of its parent's score is answered instead of the parent.
+CHILD_RATIO = 0.85
+
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -264,17 +269,25 @@ def _char_features(doc: str, lo: int, hi: int) -> list[str]:
     """char_wb n-grams of a query document, exactly as scikit-learn's ``char_wb`` analyzer makes them."""
     out: list[str] = []
     for w in doc.split():
-        w = f" {w} "
-        n_w = len(w)
-        for n in range(lo, hi + 1):
-            offset = 0
-            out.append(w[offset:offset + n])
-            while offset + n < n_w:
-                offset += 1
-                out.append(w[offset:offset + n])
-            if offset == 0:  # a word shorter than n is counted once
-                break
+        out.extend(_word_char_features(w, lo, hi))
     return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_char_features(word: str, lo: int, hi: int) -> tuple[str, ...]:
+    """One word's char_wb n-grams (words recur across phrases: the lexicon's concept words above all)."""
+    out: list[str] = []
+    w = f" {word} "
+    n_w = len(w)
+    for n in range(lo, hi + 1):
+        offset = 0
+        out.append(w[offset:offset + n])
+        while offset + n < n_w:
+            offset += 1
+            out.append(w[offset:offset + n])
+        if offset == 0:  # a word shorter than n is counted once
+            break
+    return tuple(out)
 
 
 class _FastIndex:
@@ -360,6 +373,8 @@ def _jieba():
 
     jieba.setLogLevel(60)
     jieba.initialize()
+    for phrase, _ in _ZH_TRIGGERS:  # keep the lexicon's phrasings whole ("学英语", not "和学" + "英语")
+        jieba.add_word(phrase)
     return jieba
 
 
@@ -446,6 +461,12 @@ class NeedMatcher:
                                for c, d in zip(self.codes_, self.name_docs_)]
         # a clause naming the general need ("help", "health") adds nothing beside a specific one
         self.ancestors_ = {c: tuple(taxonomy.ancestors(c)[1:]) for c in self.codes_}
+        position = {c: i for i, c in enumerate(self.codes_)}
+        self.children_ = {}
+        for c in self.codes_:
+            parent = taxonomy.parents.get(c)
+            if parent in position:
+                self.children_.setdefault(parent, []).append(position[c])
         zh = translations.get("zh", {})
         self.zh_names_ = {i: zh[c] for i, c in enumerate(self.codes_) if zh.get(c)}
         # idf over names and paths together: a word in every path ("health" under Health) is common
@@ -468,7 +489,11 @@ class NeedMatcher:
         self._fast = {"word": _FastIndex(self.word_vectorizer_, self.word_matrix_),
                       "char": _FastIndex(self.char_vectorizer_, self.char_matrix_)}
         self._known = frozenset(w for w in self.word_vectorizer_.vocabulary_ if " " not in w) | _LEXICON_WORDS
+        self._known_by_head: dict[str, list[str]] = {}
+        for w in sorted(self._known):
+            self._known_by_head.setdefault(w[0], []).append(w)
         self.parse = functools.lru_cache(maxsize=4096)(self._parse)
+        _jieba()  # jieba's dictionary loads once per process (~1 s), at model load rather than on a request
 
     def scores(self, text: str) -> np.ndarray:
         """Similarity of ``text`` to every indexed term, in ``codes_`` order."""
@@ -498,9 +523,12 @@ class NeedMatcher:
         """The ``k`` closest terms scoring at least ``min_score``, best first; [] when none is close."""
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k!r}")
+        return self._top(self.scores(text), k, min_score)
+
+    def _top(self, scores: np.ndarray, k: int = 1, min_score: float | None = None) -> list[NeedMatch]:
         threshold = self.min_score if min_score is None else min_score
         # rounding makes near-equal float sums tie exactly, so the code decides and order is stable
-        s = np.round(self.scores(text), 6)
+        s = np.round(scores, 6)
         keep = np.flatnonzero((s >= threshold) & (s > 0))
         if keep.size == 0:
             return []
@@ -517,10 +545,10 @@ class NeedMatcher:
         fixes: dict[str, str] = {}
         for clause in split_clauses(text):
             words = clause.strip()
-            found = self.match(words, k=1)
+            found = self._match_clause(words)
             if not found:
                 fixed = self._spelled(words, fixes)
-                found = self.match(fixed, k=1) if fixed != words else []
+                found = self._match_clause(fixed) if fixed != words else []
             if found:
                 m = found[0]
                 if m.code not in needs:
@@ -532,6 +560,31 @@ class NeedMatcher:
         kept = tuple(n for code, n in needs.items() if code not in covered)
         return ParsedText(kept, tuple(missed), tuple(fixes.items()))
 
+    def _match_clause(self, words: str) -> list[NeedMatch]:
+        """The need of one clause: a way to get somewhere is the need, not where to ("a ride to my
+        doctor", "没车去医院"); among a term and its children, a child close to it is the more useful
+        answer ("transportation" -> Ride programs)."""
+        fired = set(_concepts_of(_tokens(words))) | set(_zh_concepts(words))
+        s = None
+        if fired & _TRANSPORT:
+            s = self.scores(" ".join(c for i in sorted(fired & _TRANSPORT) for c in _CONCEPTS[i]))
+            found = self._top(s)
+            if not found:
+                s = None
+        if s is None:
+            s = self.scores(words)
+            found = self._top(s)
+        if not found or not getattr(self, "children_", None):
+            return found
+        top = found[0]
+        kids = self.children_.get(top.code)
+        if kids:
+            best = max(kids, key=lambda i: (s[i], -i))
+            if s[best] >= CHILD_RATIO * top.score:
+                i = best
+                return [NeedMatch(self.codes_[i], self.names_[i], self.paths_[i], float(s[i]))]
+        return found
+
     def _spelled(self, words: str, fixes: dict[str, str]) -> str:
         """``words`` with each unknown word replaced by the closest known one (edit similarity >= 0.75)."""
         import difflib
@@ -540,7 +593,9 @@ class NeedMatcher:
         for w in _fold(words).split():
             stem = _stem(w)
             if len(w) > 2 and stem not in self._known and stem not in _STOP and not w.isdigit():
-                close = difflib.get_close_matches(stem, self._known, n=1, cutoff=0.75)
+                # candidates of a like length sharing the first letter: a typo rarely changes both
+                near = [k for k in self._known_by_head.get(stem[0], ()) if abs(len(k) - len(stem)) <= 2]
+                close = difflib.get_close_matches(stem, near, n=1, cutoff=0.75)
                 if close:
                     fixes[w] = close[0]
                     w = close[0]
