@@ -16,6 +16,8 @@ import json
 from pathlib import Path
 
 from . import hsds1, hsds3, ohana
+from recommender.eligibility.listing import read_listing_rules
+
 from .common import EXTRA_COLUMNS, SERVICE_COLUMNS, TAXONOMY_COLUMNS, Catalogue
 from .output import render_csv, write_outputs
 from .report import ERROR, INFO, VIOLATION, WARNING, ImportFailed, ImportReport, Issue
@@ -175,6 +177,13 @@ def _import(source: Path, out_dir: Path, schema_dir: str | Path | None, strict: 
 
     services, taxonomy = catalogue.finish()
     report.counts.setdefault("violations", 0)
+    # the listings' eligibility text is read at import too, so the report says how much of the
+    # directory states rules only in words (training reads them again and saves them with the model)
+    rules = read_listing_rules(services)
+    report.counts["listings_with_text_rules"] = sum(1 for rs in rules.rules if rs)
+    for rs in rules.rules:
+        for kind in dict.fromkeys(r.kind for r in rs):
+            report.counts[f"text_rules_{kind}"] = report.counts.get(f"text_rules_{kind}", 0) + 1
     if not services:
         raise ImportFailed([Issue(source.name, f"no service could be imported ({catalogue.read} read, all "
                                   "dropped)", ERROR)] + report.by_severity("dropped")[:20])
