@@ -125,6 +125,13 @@ def _strata_rows(services_csv: Path = SERVICES, fixture: Path = FIXTURE) -> list
     return out
 
 
+#: How the description's eligibility part was cut when round 3 was drawn and labelled (to the next
+#: heading on a line of its own); the extractor now stops earlier, at a blank line or a numbered item,
+#: but the labelled texts are these.
+_ROUND3_PART = re.compile(r"\bELIGIBILITY(?:\s+[A-Z][\w/&' -]{0,60}?)?\s*:\s*(?P<part>.*?)(?=\n\s*[A-Z][A-Z /&'-]{2,40}:|\Z)",
+                          re.DOTALL)
+
+
 def select_round3(services_csv: Path = SERVICES, fixture: Path = FIXTURE) -> list[tuple[str, str]]:
     """Stratum 7, the third blind round: (service id, text) of 110 listings read whole
     (``listing_eligibility``: the description's eligibility part where the field defers), distinct
@@ -133,7 +140,7 @@ def select_round3(services_csv: Path = SERVICES, fixture: Path = FIXTURE) -> lis
     known = {" ".join(r["text"].split()).lower() for r in _strata_rows(services_csv, fixture)}
     seen: dict[str, tuple[str, str, bool]] = {}
     for row in sorted(read_services(services_csv), key=lambda r: int(r["id"])):
-        whole = " ".join(listing_eligibility(row["eligibility"], row.get("description")).split())
+        whole = " ".join(listing_eligibility(row["eligibility"], row.get("description"), _ROUND3_PART).split())
         if whole and whole.lower() not in known:
             defers = whole != " ".join(row["eligibility"].split())
             seen.setdefault(whole.lower(), (row["id"], whole, defers))

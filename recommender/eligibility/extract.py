@@ -115,11 +115,12 @@ class _Sentence:
 _DEFERS = re.compile(r"^\W*(?:see\s+(?:notes?|below|description|program\s+description|comments?)|n/?a|none\s+listed)\W*$|"
                      r"\bsee\s+(?:notes?|below)(?:\s+for\s+[\w\s]+)?\W*$", re.IGNORECASE)
 # the description's eligibility part: "ELIGIBILITY: ..." up to the next capitalised heading ("FEES:")
-_DESCRIPTION_PART = re.compile(r"\bELIGIBILITY(?:\s+[A-Z][\w/&' -]{0,60}?)?\s*:\s*(?P<part>.*?)(?=\n\s*[A-Z][A-Z /&'-]{2,40}:|\Z)",
-                               re.DOTALL)
+# (it ends at a blank line, a numbered or bulleted item, or the next heading: the rest describes programmes)
+_DESCRIPTION_PART = re.compile(r"\bELIGIBILITY(?:\s+[A-Z][\w/&' -]{0,60}?)?\s*:\s*(?P<part>.*?)"
+                               r"(?=\n\s*\n|\n\s*(?:\d+\)|o\s)|\n\s*[A-Z][A-Z /&'-]{2,40}:|\Z)", re.DOTALL)
 
 
-def listing_eligibility(eligibility, description) -> str:
+def listing_eligibility(eligibility, description, part: re.Pattern = _DESCRIPTION_PART) -> str:
     """The eligibility text of a listing, read whole: when the eligibility field is empty or defers
     ("See notes.", "see below"), the description's eligibility part joins it."""
     eligibility = "" if eligibility is None or (isinstance(eligibility, float) and math.isnan(eligibility)) \
@@ -128,7 +129,7 @@ def listing_eligibility(eligibility, description) -> str:
         return eligibility
     description = "" if description is None or (isinstance(description, float) and math.isnan(description)) \
         else str(description)
-    m = _DESCRIPTION_PART.search(description)
+    m = part.search(description)
     if not m or not m.group("part").strip():
         return eligibility
     kept = _DEFERS.sub("", eligibility.strip()).strip()

@@ -125,6 +125,11 @@ def _int_or_float(x) -> int | float:
     return int(x) if x.is_integer() else x
 
 
+_UNNAMED_AREA_AFTER = re.compile(
+    r"\s*,?\s*(?:or|and|and/or|&)\s+(?:the\s+|its\s+)?(?:surrounding|nearby|neighbou?ring|adjacent|other|outlying)\s+"
+    r"(?:counties|areas|jurisdictions|communities|cities|towns|regions)")
+
+
 def _residency_mentions(text: str, s: str, off: int, mask: _Mask, places: Gazetteer) -> list[_Mention]:
     out = []
     if not _RESIDENCY_HINT.search(s):
@@ -145,6 +150,8 @@ def _residency_mentions(text: str, s: str, off: int, mask: _Mask, places: Gazett
             if not areas:
                 continue
             mask.add(aa, ab)
+            if _UNNAMED_AREA_AFTER.match(s[m.end("area"):]):
+                continue  # "Baltimore City or surrounding counties": an alternative we cannot check
             out.append(_Mention("residency", areas, off + m.start(), off + m.end(), aa, ab))
     original = text[off:off + len(s)]
     for m in _NAMED_PLACE.finditer(original):
