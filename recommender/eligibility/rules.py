@@ -352,9 +352,14 @@ def _check_residency(rule: Rule, profile: Mapping, places: Gazetteer) -> RuleOut
             return RuleOutcome(rule, INELIGIBLE,
                                f"resident does not live in {_title(home)}, so not in {_title(area)} ({quoted})")
         return RuleOutcome(rule, UNKNOWN, f"{quoted} needs the resident's county", question)
-    # A neighbourhood or town: only a profile naming the same place can be matched.
+    # A neighbourhood or town: only a profile naming the same place can be matched; one in another
+    # county (the gazetteer knows where it lies) cannot be the resident's.
     if area in place.names:
         return RuleOutcome(rule, ELIGIBLE, f"resident lives in {_title(area)}, as {quoted} requires")
+    county = places.county_of(area)
+    if county is not None and place.county is not None and county != place.county:
+        return RuleOutcome(rule, INELIGIBLE, f"resident lives in {_title(place.county)}; {_title(area)} is in "
+                           f"{_title(county)} ({quoted})")
     return RuleOutcome(rule, UNKNOWN, f"{quoted} cannot be matched to the resident's address", question)
 
 

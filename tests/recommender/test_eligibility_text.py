@@ -541,3 +541,17 @@ def test_whole_directory_is_fast_and_deterministic():
     assert seconds < 1.0, f"{n} texts took {seconds:.2f} s"
     texts = [r["eligibility"] for r in bench.read_services(SERVICES)][:300]
     assert [extract_rules(t) for t in texts] == [extract_rules(t) for t in texts]
+
+
+def test_a_neighbourhood_resolves_through_the_gazetteer():
+    city = "Baltimore City residents"
+    assert outcome(city, {"area": "Hampden"}, "residency").status == Outcome.ELIGIBLE
+    assert outcome(city, {"neighborhood": "Towson"}, "residency").status == Outcome.INELIGIBLE
+    east = "Residents of East Baltimore"
+    assert outcome(east, {"county": "Baltimore County"}, "residency").status == Outcome.INELIGIBLE
+    assert outcome(east, {"county": "Baltimore City"}, "residency").status == Outcome.UNKNOWN
+
+
+def test_a_boy_is_not_asked_whether_he_is_pregnant():
+    out = outcome("Pregnant women", {"gender": "male", "age": 14}, "pregnant")
+    assert out.status == Outcome.INELIGIBLE and out.question is None
