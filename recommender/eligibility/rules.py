@@ -244,14 +244,7 @@ def check_rules(rules: Iterable[Rule], profile: Mapping, places: Gazetteer | Non
 
 
 def _check_exclusion(rule: Rule, profile: Mapping) -> RuleOutcome:
-    flag = flag_of(profile, rule.value)
-    words = _STATUS_WORDS[rule.value]
-    if flag is None:
-        return RuleOutcome(rule, UNKNOWN, f"'{rule.text}': the listing cannot serve residents who are {words}",
-                           _STATUS_QUESTIONS[rule.value])
-    if flag:
-        return RuleOutcome(rule, INELIGIBLE, f"the listing cannot serve residents who are {words} ('{rule.text}')")
-    return RuleOutcome(rule, ELIGIBLE, f"resident is not {words} ('{rule.text}')")
+    return _check_flag(rule, profile, rule.value, required=False)
 
 
 def _fmt_age(age: float) -> str:
@@ -290,14 +283,22 @@ def _check_status(rule: Rule, profile: Mapping) -> RuleOutcome:
     if rule.kind == "pregnant" and gender_of(profile) == "male":
         # a boy or a man is not asked whether he is pregnant
         return RuleOutcome(rule, INELIGIBLE, f"the listing serves pregnant residents ('{rule.text}')")
-    flag = flag_of(profile, rule.kind)
-    words = _STATUS_WORDS[rule.kind]
+    return _check_flag(rule, profile, rule.kind, required=True)
+
+
+def _check_flag(rule: Rule, profile: Mapping, status: str, required: bool) -> RuleOutcome:
+    """A status the listing requires (``required``) or cannot serve ("cannot help the homeless")."""
+    flag = flag_of(profile, status)
+    words = _STATUS_WORDS[status]
     if flag is None:
-        return RuleOutcome(rule, UNKNOWN, f"'{rule.text}' needs to know whether the resident is {words}",
-                           _STATUS_QUESTIONS[rule.kind])
-    if flag:
-        return RuleOutcome(rule, ELIGIBLE, f"resident is {words}, as '{rule.text}' requires")
-    return RuleOutcome(rule, INELIGIBLE, f"resident is not {words} ('{rule.text}')")
+        reason = (f"'{rule.text}' needs to know whether the resident is {words}" if required
+                  else f"'{rule.text}': the listing cannot serve residents who are {words}")
+        return RuleOutcome(rule, UNKNOWN, reason, _STATUS_QUESTIONS[status])
+    if flag == required:
+        return RuleOutcome(rule, ELIGIBLE, f"resident is {words}, as '{rule.text}' requires" if required
+                           else f"resident is not {words} ('{rule.text}')")
+    return RuleOutcome(rule, INELIGIBLE, f"resident is not {words} ('{rule.text}')" if required
+                       else f"the listing cannot serve residents who are {words} ('{rule.text}')")
 
 
 def _title(area: str) -> str:
