@@ -11,7 +11,10 @@ import pyarrow.compute as pc
 
 from recommender import schema
 
-from .coercion import RESIDENT_TEXT, SERVICE_TEXT, as_bool, as_choice, as_epoch, as_ids, as_list, as_number, as_text, check_known, check_languages, check_range, check_unique, column, empty_text, fmt, pandas_text
+from .coercion import (
+    RESIDENT_TEXT, SERVICE_TEXT, as_bool, as_choice, as_epoch, as_ids, as_list, as_number, as_text,
+    check_known, check_languages, check_range, check_unique, column, empty_text, fmt, pandas_text
+)
 from .problems import Report
 from .readers import RawTable
 
@@ -26,6 +29,17 @@ def _require(raw: RawTable, required: Sequence[str]) -> bool:
     return not missing
 
 
+def _ids_and_text(table: pa.Table, report: Report, id_column: str, text_columns) -> dict:
+    """A table's unique ids and its text columns (empty where a column is absent)."""
+    out: dict[str, pd.Series | np.ndarray] = {}
+    out[id_column] = as_ids(table.column(id_column), report, id_column)
+    check_unique(out[id_column], report, id_column)
+    for col in text_columns:
+        arr = column(table, col)
+        out[col] = pandas_text(as_text(arr)) if arr is not None else empty_text(table.num_rows)
+    return out
+
+
 def services_frame(raw: RawTable) -> tuple[pd.DataFrame | None, list[str]]:
     table, report = raw.table, raw.report
     if not _require(raw, schema.SERVICE_REQUIRED):
@@ -33,12 +47,7 @@ def services_frame(raw: RawTable) -> tuple[pd.DataFrame | None, list[str]]:
     n = table.num_rows
     if n == 0:
         report.add("has no services (a header but no rows)")
-    out: dict[str, pd.Series | np.ndarray] = {}
-    out["service_id"] = as_ids(table.column("service_id"), report, "service_id")
-    check_unique(out["service_id"], report, "service_id")
-    for col in SERVICE_TEXT:
-        arr = column(table, col)
-        out[col] = pandas_text(as_text(arr)) if arr is not None else empty_text(n)
+    out = _ids_and_text(table, report, "service_id", SERVICE_TEXT)
     report.rows((out["name"] == "").to_numpy(), "name", lambda: "name is empty")
     arr = column(table, "status")
     out["status"] = (as_choice(arr, report, "status", schema.STATUSES, schema.DEFAULT_STATUS)
@@ -68,12 +77,7 @@ def residents_frame(raw: RawTable) -> tuple[pd.DataFrame | None, list[str]]:
     if not _require(raw, schema.RESIDENT_REQUIRED):
         return None, []
     n = table.num_rows
-    out: dict[str, pd.Series | np.ndarray] = {}
-    out["resident_id"] = as_ids(table.column("resident_id"), report, "resident_id")
-    check_unique(out["resident_id"], report, "resident_id")
-    for col in RESIDENT_TEXT:
-        arr = column(table, col)
-        out[col] = pandas_text(as_text(arr)) if arr is not None else empty_text(n)
+    out = _ids_and_text(table, report, "resident_id", RESIDENT_TEXT)
     arr = column(table, "district")
     out["district"] = pandas_text(pc.utf8_lower(as_text(arr))) if arr is not None else empty_text(n)
     arr = column(table, "disability")
