@@ -290,15 +290,23 @@ def _word_char_features(word: str, lo: int, hi: int) -> tuple[str, ...]:
     return tuple(out)
 
 
+#: A fitted index is held as a dense features x terms array when it has at most this many cells
+#: (16 MB: a 211 taxonomy's ~4,000 char n-grams x 400 terms fits): a query is then one row gather and
+#: one product; larger ones keep the sparse rows.
+DENSE_CELLS = 2_000_000
+
+
 class _FastIndex:
     """One fitted vectorizer as plain arrays: sublinear tf x idf, l2 norm, then the term scores as a
-    weighted sum of the matrix rows the query's features select (a bincount, no sparse product)."""
+    weighted sum of the matrix rows the query's features select (no scikit-learn call, no sparse
+    product)."""
 
     def __init__(self, vectorizer, matrix: sp.csr_matrix):
         self.vocabulary = dict(vectorizer.vocabulary_)
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
         self.indptr, self.indices, self.data = matrix.indptr, matrix.indices, matrix.data
         self.n_terms = matrix.shape[1]
+        self.dense = matrix.toarray() if matrix.shape[0] * matrix.shape[1] <= DENSE_CELLS else None
 
     def scores(self, features: list[str]) -> np.ndarray:
         counts: dict[int, int] = {}
@@ -313,6 +321,8 @@ class _FastIndex:
         tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
         w = (1.0 + np.log(tf)) * self.idf[idx]
         w /= math.sqrt(float(w @ w))
+        if self.dense is not None:
+            return w @ self.dense[idx]
         starts, ends = self.indptr[idx], self.indptr[idx + 1]
         lens = ends - starts
         total = int(lens.sum())

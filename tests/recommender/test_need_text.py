@@ -276,3 +276,24 @@ def test_the_multilingual_fixture_is_varied_and_parsed_well_enough(city_matcher)
             expected += 1
             found += any(c == alt or c.startswith(alt + "/") for c in codes for alt in need.split("|"))
     assert found / expected >= 0.85
+
+
+def test_hand_vectorised_scores_equal_scikit_learns(city_matcher):
+    """The fast path (dense or sparse rows) computes exactly what the fitted vectorizers would."""
+    import numpy as np
+
+    from recommender.need_text import _char_features, _word_features
+
+    doc = "cant pay rent housing rent financial pay money"
+    for name, feats, vec, mat in (
+            ("word", _word_features(doc), city_matcher.word_vectorizer_, city_matcher.word_matrix_),
+            ("char", _char_features(doc, *city_matcher.char_ngrams), city_matcher.char_vectorizer_,
+             city_matcher.char_matrix_)):
+        want = (vec.transform([doc]) @ mat).toarray().ravel()
+        fast = city_matcher._fast[name]
+        assert np.allclose(fast.scores(feats), want)
+        dense, fast.dense = fast.dense, None
+        try:
+            assert np.allclose(fast.scores(feats), want)
+        finally:
+            fast.dense = dense
