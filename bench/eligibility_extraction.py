@@ -152,6 +152,26 @@ def select_round3(services_csv: Path = SERVICES, fixture: Path = FIXTURE) -> lis
     return sorted(picked, key=lambda x: int(x[0]))
 
 
+def select_round4(services_csv: Path = SERVICES, fixture: Path = FIXTURE) -> list[tuple[str, str]]:
+    """Stratum 8, the fourth blind round (drawn after the fixes that followed round 3): (service id,
+    text) of listings read whole by ``listing_eligibility``, distinct texts in no earlier stratum: 40
+    drawn with ``random.Random(20261204)`` from those naming a place (``_PLACE``), 60 with
+    ``random.Random(20261205)`` from the rest."""
+    earlier = {" ".join(r["text"].split()).lower() for r in _strata_rows(services_csv, fixture)}
+    earlier |= {" ".join(t.split()).lower() for _, t in select_round3(services_csv, fixture)}
+    seen: dict[str, tuple[str, str]] = {}
+    for row in sorted(read_services(services_csv), key=lambda r: int(r["id"])):
+        whole = " ".join(listing_eligibility(row["eligibility"], row.get("description")).split())
+        if whole and whole.lower() not in earlier:
+            seen.setdefault(whole.lower(), (row["id"], whole))
+    items = sorted(seen.values(), key=lambda x: int(x[0]))
+    places = [x for x in items if _PLACE.search(x[1])]
+    picked = random.Random(20261204).sample(places, min(40, len(places)))
+    rest = [x for x in items if x not in picked]
+    picked += random.Random(20261205).sample(rest, 60)
+    return sorted(picked, key=lambda x: int(x[0]))
+
+
 def load_fixture(path: Path = FIXTURE) -> list[dict]:
     """Fixture rows with ``clauses`` (parsed label); a bad row raises ValueError naming the row."""
     with open(path, newline="", encoding="utf-8") as f:
