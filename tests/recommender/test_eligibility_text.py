@@ -511,7 +511,9 @@ def test_fixture_follows_the_documented_selection():
     assert all(source[r["service_id"]] == r["text"] for r in early)
     # the third round: listings read whole, appended after the earlier strata
     third = bench.select_round3(SERVICES, FIXTURE)
-    assert [(r["service_id"], r["text"]) for r in rows[len(early):]] == third and len(third) >= 100
+    fourth = bench.select_round4(SERVICES, FIXTURE)
+    assert [(r["service_id"], r["text"]) for r in rows[len(early):]] == third + fourth
+    assert len(third) >= 100 and len(fourth) >= 60
 
 
 def test_bad_fixture_row_is_named(tmp_path):
@@ -538,7 +540,9 @@ def test_whole_directory_is_fast_and_deterministic():
     bench = _bench()
     n, seconds = bench.time_directory(SERVICES, repeats=3)
     assert n == 1876
-    assert seconds < 1.0, f"{n} texts took {seconds:.2f} s"
+    # a guard against a pathological regex, not the figure (bench/eligibility_extraction.py times it):
+    # the machine is shared, so the bound is loose
+    assert seconds < 3.0, f"{n} texts took {seconds:.2f} s"
     texts = [r["eligibility"] for r in bench.read_services(SERVICES)][:300]
     assert [extract_rules(t) for t in texts] == [extract_rules(t) for t in texts]
 
