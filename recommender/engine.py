@@ -38,6 +38,7 @@ from . import artifacts
 from .catalog import ServiceCatalog
 from .columns import EncodedTable
 from .eligibility import Outcome, evaluate
+from .eligibility.extract import description_part, read_deferred
 from .explain import Explainer
 from .features import ResidentFeaturizer
 from .model import HybridModel
@@ -394,6 +395,7 @@ class Recommender:
                                     mode="warm" if warm else "cold", items=items, needs=need_answers)
 
 
+_APPLY_PART = description_part("APPLICATION|HOW TO APPLY|TO APPLY|INTAKE")
 _REFERRAL_WORDS = re.compile(r"\breferr(?:al|ed)\b[^.;]{0,40}\b(?:required|needed|necessary|only)\b|"
                              r"\bby\s+referral\b|\bmust\s+be\s+referred\b|\brequires?\s+(?:a\s+)?referral\b", re.I)
 
@@ -406,7 +408,8 @@ def before_you_refer(cat: ServiceCatalog, i: int) -> dict:
         value = rec.get(col)
         return str(value).strip() or None if value is not None else None
 
-    how = text("application_process")
+    # "See notes." defers to the description's application or intake part
+    how = read_deferred(rec.get("application_process"), rec.get("description"), _APPLY_PART).strip() or None
     rules = cat.listing_rules.rules[i] if cat.listing_rules is not None else []
     referral = True if any(r.kind == "referral" for r in rules) or (how and _REFERRAL_WORDS.search(how)) else None
     return {"how_to_apply": how, "referral_required": referral, "documents": text("required_documents"),

@@ -114,27 +114,41 @@ class _Sentence:
 
 _DEFERS = re.compile(r"^\W*(?:see\s+(?:notes?|below|description|program\s+description|comments?)|n/?a|none\s+listed)\W*$|"
                      r"\bsee\s+(?:notes?|below)(?:\s+for\s+[\w\s]+)?\W*$", re.IGNORECASE)
-# the description's eligibility part: "ELIGIBILITY: ..." up to the next capitalised heading ("FEES:")
-# (it ends at a blank line, a numbered or bulleted item, or the next heading: the rest describes programmes)
-_DESCRIPTION_PART = re.compile(r"\bELIGIBILITY(?:\s+[A-Z][\w/&' -]{0,60}?)?\s*:\s*(?P<part>.*?)"
-                               r"(?=\n\s*\n|\n\s*(?:\d+\)|o\s)|\n\s*[A-Z][A-Z /&'-]{2,40}:|\Z)", re.DOTALL)
+# the description's part under a heading ("ELIGIBILITY: ...", "INTAKE PROCEDURE: ..."); it ends at a
+# blank line, a numbered or bulleted item, or the next heading: the rest describes programmes
+_PART_END = r"(?=\n\s*\n|\n\s*(?:\d+\)|o\s)|\n\s*[A-Z][A-Z /&'-]{2,40}:|\Z)"
+
+
+def description_part(heading: str) -> re.Pattern:
+    """The pattern of a description's part under ``heading`` (a regex of upper-case words)."""
+    return re.compile(rf"\b(?:{heading})(?:\s+[A-Z][\w/&' -]{{0,60}}?)?\s*:\s*(?P<part>.*?){_PART_END}", re.DOTALL)
+
+
+_DESCRIPTION_PART = description_part("ELIGIBILITY")
+
+
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def read_deferred(field, description, part: re.Pattern) -> str:
+    """A listing field read whole: when it is empty or defers to the description ("See notes.",
+    "see below"), the description's part under the field's heading joins it."""
+    field = _text(field)
+    if field.strip() and not _DEFERS.search(field.strip()):
+        return field
+    m = part.search(_text(description))
+    if not m or not m.group("part").strip():
+        return field
+    kept = _DEFERS.sub("", field.strip()).strip()
+    found = " ".join(m.group("part").split())
+    return f"{kept} {found}".strip() if kept else found
 
 
 def listing_eligibility(eligibility, description, part: re.Pattern = _DESCRIPTION_PART) -> str:
-    """The eligibility text of a listing, read whole: when the eligibility field is empty or defers
-    ("See notes.", "see below"), the description's eligibility part joins it."""
-    eligibility = "" if eligibility is None or (isinstance(eligibility, float) and math.isnan(eligibility)) \
-        else str(eligibility)
-    if eligibility.strip() and not _DEFERS.search(eligibility.strip()):
-        return eligibility
-    description = "" if description is None or (isinstance(description, float) and math.isnan(description)) \
-        else str(description)
-    m = part.search(description)
-    if not m or not m.group("part").strip():
-        return eligibility
-    kept = _DEFERS.sub("", eligibility.strip()).strip()
-    part = " ".join(m.group("part").split())
-    return f"{kept} {part}".strip() if kept else part
+    """The eligibility text of a listing, read whole (the description's eligibility part where the
+    field defers to it)."""
+    return read_deferred(eligibility, description, part)
 
 
 def _listing_wide(text: str, low: str, places: Gazetteer) -> list[tuple[str, object, int, int]]:

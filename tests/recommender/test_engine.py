@@ -174,7 +174,9 @@ def test_before_you_refer_carries_what_the_listing_says():
              "required_documents": "Photo ID; proof of income", "fees": "None", "hours": "Mon 09:00-17:00",
              "wait_time": "2 weeks"},
             {"service_id": "b", "name": "B", "eligibility_description": "By referral only. Adults 18 and older."},
-            {"service_id": "c", "name": "C"}]
+            {"service_id": "c", "name": "C"},
+            {"service_id": "d", "name": "D", "application_process": "See notes.",
+             "description": "Job training.\n\nINTAKE PROCEDURE: Must be referred by DRS. Bring photo ID.\n\nFEES: None"}]
     cat = ServiceCatalog.from_frame(pd.DataFrame(rows), read_rules=read_listing_rules)
     a = before_you_refer(cat, 0)
     assert a == {"how_to_apply": "Walk in. Referral required from DSS.", "referral_required": True,
@@ -182,6 +184,8 @@ def test_before_you_refer_carries_what_the_listing_says():
                  "wait_time": "2 weeks"}
     assert before_you_refer(cat, 1)["referral_required"] is True
     assert before_you_refer(cat, 2) == dict.fromkeys(a)
+    d = before_you_refer(cat, 3)  # "See notes." is read from the description's intake part
+    assert d["how_to_apply"] == "Must be referred by DRS. Bring photo ID." and d["referral_required"] is True
 
 
 def test_several_needs_each_get_more_than_one_option(recommender):
