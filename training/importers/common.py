@@ -450,9 +450,6 @@ class Catalogue:
         self._terms[code] = _Term(code, name, parent, where, parent_field, clean_text(kind).lower())
         return True
 
-    def has_term(self, code: str) -> bool:
-        return category_code(code) in self._terms
-
     # -- services
 
     def admit(self, service_id: Any, name: Any, where: Where, *, id_field: str = "id",
