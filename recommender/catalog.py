@@ -111,12 +111,16 @@ class ServiceCatalog:
         out = {"records": self.records, "taxonomy": self.taxonomy.rows(), "extra_columns": self.extra_columns}
         if self.taxonomy.translations:
             out["taxonomy_names"] = self.taxonomy.translations
-        if self.listing_rules is not None:
-            out["listing_rules"] = self.listing_rules.to_json()
+        # null: no rules were read (a catalogue built without reading its listings)
+        out["listing_rules"] = None if self.listing_rules is None else self.listing_rules.to_json()
         return out
 
     @classmethod
     def from_json(cls, data: dict) -> "ServiceCatalog":
+        if "listing_rules" not in data and any(r.get("eligibility_description") for r in data["records"]):
+            # a model saved before listing rules were saved with it: applying none would silently
+            # open every listing its text restricts
+            raise ValueError("catalog.json holds no listing_rules (saved by an older version): retrain the model")
         rules = data.get("listing_rules")
         taxonomy = Taxonomy.from_rows(data["taxonomy"])
         for lang, names in (data.get("taxonomy_names") or {}).items():

@@ -115,3 +115,14 @@ def test_no_import_cycle_late_imports_included():
         if v not in state:
             visit(v, [v])
     assert cycle == []
+
+
+def test_a_model_saved_without_its_listing_rules_is_refused_not_opened():
+    import pytest
+
+    old = _catalog().to_json()
+    del old["listing_rules"]
+    with pytest.raises(ValueError, match="retrain"):
+        ServiceCatalog.from_json(old)
+    none_read = json.loads(json.dumps(_catalog(read_rules=None).to_json()))
+    assert ServiceCatalog.from_json(none_read).listing_rules is None
