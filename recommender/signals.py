@@ -123,6 +123,14 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
         values["near"] = nearness(batch.coords, service_lat, service_lon)
     if "unknown" in wanted and batch.unknown is not None:
         values["unknown"] = batch.unknown.astype(np.float32)
+    new = model.new_services
+    if new.any():
+        # what is learned from use says nothing of a service nobody used: the average, not the bottom
+        for name in ("knn", "seg") + (("cf",) if model.hyb is not None else ()):
+            if name in values:
+                values[name][:, new] = 0.0
+        if "new" in wanted:
+            values["new"] = new[None, :].astype(np.float32)
     return Signals(values, U, raw)
 
 

@@ -115,8 +115,9 @@ def _matrix(sig, names: list[str], rows: np.ndarray, cols: np.ndarray) -> np.nda
     """(pairs x signals) values at (row, col) pairs of a batch."""
     out = np.zeros((len(rows), len(names)), dtype=np.float32)
     for j, name in enumerate(names):
-        v = sig.values[name]
-        out[:, j] = v[0, cols] if v.shape[0] == 1 else v[rows, cols]
+        v = sig.values.get(name)
+        if v is not None:
+            out[:, j] = v[0, cols] if v.shape[0] == 1 else v[rows, cols]
     return out
 
 
@@ -185,7 +186,7 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
             learned[key][f] = _pairwise(D[train], who[train], names)
 
     # pass 2: every candidate ranked as served, ndcg@10 per resident
-    candidates = {name: {name: 1.0} for name in names if name not in ("need", "pop", "unknown")}
+    candidates = {name: {name: 1.0} for name in names if name not in ("need", "pop", "unknown", "new")}
     candidates.update(BASELINES)
     ndcg: dict[str, np.ndarray] = {c: np.full(len(res), np.nan) for c in ["learned", POOLED, EVERYONE, *candidates]}
     # each candidate as a Ranker per fold (the learned ones differ by fold), scored by the serving kernel
