@@ -27,8 +27,9 @@ __all__ = ["ID_MAX", "MAX_OFFSET", "TEXT_MAX"]  # re-exported for the routes
 Id = Annotated[str, Field(min_length=1, max_length=ID_MAX)]
 Code = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
 
-LangCode = Annotated[str, Field(pattern=r"^\s*[A-Za-z]{2}\s*$")]
-LANG_LIST = r"^\s*(?:[A-Za-z]{2}\s*)?(?:;\s*(?:[A-Za-z]{2}\s*)?)*$"
+# ISO 639-1 or 639-3 codes, or language names: the library normalises them (recommender.languages)
+LangCode = Annotated[str, Field(pattern=r"^\s*[A-Za-z][A-Za-z -]{1,39}\s*$")]
+LANG_LIST = r"^\s*(?:[A-Za-z][A-Za-z -]{1,39}\s*)?(?:;\s*(?:[A-Za-z][A-Za-z -]{1,39}\s*)?)*$"
 
 EventName = Literal["viewed", "referred", "applied", "enrolled", "completed", "declined"]
 StatusName = Literal["active", "inactive", "defunct", "temporarily closed"]
@@ -115,7 +116,8 @@ class ResidentProfile(BaseModel):
     employment_status: str | None = Field(None, max_length=TEXT_MAX)
     disability: bool | None = Field(None, description="true/false (also yes/no)")
     languages: list[LangCode] | Annotated[str, Field(pattern=LANG_LIST)] | None = Field(
-        None, description="ISO 639-1 codes, as a list or the contract's `;`-separated string")
+        None, description="ISO 639-1 or ISO 639-3 codes (or language names), as a list or the contract's "
+                          "`;`-separated string")
     needs: list[Code] | str | None = Field(
         None, description=f"need codes (hierarchical, e.g. `food/pantry`) or free text, list or "
                           f"`;`-separated; at most {NEEDS_MAX}, {NEED_TEXT_MAX} characters each")
@@ -186,6 +188,7 @@ class RecommendationRequest(BaseModel):
     include_unknown_eligibility: bool = Field(
         True, description="also suggest services whose eligibility cannot be decided from the profile")
     explain: bool = Field(True, description="compute explanations and score contributions")
+    lang: Literal["en", "zh"] = Field("en", description="language of the explanation sentences")
 
     @field_validator("needs", "categories", mode="before")
     @classmethod

@@ -45,11 +45,7 @@ def distance_band(km: float | None) -> str | None:
 
 
 def _full_item(s: Suggestion) -> dict:
-    return {"service_id": s.service_id, "name": s.name, "organization": s.organization,
-            "rank": s.rank, "score": s.score, "needs": s.needs, "eligibility": s.eligibility,
-            "reasons": s.reasons, "questions": s.questions, "distance_km": s.distance_km,
-            "distance_band": distance_band(s.distance_km), "capacity": s.capacity,
-            "explanation": s.explanation, "contributions": s.contributions}
+    return {**vars(s), "distance_band": distance_band(s.distance_km)}
 
 
 def _portal_sentence(s: Suggestion, band: str | None) -> str:
@@ -61,12 +57,12 @@ def _portal_sentence(s: Suggestion, band: str | None) -> str:
 
 
 def _portal_item(s: Suggestion, with_band: bool) -> dict:
+    """Every field of the suggestion (the service's own facts: name, capacity, how to apply, ...)
+    with the parts drawn from the profile replaced."""
     band = distance_band(s.distance_km) if with_band else None
-    return {"service_id": s.service_id, "name": s.name, "organization": s.organization,
-            "rank": s.rank, "score": s.score, "needs": [], "eligibility": s.eligibility,
-            "reasons": PORTAL_REASONS.get(s.eligibility, []), "questions": s.questions,
-            "distance_km": None, "distance_band": band, "capacity": s.capacity,
-            "explanation": _portal_sentence(s, band), "contributions": []}
+    return {**vars(s), "needs": [], "reasons": PORTAL_REASONS.get(s.eligibility, []),
+            "distance_km": None, "distance_band": band, "explanation": _portal_sentence(s, band),
+            "contributions": []}
 
 
 def present(result: RecommendationResult, view: str, request_id: str | None) -> dict:

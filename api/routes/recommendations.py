@@ -40,7 +40,7 @@ def bounded_history(events: list[dict]) -> list[tuple[str, str]]:
 def recommend_for_resident(ctx: AppContext, model: LoadedModel, resident_id: str, *,
                            k: int = 10, needs=None, categories=None, exclude_service_ids=(),
                            near=None, include_unknown_eligibility: bool = True,
-                           explain: bool = True):
+                           explain: bool = True, lang: str = "en"):
     """Rank for a known resident: the stored profile if any (the engine lays it over the training
     profile of a resident the model knows), their most recent events as history (bounded, so a
     resident with a huge history costs no more than any other) and the live service overrides.
@@ -55,7 +55,7 @@ def recommend_for_resident(ctx: AppContext, model: LoadedModel, resident_id: str
         resident_id=resident_id, profile=profile, k=k, needs=needs, categories=categories,
         exclude_service_ids=list(exclude_service_ids) + declined, near=near,
         include_unknown_eligibility=include_unknown_eligibility, history=history,
-        overrides=ctx.overrides.get(), explain=explain)
+        overrides=ctx.overrides.get(), explain=explain, lang=lang)
 
 
 def _ids(items) -> list[str]:
@@ -76,7 +76,7 @@ async def recommend(body: RecommendationRequest, request: Request) -> Response:
     params = dict(k=body.k, needs=body.needs, categories=body.categories,
                   exclude_service_ids=body.exclude_service_ids, near=near,
                   include_unknown_eligibility=body.include_unknown_eligibility,
-                  explain=body.explain)
+                  explain=body.explain, lang=body.lang)
     if body.profile is not None:
         if not allowed(caller.role, INLINE_PROFILE):
             raise HTTPException(403, f"role {caller.role!r} may not recommend for an inline profile "

@@ -43,8 +43,9 @@ def _plain(profile: dict) -> dict:
 def put_profile(request: Request, resident_id: str = ResidentId,
                 profile: ResidentProfile = Body(...)) -> dict:
     data = profile.to_contract()
-    Profile.from_dict(data)  # the library's checks (language codes, lat/lon pairs): ValueError -> 422
+    # the library's checks (field names, language codes, lat/lon pairs): ValueError -> 422
     ctx = ctx_of(request)
+    Profile.from_dict(data, extra_columns=ctx.model.rec.featurizer.extra_values_)
     if ctx.erased(resident_id):
         raise HTTPException(410, f"resident_id {resident_id!r} was erased; a returning resident "
                                  "gets a new id")
