@@ -224,6 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--strict", action="store_true", help="fail (writing nothing) on any schema violation")
     i.set_defaults(func=_cmd_import)
 
+    from .allocate import add_command as add_allocate  # the command's code lives in training/allocate.py
+
+    add_allocate(sub)
+
     try:
         from api.cli import add_commands
     except ImportError:  # the API's optional parts are missing; the rest still works

@@ -68,6 +68,7 @@ __all__ = [
     "Problem",
     "load_data_dir",
     "load_interactions",
+    "load_residents",
     "write_table",
     "MAX_ROWS_PER_CHECK",
 ]
@@ -823,6 +824,25 @@ def load_interactions(path: str | os.PathLike, *, services: pd.DataFrame,
     if raw.report.problems:
         raise DataError(raw.report.problems)
     return frame
+
+
+def load_residents(path: str | os.PathLike) -> tuple[pd.DataFrame, list[str]]:
+    """Read one residents table (csv or parquet) on its own, e.g. a caseload to allocate.
+
+    Returns the normalised frame and its extra columns; raises :class:`DataError`.
+    """
+    file = Path(path)
+    fmt = _format_of(file)
+    if fmt is None:
+        raise DataError([Problem(str(file), None, None,
+                                 f"unsupported file type {file.suffix or '(none)'!r}: use .csv or .parquet")])
+    if not file.is_file():
+        raise DataError([Problem(str(file), None, None, "file does not exist")])
+    raw = _read_file(file, fmt)
+    frame, extras = (None, []) if raw.table is None else _residents(raw)
+    if raw.report.problems:
+        raise DataError(raw.report.problems)
+    return frame, extras
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
