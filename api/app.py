@@ -18,12 +18,13 @@ from fastapi import FastAPI
 
 from api import errors
 from api.audit import AuditLog
+from api.capacity import CapacityView
 from api.auth import KeyStore, add_security_to_openapi, check_routes
 from api.context import AppContext, OverridesView, store_is_local
 from api.metrics import Metrics
 from api.middleware import MAX_BODY, EdgeMiddleware
 from api.model_watch import ModelHolder, Refresher, default_loader
-from api.routes import audit, events, health, model, recommendations, residents, services
+from api.routes import allocations, audit, events, health, model, recommendations, residents, services
 
 log = logging.getLogger("servicematch.api")
 
@@ -84,7 +85,7 @@ def create_app(
     ctx = AppContext(holder=holder, store=store, audit=audit_log, metrics=metrics,
                      overrides=OverridesView(store),
                      cache_enabled=cache_enabled_from_env() if cache is None else cache,
-                     offload=not store_is_local(store))
+                     offload=not store_is_local(store), capacity=CapacityView(store))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -102,7 +103,7 @@ def create_app(
     app = FastAPI(title="servicematch", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.ctx = ctx
     app.state.keys = keys
-    for module in (recommendations, residents, events, services, model, audit, health):
+    for module in (recommendations, residents, events, services, model, audit, health, allocations):
         app.include_router(module.router)
     check_routes(app)
     add_security_to_openapi(app)

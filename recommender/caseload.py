@@ -1,7 +1,8 @@
 """A caseload allocated at once: candidates from the one ranking path, then the allocation solver.
 
     result = allocate_caseload(rec, [Case(resident_id="R000123"), Case(profile={...})], candidates=10)
-    result.rows            # one dict per (resident, declared need): resident_id, need, service_id, score
+    result.rows            # one dict per (resident, declared need): case (index), resident_id, need,
+                           # service_id ("" where none has room), score (None there)
     result.report          # recommender.allocation's report plus timings and the model version
     result.shadow_prices   # service_id -> value of one more place (only where > 0)
 
@@ -96,7 +97,8 @@ def allocate_caseload(rec, cases: list[Case], *, candidates: int = CANDIDATES, o
             group = _group_labels(rec, case)
             for need in needs:
                 p = len(pair_rows)
-                pair_rows.append({"resident_id": case.resident_id or "", "need": need, "service_id": "", "score": None})
+                pair_rows.append({"case": ci, "resident_id": case.resident_id or "", "need": need,
+                                  "service_id": "", "score": None})
                 pair_resident.append(ci)
                 for g in GROUPINGS:
                     labels[g].append(group[g])

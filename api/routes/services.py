@@ -73,5 +73,8 @@ def get_service(request: Request, service_id: str = ServiceId) -> dict:
               summary="Change a service's status or capacity on every replica at once")
 def patch_service(request: Request, patch: ServicePatch, service_id: str = ServiceId) -> dict:
     row = _known(request, service_id)
-    merged = ctx_of(request).store.patch_service(service_id, patch.fields())
+    store = ctx_of(request).store
+    merged = store.patch_service(service_id, patch.fields())
+    if patch.capacity is not None:
+        store.reset_places(service_id)  # the capacity given is the places open now
     return _apply(row, merged)

@@ -1,0 +1,94 @@
+"""Live capacity in single-resident serving: remaining places and the last allocation's shadow prices.
+
+Every recommendation reads, in one store call, the places taken since each service's capacity was
+set (``referred``/``enrolled`` events take them on any replica, ``completed``/``declined`` give them
+back) and the shadow prices of the last allocation (``POST /v1/allocations``). It then hands the
+engine:
+
+- ``overrides`` with ``capacity`` = capacity - taken (never below 0) where places were taken, the
+  capacity being the patched one or else the catalogue's; a full service (0 left) fails the
+  engine's capacity check and is dropped from the list (``capacity`` of every shown item says how
+  many places are left, so a console can show "waitlist" for the last few);
+- ``score_penalty``: a contested service (positive shadow price) is discounted by its shadow price
+  times the share of its places already taken -- nothing while it is empty, the whole price as
+  its last place goes -- so the ranking stops sending everyone to a nearly full programme.
+
+The computation is memoised on its inputs (model version, overrides, counters, prices): the state
+changes far more rarely than it is read.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+from api.state.base import StateUnavailable
+
+
+class CapacityView:
+    def __init__(self, store, backoff: float = 1.0):
+        self.store = store
+        self.backoff = backoff
+        self._last_state: tuple[dict, dict] = ({}, {})
+        self._down_until = 0.0
+        self._memo_key = None
+        self._memo_value: dict = {}
+        self._lock = threading.Lock()
+
+    def state(self, lenient: bool = False) -> tuple[dict[str, int], dict[str, float]]:
+        """(taken, shadow prices); ``lenient`` readers get the last known state while the store is down."""
+        if lenient and time.monotonic() < self._down_until:
+            return self._last_state
+        try:
+            self._last_state = self.store.capacity_state()
+        except StateUnavailable:
+            self._down_until = time.monotonic() + self.backoff
+            if lenient:
+                return self._last_state
+            raise
+        return self._last_state
+
+    def engine_args(self, rec, overrides: dict[str, dict], *, lenient: bool = False,
+                    penalise: bool = True) -> dict:
+        """Keyword arguments for ``Recommender.recommend``: ``overrides`` (and ``score_penalty``)."""
+        taken, prices = self.state(lenient)
+        if not taken and not (penalise and prices):
+            return {"overrides": overrides}
+        key = (rec.version, penalise, overrides, taken, prices)
+        with self._lock:
+            if self._memo_key is not None and self._memo_key == key:
+                return self._memo_value
+        value = live_args(rec.catalog, overrides, taken, prices if penalise else {})
+        with self._lock:
+            self._memo_key, self._memo_value = key, value
+        return value
+
+
+def _base_capacity(catalog, overrides: dict, sid: str) -> float:
+    patched = overrides.get(sid, {})
+    if "capacity" in patched:
+        c = patched["capacity"]
+        return math.nan if c is None else float(c)
+    i = catalog.index.get(sid)
+    return math.nan if i is None else float(catalog.capacity[i])
+
+
+def live_args(catalog, overrides: dict[str, dict], taken: dict[str, int], prices: dict[str, float]) -> dict:
+    """Pure: the engine's ``overrides`` with remaining places, and ``score_penalty`` (see module doc)."""
+    merged = dict(overrides)
+    remaining: dict[str, float] = {}
+    for sid, n in taken.items():
+        base = _base_capacity(catalog, overrides, sid)
+        if math.isnan(base) or sid not in catalog.index:
+            continue  # unbounded: nothing to count down
+        remaining[sid] = max(0.0, base - n)
+        merged[sid] = {**overrides.get(sid, {}), "capacity": int(remaining[sid])}
+    penalty = {}
+    for sid, price in prices.items():
+        base = _base_capacity(catalog, overrides, sid)
+        if price <= 0 or math.isnan(base) or base <= 0:
+            continue
+        left = remaining.get(sid, base)
+        if 0 < left < base:
+            penalty[sid] = float(price) * (1.0 - left / base)
+    return {"overrides": merged, "score_penalty": penalty or None}
