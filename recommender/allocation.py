@@ -27,7 +27,8 @@ single-resident serving subtracts it from nearly full services. Without the floo
 constraint matrix is an interval/bipartite one and the LP optimum is usually integral; otherwise
 ``scipy.optimize.milp`` (HiGHS branch and bound) finishes within ``time_limit``, and if it cannot,
 the LP solution is rounded (integral edges kept, the rest greedily by LP weight then value, within
-capacity) -- always feasible for capacity and one-per-pair. ``gap`` = 1 - objective / bound.
+capacity) -- always feasible for capacity and one-per-pair -- and then repaired greedily until every
+group meets the floor (``floor_met`` in the report says whether it did). ``gap`` = 1 - objective / bound.
 
 Pure numpy/scipy: no I/O, no web. ``allocate`` takes arrays; callers map ids to indices.
 """
@@ -120,7 +121,7 @@ def _group_rows(groups: dict[str, np.ndarray], pair: np.ndarray, answerable: np.
 def _round(x: np.ndarray, value: np.ndarray, pair: np.ndarray, service: np.ndarray, resident: np.ndarray,
            capacity: np.ndarray, n_pairs: int) -> np.ndarray:
     """A feasible 0/1 assignment from an LP solution: integral edges first, then the rest by LP
-    weight and value while places last. Ignores the coverage floor (reported, not enforced)."""
+    weight and value while places last; the coverage floor is repaired afterwards (_repair_floor)."""
     order = np.lexsort((-value, -np.round(x, 6)))
     order = order[x[order] > _TOL]
     left = np.where(np.isnan(capacity), np.inf, capacity)
@@ -136,6 +137,76 @@ def _round(x: np.ndarray, value: np.ndarray, pair: np.ndarray, service: np.ndarr
         left[s] -= 1
         held.add((r, s))
     return chosen
+
+
+def _floor_groups(groups: dict[str, np.ndarray], answerable: np.ndarray, min_group: int) -> list[np.ndarray]:
+    """Per grouping, the label codes of each pair (-1: not held to the floor) -- see _group_rows."""
+    out = []
+    for labels in groups.values():
+        codes = np.full(len(labels), -1)
+        for k, g in enumerate(sorted(set(labels[labels != ""].tolist()))):
+            m = labels == g
+            if int((m & answerable).sum()) >= min_group:
+                codes[m] = k
+        out.append(codes)
+    return out
+
+
+def _floor_met(assigned: np.ndarray, answerable: np.ndarray, codes: list[np.ndarray], floor: float) -> tuple | None:
+    """None when every grouping meets the floor, else (grouping, worst code, best code)."""
+    for gi, c in enumerate(codes):
+        held = c >= 0
+        if not held.any():
+            continue
+        n = np.bincount(c[held & answerable])
+        k = np.bincount(c[held & assigned], minlength=len(n))
+        present = n > 0
+        cov = np.where(present, k / np.maximum(n, 1), np.nan)
+        best, worst = int(np.nanargmax(cov)), int(np.nanargmin(cov))
+        if cov[worst] < floor * cov[best] - 1e-9:
+            return gi, worst, best
+    return None
+
+
+def _repair_floor(chosen, value, pair, service, resident, capacity, n_pairs, answerable, codes, floor):
+    # resident: per candidate edge
+    """Greedy repair of a rounded solution until every grouping meets the floor: serve an unserved pair
+    of the worst group where a place is free; else move a place from the best group to it; else
+    give up the best group's least valuable assignment (what the LP does when places cannot move)."""
+    chosen = chosen.copy()
+    left = np.where(np.isnan(capacity), np.inf, capacity) - np.bincount(service[chosen], minlength=len(capacity))
+    edge_of = np.full(n_pairs, -1)
+    edge_of[pair[chosen]] = np.flatnonzero(chosen)
+    held = {(resident[e], service[e]) for e in np.flatnonzero(chosen)}
+    for _ in range(4 * n_pairs + 10):
+        bad = _floor_met(edge_of >= 0, answerable, codes, floor)
+        if bad is None:
+            return chosen, True
+        gi, worst, best = bad
+        c = codes[gi]
+        want = (c[pair] == worst) & (edge_of[pair] < 0) & ~chosen
+        free = want & (left[service] >= 1)
+        free &= np.array([(resident[e], service[e]) not in held for e in range(len(pair))]) if free.any() else free
+        if free.any():
+            e = int(np.flatnonzero(free)[np.argmax(value[free])])
+        else:
+            donors = chosen & (c[pair] == best)
+            swap = [(value[e] - value[d], e, d) for e in np.flatnonzero(want)
+                    for d in np.flatnonzero(donors & (service == service[e]))
+                    if (resident[e], service[e]) not in held or resident[d] == resident[e]]  # d holds it
+            d = max(swap)[2] if swap else int(np.flatnonzero(donors)[np.argmin(value[donors])])
+            chosen[d] = False
+            edge_of[pair[d]] = -1
+            left[service[d]] += 1
+            held.discard((resident[d], service[d]))
+            if not swap:
+                continue
+            e = max(swap)[1]
+        chosen[e] = True
+        edge_of[pair[e]] = e
+        left[service[e]] -= 1
+        held.add((resident[e], service[e]))
+    return chosen, _floor_met(edge_of >= 0, answerable, codes, floor) is None
 
 
 def _independent_top1(value: np.ndarray, score: np.ndarray, pair: np.ndarray, service: np.ndarray,
@@ -267,11 +338,15 @@ def allocate(pair, service, score, unknown, *, n_pairs: int, capacity, resident=
                 chosen, solver = res.x[:n_edges] > 0.5, "milp" if res.status == 0 else "milp (time limit)"
         if solver == "none":
             chosen, solver = _round(x, value, pair, service, edge_resident, capacity, n_pairs), "lp + rounding"
+            if floor > 0 and groups:
+                chosen, _ = _repair_floor(chosen, value, pair, service, edge_resident, capacity, n_pairs,
+                                          answerable, _floor_groups(groups, answerable, min_group), floor)
 
     edge_of_pair = np.full(n_pairs, -1)
     edge_of_pair[pair[chosen]] = np.flatnonzero(chosen)
     assigned = edge_of_pair >= 0
-    service_of_pair = np.where(assigned, service[np.maximum(edge_of_pair, 0)], -1)
+    service_of_pair = np.full(n_pairs, -1)
+    service_of_pair[assigned] = service[edge_of_pair[assigned]]
     load = np.bincount(service[chosen], minlength=len(capacity))
     finite = ~np.isnan(capacity)
     objective = float(value[chosen].sum())
@@ -293,6 +368,8 @@ def allocate(pair, service, score, unknown, *, n_pairs: int, capacity, resident=
         "assigned": int(assigned.sum()),
         "unknown_eligibility_assigned": int(unknown[chosen].sum()),
         "over_capacity": int(np.maximum(load[finite] - capacity[finite], 0).sum()),
+        "floor_met": floor == 0 or _floor_met(assigned, answerable, _floor_groups(groups, answerable, min_group),
+                                              floor - 1e-6) is None,
         "seconds": round(seconds, 3),
         "settings": {"unknown_penalty": unknown_penalty, "floor": floor, "min_group": min_group,
                      "base_value": base_value, "method": method},
