@@ -9,52 +9,63 @@ engine:
   capacity being the patched one or else the catalogue's; a full service (0 left) fails the
   engine's capacity check and is dropped from the list (``capacity`` of every shown item says how
   many places are left, so a console can show "waitlist" for the last few);
-- ``score_penalty``: a contested service (positive shadow price) is discounted by its shadow price
-  times the share of its places already taken -- nothing while it is empty, the whole price as
-  its last place goes -- so the ranking stops sending everyone to a nearly full programme.
+- ``score_penalty``: a nearly full service (at most ``NEARLY_FULL`` of its places left) that the
+  last allocation found contested (positive shadow price) is ranked as if its score were lower by
+  that price -- the value the caseload loses when one more of its places goes to this resident --
+  so the ranking stops sending everyone to the last few places.
 
-The computation is memoised on its inputs (model version, overrides, counters, prices): the state
-changes far more rarely than it is read.
+Per request the view reads one version number from the store (``capacity_version``) and re-reads
+the counters and prices only when it moved; the engine arguments are memoised on (model, version,
+overrides) and handed over as one read-only mapping, whose arrays the catalogue builds once.
 """
 from __future__ import annotations
 
 import math
 import threading
 import time
+from types import MappingProxyType
 
 from api.state.base import StateUnavailable
+
+
+#: A service with at most this share of its places left is "nearly full".
+NEARLY_FULL = 0.25
 
 
 class CapacityView:
     def __init__(self, store, backoff: float = 1.0):
         self.store = store
         self.backoff = backoff
-        self._last_state: tuple[dict, dict] = ({}, {})
+        self._state: tuple[int, dict, dict] = (-1, {}, {})  # (version, taken, prices)
         self._down_until = 0.0
         self._memo_key = None
         self._memo_value: dict = {}
         self._lock = threading.Lock()
 
-    def state(self, lenient: bool = False) -> tuple[dict[str, int], dict[str, float]]:
-        """(taken, shadow prices); ``lenient`` readers get the last known state while the store is down."""
+    def state(self, lenient: bool = False) -> tuple[int, dict[str, int], dict[str, float]]:
+        """(version, taken, shadow prices), re-read only when the store's version moved; ``lenient``
+        readers get the last known state while the store is down."""
         if lenient and time.monotonic() < self._down_until:
-            return self._last_state
+            return self._state
         try:
-            self._last_state = self.store.capacity_state()
+            version = self.store.capacity_version()
+            if version != self._state[0]:
+                taken, prices = self.store.capacity_state()
+                self._state = (version, taken, prices)
         except StateUnavailable:
             self._down_until = time.monotonic() + self.backoff
             if lenient:
-                return self._last_state
+                return self._state
             raise
-        return self._last_state
+        return self._state
 
     def engine_args(self, rec, overrides: dict[str, dict], *, lenient: bool = False,
                     penalise: bool = True) -> dict:
         """Keyword arguments for ``Recommender.recommend``: ``overrides`` (and ``score_penalty``)."""
-        taken, prices = self.state(lenient)
+        version, taken, prices = self.state(lenient)
         if not taken and not (penalise and prices):
             return {"overrides": overrides}
-        key = (rec.version, penalise, overrides, taken, prices)
+        key = (rec.version, penalise, version, overrides)
         with self._lock:
             if self._memo_key is not None and self._memo_key == key:
                 return self._memo_value
@@ -85,10 +96,10 @@ def live_args(catalog, overrides: dict[str, dict], taken: dict[str, int], prices
         merged[sid] = {**overrides.get(sid, {}), "capacity": int(remaining[sid])}
     penalty = {}
     for sid, price in prices.items():
-        base = _base_capacity(catalog, overrides, sid)
-        if price <= 0 or math.isnan(base) or base <= 0:
-            continue
-        left = remaining.get(sid, base)
-        if 0 < left < base:
-            penalty[sid] = float(price) * (1.0 - left / base)
-    return {"overrides": merged, "score_penalty": penalty or None}
+        left = remaining.get(sid)
+        if price <= 0 or left is None or left <= 0:
+            continue  # untouched since its capacity was set, unbounded, or full (dropped anyway)
+        if left <= NEARLY_FULL * _base_capacity(catalog, overrides, sid):
+            penalty[sid] = float(price)
+    # read-only: the engine's catalogue builds its arrays once per such mapping
+    return {"overrides": MappingProxyType(merged), "score_penalty": penalty or None}

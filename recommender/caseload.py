@@ -74,7 +74,7 @@ def _category(rec, case: Case, need: str, overrides) -> str | None:
 def allocate_caseload(rec, cases: list[Case], *, candidates: int = CANDIDATES, overrides=None,
                       unknown_penalty: float = allocation.UNKNOWN_PENALTY, floor: float = allocation.FLOOR,
                       min_group: int = allocation.MIN_GROUP, time_limit: float = 30.0,
-                      method: str = "milp") -> CaseloadAllocation:
+                      method: str = "auto") -> CaseloadAllocation:
     """Allocate every declared need of every case. ValueError/KeyError name the case (0-based)."""
     t0 = time.perf_counter()
     pair_rows: list[dict] = []

@@ -130,6 +130,7 @@ def add_command(sub) -> None:
     a.add_argument("--min-group", type=int, default=allocation.MIN_GROUP,
                    help=f"groups with fewer answerable pairs are not constrained (default {allocation.MIN_GROUP})")
     a.add_argument("--time-limit", type=float, default=30.0, help="solver time limit in seconds (default 30)")
-    a.add_argument("--method", choices=("milp", "round"), default="milp",
-                   help="milp: branch and bound after the LP (default); round: LP then rounding")
+    a.add_argument("--method", choices=("auto", "milp", "round"), default="auto",
+                   help="auto (default): LP, rounded and repaired, branch and bound only if that is over "
+                        "0.5%% from the bound; milp: always branch and bound; round: never")
     a.set_defaults(func=_cmd_allocate)

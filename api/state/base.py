@@ -58,6 +58,11 @@ class StateStore(Protocol):
         """Replace the shadow prices (value of one more place) from the last allocation."""
         ...
 
+    def capacity_version(self) -> int:
+        """A number that changes whenever ``capacity_state`` may have (one cheap read, so a replica
+        re-reads the whole state only after a change)."""
+        ...
+
     # -- audit log of served lists
     def audit(self, entry: dict) -> None: ...
 

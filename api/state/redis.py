@@ -323,7 +323,15 @@ class RedisStore:
     def put_shadow_prices(self, prices: dict[str, float]) -> None:
         body = codec.encode(places.check_prices(prices), "shadow prices")
         with self._guard("put_shadow_prices"):
-            self._r.set(self._k("shadow_prices"), body)
+            with self._r.pipeline(transaction=True) as pipe:
+                pipe.set(self._k("shadow_prices"), body)
+                pipe.incr(self._k("ggen"))  # discounts change what is suggested
+                pipe.execute()
+
+    def capacity_version(self) -> int:
+        # the global generation: bumped by every change of places, prices (and service patches)
+        with self._guard("capacity_version"):
+            return int(self._r.get(self._k("ggen")) or 0)
 
     # -- audit log (newest first when read; trimmed to the newest ``audit_cap`` entries)
 

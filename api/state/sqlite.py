@@ -285,6 +285,13 @@ class SQLiteStore:
         with self._write("put_shadow_prices") as conn:
             conn.execute("INSERT INTO meta (key, value) VALUES ('shadow_prices', ?)"
                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (body,))
+            self._bump(conn, _GLOBAL)  # discounts change what is suggested
+
+    def capacity_version(self) -> int:
+        # the global generation: bumped by every change of places, prices (and service patches)
+        with self._guard("capacity_version"):
+            row = self._conn().execute("SELECT gen FROM generations WHERE scope = ?", (_GLOBAL,)).fetchone()
+        return 0 if row is None else int(row[0])
 
     @staticmethod
     def _forget_places(conn: sqlite3.Connection, resident_id: str) -> None:

@@ -68,6 +68,7 @@ def test_allocation_stays_within_places_where_independent_ranking_overfills(make
     # the contested places now have a price, kept for single-resident serving
     prices = store.capacity_state()[1]
     assert set(prices) <= set(best) and prices.get(best[0], 0) > 0
+    assert store.capacity_version() > 0
 
 
 def test_referrals_take_places_on_every_replica_and_completion_gives_them_back(make_server, api_keys):
@@ -115,13 +116,16 @@ def test_a_nearly_full_contested_service_is_discounted_by_its_shadow_price(make_
         assert r.status_code == 200, r.text
         price = store.capacity_state()[1][best[0]]
         assert price > 0
-        # later the programme gets 10 places, and 9 of them are taken
-        assert admin.patch(f"/v1/services/{best[0]}", json={"capacity": 10}).status_code == 200
-        events = [referral(f"n{i}", f"R{i:06d}", best[0]) for i in range(1, 10)]
-        assert cw.post("/v1/events", json={"events": events}).status_code == 200
+        # later the programme gets 8 places; while 5 of them are taken it is ranked as before
+        assert admin.patch(f"/v1/services/{best[0]}", json={"capacity": 8}).status_code == 200
+        events = [referral(f"n{i}", f"R{i:06d}", best[0]) for i in range(1, 8)]
+        assert cw.post("/v1/events", json={"events": events[:5]}).status_code == 200
+        assert top(cw)[0]["service_id"] == best[0]
+        # with 7 taken (1 of 8 left: nearly full) it is discounted
+        assert cw.post("/v1/events", json={"events": events[5:]}).status_code == 200
         after = top(cw)
-    # ranked as if its score were lower by 90% of its shadow price; the score shown is unchanged
-    penalty = {best[0]: price * 0.9}
+    # ranked as if its score were lower by its shadow price; the score shown is unchanged
+    penalty = {best[0]: price}
     order = sorted(after, key=lambda i: -(i["score"] - penalty.get(i["service_id"], 0.0)))
     assert [i["service_id"] for i in after] == [i["service_id"] for i in order]
     assert after[0]["service_id"] != best[0]

@@ -220,6 +220,19 @@ def test_places_change_invalidates_cached_answers(store):
     assert store.cache_get("r1", "k", "v1") is None
 
 
+def test_capacity_version_moves_with_every_change_of_places_or_prices(backend):
+    a, b = backend(), backend()
+    seen = [a.capacity_version()]
+    for change in (lambda: b.record_places([ev("v1", "r1", "s1", "referred")]),
+                   lambda: b.put_shadow_prices({"s1": 1.0}),
+                   lambda: b.reset_places("s1")):
+        change()
+        seen.append(a.capacity_version())
+    assert len(set(seen)) == 4
+    b.record_places([ev("v2", "r1", "s1", "viewed"), ev("v1", "r1", "s1", "referred")])  # nothing moves
+    assert a.capacity_version() == seen[-1]
+
+
 def test_shadow_prices_are_replaced_and_validated(backend):
     a, b = backend(), backend()
     assert a.capacity_state()[1] == {}

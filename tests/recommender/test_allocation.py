@@ -60,7 +60,7 @@ def test_optimal_on_small_instances_checked_by_brute_force(seed):
     assert out.report["objective"] <= out.report["bound"] + 1e-6
 
 
-@pytest.mark.parametrize("method", ["milp", "round"])
+@pytest.mark.parametrize("method", ["auto", "milp", "round"])
 @pytest.mark.parametrize("seed", range(4))
 def test_feasible_every_time(seed, method):
     rng = np.random.default_rng(100 + seed)
