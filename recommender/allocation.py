@@ -96,31 +96,35 @@ def _coverage_by_group(assigned: np.ndarray, answerable: np.ndarray, labels: np.
 
 def _group_rows(groups: dict[str, np.ndarray], pair: np.ndarray, answerable: np.ndarray,
                 n_edges: int, floor: float, min_group: int):
-    """Sparse rows (<= 0) of the coverage floor over variables [x_e..., t_1..t_G]."""
-    rows, cols, vals = [], [], []
-    r = 0
-    names = []
-    for gi, (name, labels) in enumerate(groups.items()):
+    """The coverage floor over variables [x_e..., t per grouping..., y per held group...]:
+    equalities sum_{e in g} x_e - y_g = 0, and y_g / n_g - t <= 0, floor * t - y_g / n_g <= 0.
+    The group counts are variables of their own so the floor rows stay short (with the edges
+    written into them HiGHS took ~5x longer). Returns (A_ub, A_eq, upper bounds of the extra variables)."""
+    eq_r, eq_c, eq_v, ub_r, ub_c, ub_v = [], [], [], [], [], []
+    aux_ub = [1.0] * len(groups)
+    y = n_edges + len(groups)
+    for gi, labels in enumerate(groups.values()):
         t_col = n_edges + gi
-        names.append(name)
         edge_labels = labels[pair]
-        for g in set(labels[labels != ""].tolist()):
+        for g in sorted(set(labels[labels != ""].tolist())):
             n_ans = int(((labels == g) & answerable).sum())
             if n_ans < min_group:
                 continue
             edges = np.flatnonzero(edge_labels == g)
-            # coverage_g - t <= 0
-            rows += [r] * len(edges) + [r]
-            cols += edges.tolist() + [t_col]
-            vals += [1.0 / n_ans] * len(edges) + [-1.0]
-            r += 1
-            # floor * t - coverage_g <= 0
-            rows += [r] * len(edges) + [r]
-            cols += edges.tolist() + [t_col]
-            vals += [-1.0 / n_ans] * len(edges) + [floor]
-            r += 1
-    A = sp.csr_matrix((vals, (rows, cols)), shape=(r, n_edges + len(names)))
-    return A, names
+            row = len(aux_ub) - len(groups)
+            eq_r += [row] * (len(edges) + 1)
+            eq_c += edges.tolist() + [y]
+            eq_v += [1.0] * len(edges) + [-1.0]
+            top = 2 * row
+            ub_r += [top, top, top + 1, top + 1]
+            ub_c += [y, t_col, y, t_col]
+            ub_v += [1.0 / n_ans, -1.0, -1.0 / n_ans, floor]
+            aux_ub.append(float(n_ans))
+            y += 1
+    held = len(aux_ub) - len(groups)
+    A_ub = sp.csr_matrix((ub_v, (ub_r, ub_c)), shape=(2 * held, y))
+    A_eq = sp.csr_matrix((eq_v, (eq_r, eq_c)), shape=(held, y))
+    return A_ub, A_eq, np.array(aux_ub)
 
 
 def _round(x: np.ndarray, value: np.ndarray, pair: np.ndarray, service: np.ndarray, resident: np.ndarray,
@@ -169,6 +173,23 @@ def _floor_met(assigned: np.ndarray, answerable: np.ndarray, codes: list[np.ndar
         cov = np.where(present, k / np.maximum(n, 1), np.nan)
         best, worst = int(np.nanargmax(cov)), int(np.nanargmin(cov))
         if cov[worst] < floor * cov[best] - 1e-9:
+            return gi, worst, best
+    return None
+
+
+def _floor_met_lp(x: np.ndarray, pair: np.ndarray, answerable: np.ndarray, codes: list[np.ndarray],
+                  floor: float) -> tuple | None:
+    """``_floor_met`` for a fractional solution (coverage = sum of x over the group's edges)."""
+    for gi, c in enumerate(codes):
+        ce = c[pair]
+        held = ce >= 0
+        if not held.any():
+            continue
+        n = np.bincount(c[(c >= 0) & answerable])
+        k = np.bincount(ce[held], weights=x[held], minlength=len(n))
+        cov = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+        best, worst = int(np.nanargmax(cov)), int(np.nanargmin(cov))
+        if cov[worst] < floor * cov[best] - 1e-7:
             return gi, worst, best
     return None
 
@@ -323,8 +344,8 @@ def allocate(pair, service, score, unknown, *, n_pairs: int, capacity, resident=
     rs_index = np.unique(inv[multi], return_inverse=True)[1]
     A_rs = sp.csr_matrix((ones[multi], (rs_index, np.flatnonzero(multi))),
                          shape=(int(rs_index.max()) + 1 if multi.any() else 0, n_edges))
-    A_floor, group_names = _group_rows(groups if floor > 0 else {}, pair, answerable, n_edges, floor, min_group)
-    n_t = len(group_names)
+    A_floor, A_eq, aux_ub = _group_rows(groups if floor > 0 else {}, pair, answerable, n_edges, floor, min_group)
+    n_t = len(aux_ub)
 
     def widen(A):
         return sp.hstack([A, sp.csr_matrix((A.shape[0], n_t))]).tocsr() if n_t else A
@@ -333,7 +354,9 @@ def allocate(pair, service, score, unknown, *, n_pairs: int, capacity, resident=
     b = np.concatenate([np.ones(A_pair.shape[0]), capacity[bounded], np.ones(A_rs.shape[0]),
                         np.zeros(A_floor.shape[0])])
     c = -np.concatenate([value, np.zeros(n_t)])
-    lb, ub = np.zeros(n_edges + n_t), np.ones(n_edges + n_t)
+    lb, ub = np.zeros(n_edges + n_t), np.concatenate([np.ones(n_edges), aux_ub])
+    eq = dict(A_eq=A_eq, b_eq=np.zeros(A_eq.shape[0])) if A_eq.shape[0] else {}
+    codes = _floor_groups(groups, answerable, min_group) if floor > 0 else []
 
     shadow = np.zeros(len(capacity))
     chosen = np.zeros(n_edges, dtype=bool)
@@ -341,7 +364,13 @@ def allocate(pair, service, score, unknown, *, n_pairs: int, capacity, resident=
     bound = 0.0
     lp_seconds = 0.0
     if n_edges:
-        lp = linprog(c, A_ub=A, b_ub=b, bounds=np.column_stack([lb, ub]), method="highs")
+        # Without the floor first (several times faster): when its optimum already meets the floor it
+        # is the floored optimum too, and its duals (0 on the floor rows) are valid.
+        n_plain = A.shape[0] - A_floor.shape[0]
+        lp = linprog(c[:n_edges], A_ub=A[:n_plain, :n_edges], b_ub=b[:n_plain],
+                     bounds=np.column_stack([lb[:n_edges], ub[:n_edges]]), method="highs")
+        if lp.status == 0 and eq and _floor_met_lp(lp.x, pair, answerable, codes, floor) is not None:
+            lp = linprog(c, A_ub=A, b_ub=b, bounds=np.column_stack([lb, ub]), method="highs", **eq)
         lp_seconds = time.perf_counter() - t0
         if lp.status != 0:  # x = 0 is always feasible, so only a solver failure lands here
             raise RuntimeError(f"LP relaxation failed: {lp.message}")
@@ -356,12 +385,13 @@ def allocate(pair, service, score, unknown, *, n_pairs: int, capacity, resident=
                 chosen, solver = _round(x, value, pair, service, edge_resident, capacity, n_pairs), "lp + rounding"
                 if floor > 0 and groups:
                     chosen, _ = _repair_floor(chosen, value, pair, service, edge_resident, capacity, n_pairs,
-                                              answerable, _floor_groups(groups, answerable, min_group), floor)
+                                              answerable, codes, floor)
             rounded_gap = 1 - value[chosen].sum() / bound if bound > 0 else 0.0
             if method == "milp" or (method == "auto" and rounded_gap > AUTO_GAP):
                 left = max(1.0, time_limit - (time.perf_counter() - t0))
                 integrality = np.concatenate([np.ones(n_edges), np.zeros(n_t)])
-                res = milp(c, constraints=LinearConstraint(A, -np.inf, b), integrality=integrality,
+                rows = [LinearConstraint(A, -np.inf, b)] + ([LinearConstraint(A_eq, 0.0, 0.0)] if eq else [])
+                res = milp(c, constraints=rows, integrality=integrality,
                            bounds=Bounds(lb, ub), options={"time_limit": left, "mip_rel_gap": 1e-3})
                 if res.x is not None:
                     found = res.x[:n_edges] > 0.5
@@ -371,7 +401,7 @@ def allocate(pair, service, score, unknown, *, n_pairs: int, capacity, resident=
                 chosen, solver = _round(x, value, pair, service, edge_resident, capacity, n_pairs), "lp + rounding"
                 if floor > 0 and groups:
                     chosen, _ = _repair_floor(chosen, value, pair, service, edge_resident, capacity, n_pairs,
-                                              answerable, _floor_groups(groups, answerable, min_group), floor)
+                                              answerable, codes, floor)
 
     edge_of_pair = np.full(n_pairs, -1)
     edge_of_pair[pair[chosen]] = np.flatnonzero(chosen)

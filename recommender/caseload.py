@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from types import MappingProxyType
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,6 +78,8 @@ def allocate_caseload(rec, cases: list[Case], *, candidates: int = CANDIDATES, o
                       method: str = "auto") -> CaseloadAllocation:
     """Allocate every declared need of every case. ValueError/KeyError name the case (0-based)."""
     t0 = time.perf_counter()
+    # one read-only mapping for every ranking call: the catalogue builds its arrays once for it
+    overrides = MappingProxyType(dict(overrides)) if overrides else None
     pair_rows: list[dict] = []
     pair_resident: list[int] = []
     labels: dict[str, list[str]] = {g: [] for g in GROUPINGS}
