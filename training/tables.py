@@ -804,12 +804,8 @@ def load_data_dir(path: str | os.PathLike, *, quiet: bool = True) -> CityData:
     )
 
 
-def load_interactions(path: str | os.PathLike, *, services: pd.DataFrame,
-                      residents: pd.DataFrame) -> pd.DataFrame:
-    """Read one interactions file (csv or parquet) checked against the given services and residents.
-
-    Used for a holdout file and for feedback exported by the API. Raises :class:`DataError`.
-    """
+def _read_one(path: str | os.PathLike) -> _Raw:
+    """One table file on its own (csv or parquet by extension); DataError if it cannot be."""
     file = Path(path)
     fmt = _format_of(file)
     if fmt is None:
@@ -817,7 +813,16 @@ def load_interactions(path: str | os.PathLike, *, services: pd.DataFrame,
                                  f"unsupported file type {file.suffix or '(none)'!r}: use .csv or .parquet")])
     if not file.is_file():
         raise DataError([Problem(str(file), None, None, "file does not exist")])
-    raw = _read_file(file, fmt)
+    return _read_file(file, fmt)
+
+
+def load_interactions(path: str | os.PathLike, *, services: pd.DataFrame,
+                      residents: pd.DataFrame) -> pd.DataFrame:
+    """Read one interactions file (csv or parquet) checked against the given services and residents.
+
+    Used for a holdout file and for feedback exported by the API. Raises :class:`DataError`.
+    """
+    raw = _read_one(path)
     frame = None
     if raw.table is not None:
         frame = _interactions(raw, services["service_id"], residents["resident_id"])
@@ -831,14 +836,7 @@ def load_residents(path: str | os.PathLike) -> tuple[pd.DataFrame, list[str]]:
 
     Returns the normalised frame and its extra columns; raises :class:`DataError`.
     """
-    file = Path(path)
-    fmt = _format_of(file)
-    if fmt is None:
-        raise DataError([Problem(str(file), None, None,
-                                 f"unsupported file type {file.suffix or '(none)'!r}: use .csv or .parquet")])
-    if not file.is_file():
-        raise DataError([Problem(str(file), None, None, "file does not exist")])
-    raw = _read_file(file, fmt)
+    raw = _read_one(path)
     frame, extras = (None, []) if raw.table is None else _residents(raw)
     if raw.report.problems:
         raise DataError(raw.report.problems)

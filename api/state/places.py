@@ -18,17 +18,12 @@ _MOVES = {"referred": TAKE, "enrolled": TAKE, "completed": GIVE, "declined": GIV
 
 def moves(events: list[dict]) -> list[tuple[str, str, str, int]]:
     """(event_id, resident_id, service_id, TAKE or GIVE) for the events that move a place, in order."""
-    if not isinstance(events, (list, tuple)):
-        raise ValueError(f"events must be a list of dicts, got {type(events).__name__}")
     out = []
-    for i, event in enumerate(events):
-        if not isinstance(event, dict):
-            raise ValueError(f"event #{i} must be a dict, got {type(event).__name__}")
+    # the batch is checked as add_events checks it (ids, JSON), then the service of each move
+    for i, ((event_id, resident_id, _), event) in enumerate(zip(codec.encode_events(events), events)):
         move = _MOVES.get(event.get("event"))
         if move is None:
             continue
-        event_id = codec.check_id(event.get("event_id"), f"event #{i}: event_id")
-        resident_id = codec.check_id(event.get("resident_id"), f"event #{i} ({event_id}): resident_id")
         service_id = codec.check_id(event.get("service_id"), f"event #{i} ({event_id}): service_id")
         out.append((event_id, resident_id, service_id, move))
     return out
