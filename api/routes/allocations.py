@@ -62,6 +62,29 @@ class AllocationRequest(BaseModel):
                            description="groups with fewer answerable pairs are not held to the floor")
 
 
+class Assignment(BaseModel):
+    resident: int = Field(description="position of the resident in the request")
+    resident_id: str | None
+    need: str
+    service_id: str | None = Field(description="null where no eligible service has room")
+    score: float | None
+
+
+class AllocationResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "request_id": "3f2c9a", "model_version": "20250101T120000Z-1a2b3c",
+        "assignments": [{"resident": 0, "resident_id": "r000042", "need": "food", "service_id": "s0017", "score": 3.2},
+                        {"resident": 1, "resident_id": None, "need": "eldercare", "service_id": None, "score": None}],
+        "report": {"objective": 12.4, "bound": 12.4, "gap": 0.0, "need_coverage": 0.5, "over_capacity": 0,
+                   "seconds": 0.08, "independent_top1": {"pairs_sent_to_full": 1}, "groups": {}}}]})
+
+    request_id: str
+    model_version: str
+    assignments: list[Assignment]
+    report: dict = Field(description="objective, bound, gap, need_coverage, over_capacity, seconds, "
+                                     "independent_top1, groups, ... (see the README)")
+
+
 def _lock(request: Request) -> asyncio.Lock:
     lock = getattr(request.app.state, "allocation_lock", None)
     if lock is None:  # created on first use, inside the app's event loop
@@ -88,7 +111,7 @@ def _cases(ctx, rec, body: AllocationRequest) -> list[Case]:
     return cases
 
 
-@router.post("/allocations", responses={**responses(400, 401, 403, 404, 413, 422, 503), 429: {
+@router.post("/allocations", response_model=AllocationResponse, responses={**responses(400, 401, 403, 404, 413, 422, 503), 429: {
                  "model": ErrorBody, "description": "Another allocation is running; see Retry-After"}},
              summary=f"Allocate up to {MAX_RESIDENTS} residents' needs to services jointly, under capacity")
 async def allocate(body: AllocationRequest, request: Request):
