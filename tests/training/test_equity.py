@@ -125,3 +125,28 @@ def test_format_worst_names_the_worst_group_of_each_grouping(residents):
     lines = text.splitlines()
     assert any(line.startswith("warm district: worst ndcg@10 d02") for line in lines)
     assert sum(line.startswith("cold ") for line in lines) == len(out["cold"])
+
+
+def test_on_a_real_evaluation_of_a_trained_model(trained_models, city_dir):
+    """The evaluation's own per-resident output, as train hands it over."""
+    from recommender.engine import Recommender
+    from training.evaluate import evaluate_holdout
+    from training.split import split_interactions
+
+    data = load_data_dir(city_dir)
+    split = split_interactions(data.interactions, cold_fraction=0.1, seed=0)
+    rec = Recommender.load(trained_models)
+    metrics = evaluate_holdout(rec, residents=data.residents, train=split.train, holdout=split.holdout,
+                               max_residents=400, progress=False)
+    out = group_metrics(metrics["per_resident"], data.residents)
+    for pop in ("warm", "cold"):
+        evaluated = metrics["counts"][f"{pop}_residents_evaluated"]
+        for grouping, g in out[pop].items():
+            assert sum(v["n"] for v in g["groups"].values()) == evaluated, grouping
+            # the groups' figures pool back to the evaluation's own means
+            pooled = sum(v["n"] * v["model"]["ndcg@10"] for v in g["groups"].values()) / evaluated
+            assert pooled == pytest.approx(metrics[pop]["model"]["ndcg@10"], abs=2e-3)
+            for ranker in RANKERS:
+                assert set(g["worst_to_best"][ranker]) == {"ndcg@10", "need_coverage@5", "eligible_share"}
+    assert equity_gate(out, out)[0]
+    assert "warm district: worst" in format_worst(out)
