@@ -9,7 +9,8 @@
 Each (resident, declared need) pair's candidates are the top ``candidates`` services of
 ``Recommender.recommend(..., needs=[need], categories=[need], explain=False)``: the same scores,
 eligibility (a full service -- capacity 0 -- is already ineligible there), exclusions and history as
-a single recommendation. Live capacity reaches both the ranking (``overrides``) and the solver.
+a single recommendation; computed in batches through ``Recommender.rank_batch`` (the same kernel)
+when the engine has it. Live capacity reaches both the ranking (``overrides``) and the solver.
 """
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from types import MappingProxyType
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import allocation
+from .eligibility import UNK, evaluate
 from .results import UNKNOWN
 from .schema import split_list
 
@@ -72,11 +75,60 @@ def _category(rec, case: Case, need: str, overrides) -> str | None:
     return answer.need if answer is not None and answer.need in rec.catalog.term_index else None
 
 
+def _one_by_one(rec, jobs, n: int, overrides):
+    """(pair, service index, score, eligibility unknown?) from one ``recommend`` call per pair."""
+    for p, _ci, case, code, _profile in jobs:
+        result = rec.recommend(resident_id=case.resident_id, profile=case.profile, needs=[code],
+                               categories=[code], k=n, explain=False, history=case.history,
+                               exclude_service_ids=case.exclude_service_ids, overrides=overrides)
+        for item in result.items:
+            yield p, rec.catalog.index[item.service_id], float(item.score), item.eligibility == UNKNOWN
+
+
+def _batched(rec, jobs, n: int, overrides, chunk: int = 256):
+    """The same as :func:`_one_by_one` through ``rank_batch``: the exclusions ``recommend`` makes
+    (services outside the need, used or declined since training, excluded by the caller) and the
+    history since training are handed over as matrices, eligibility with the live overrides."""
+    cat = rec.catalog
+    m = len(cat)
+    outcomes: dict[int, np.ndarray] = {}  # eligibility does not read needs: once per resident
+    for start in range(0, len(jobs), chunk):
+        part = jobs[start:start + chunk]
+        excluded = np.zeros((len(part), m), dtype=bool)
+        recorded = []
+        for r, (_p, ci, case, code, profile) in enumerate(part):
+            if ci not in outcomes:
+                outcomes[ci] = evaluate(cat, profile, overrides=overrides).outcome
+            excluded[r] = ~cat.answers(code)
+            for item in case.history or ():
+                sid, event = (item[0], item[1]) if not isinstance(item, str) else (item, "enrolled")
+                j = cat.index.get(str(sid))
+                if j is not None and event != "viewed":  # as recommend: a view is not use
+                    excluded[r, j] = True
+            for sid in case.exclude_service_ids or ():
+                j = cat.index.get(str(sid))
+                if j is not None:
+                    excluded[r, j] = True
+            row = rec._recorded(case.history)
+            recorded.append(row if row is not None else sp.csr_matrix((1, m), dtype=np.float32))
+        elig = np.stack([outcomes[ci] for _p, ci, *_ in part])
+        top, s = rec.rank_batch([case.resident_id for _p, _ci, case, *_ in part], [j[4] for j in part], k=n,
+                                exclude=sp.csr_matrix(excluded), extra_history=sp.vstack(recorded).tocsr(),
+                                outcomes=elig)
+        for r, (p, *_rest) in enumerate(part):
+            for j in top[r]:
+                if j < 0:
+                    break
+                yield p, int(j), round(float(s[r, j]), 4), bool(elig[r, j] == UNK)
+
+
 def allocate_caseload(rec, cases: list[Case], *, candidates: int = CANDIDATES, overrides=None,
                       unknown_penalty: float = allocation.UNKNOWN_PENALTY, floor: float = allocation.FLOOR,
                       min_group: int = allocation.MIN_GROUP, time_limit: float = 30.0,
-                      method: str = "auto") -> CaseloadAllocation:
-    """Allocate every declared need of every case. ValueError/KeyError name the case (0-based)."""
+                      method: str = "auto", batch: bool = True) -> CaseloadAllocation:
+    """Allocate every declared need of every case. ValueError/KeyError name the case (0-based).
+    ``batch``: rank the pairs through ``Recommender.rank_batch`` (the same kernel, many rows at once)
+    rather than one ``recommend`` call each; both give the same candidates."""
     t0 = time.perf_counter()
     # one read-only mapping for every ranking call: the catalogue builds its arrays once for it
     overrides = MappingProxyType(dict(overrides)) if overrides else None
@@ -88,6 +140,9 @@ def allocate_caseload(rec, cases: list[Case], *, candidates: int = CANDIDATES, o
     e_score: list[float] = []
     e_unknown: list[bool] = []
     no_needs = 0
+    #: (pair, case index, case, need code, the engine's query profile when ranking in batches)
+    jobs: list[tuple] = []
+    batched = hasattr(rec, "rank_batch") and batch
     for ci, case in enumerate(cases):
         try:
             if case.profile is None and not (case.resident_id and rec.knows(case.resident_id)):
@@ -106,20 +161,18 @@ def allocate_caseload(rec, cases: list[Case], *, candidates: int = CANDIDATES, o
                 for g in GROUPINGS:
                     labels[g].append(group[g])
                 code = _category(rec, case, need, overrides)
-                if code is None:
-                    continue
-                result = rec.recommend(resident_id=case.resident_id, profile=case.profile, needs=[code],
-                                       categories=[code], k=candidates, explain=False,
-                                       history=case.history, exclude_service_ids=case.exclude_service_ids,
-                                       overrides=overrides)
-                for item in result.items:
-                    e_pair.append(p)
-                    e_service.append(rec.catalog.index[item.service_id])
-                    e_score.append(float(item.score))
-                    e_unknown.append(item.eligibility == UNKNOWN)
+                if code is not None:
+                    jobs.append((p, ci, case, code, rec._query(case.resident_id, case.profile, [code]).profile
+                                 if batched else None))
         except (KeyError, ValueError) as e:
             msg = e.args[0] if e.args else str(e)
             raise type(e)(f"resident #{ci}{' (' + case.resident_id + ')' if case.resident_id else ''}: {msg}") from None
+    for p, service, score, unknown in (_batched(rec, jobs, candidates, overrides) if batched
+                                       else _one_by_one(rec, jobs, candidates, overrides)):
+        e_pair.append(p)
+        e_service.append(service)
+        e_score.append(score)
+        e_unknown.append(unknown)
     ranked_seconds = time.perf_counter() - t0
 
     capacity = np.asarray(rec.catalog.with_overrides(overrides)[1], dtype=np.float64)
