@@ -277,6 +277,11 @@ def _independent_top1(value: np.ndarray, score: np.ndarray, pair: np.ndarray, se
     return best, served, sent_to_full, over
 
 
+def _gap(objective: float, bound: float) -> float:
+    gap = 1 - objective / bound if bound > 0 else 0.0
+    return 0.0 if abs(gap) < 1e-9 else round(gap, 6)  # not "-0.0000%" for float noise at the optimum
+
+
 def allocate(pair, service, score, unknown, *, n_pairs: int, capacity, resident=None,
              groups: dict[str, np.ndarray] | None = None, unknown_penalty: float = UNKNOWN_PENALTY,
              floor: float = FLOOR, min_group: int = MIN_GROUP, base_value: float = BASE_VALUE,
@@ -423,7 +428,7 @@ def allocate(pair, service, score, unknown, *, n_pairs: int, capacity, resident=
         "solver": solver,
         "objective": round(objective, 4),
         "bound": round(bound, 4),
-        "gap": round(1 - objective / bound, 6) if bound > 0 else 0.0,
+        "gap": _gap(objective, bound),
         "total_score": round(float(score[chosen].sum()), 4),
         "need_coverage": round(float(assigned.mean()), 4) if n_pairs else None,
         "assigned": int(assigned.sum()),
