@@ -23,8 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import allocation
-from .eligibility import UNK, evaluate
-from .results import UNKNOWN
+from .eligibility import Outcome, evaluate
 from .schema import split_list
 
 #: Candidates per pair: 10,000 residents x 2,000 services stays a small problem.
@@ -82,7 +81,7 @@ def _one_by_one(rec, jobs, n: int, overrides):
                                categories=[code], k=n, explain=False, history=case.history,
                                exclude_service_ids=case.exclude_service_ids, overrides=overrides)
         for item in result.items:
-            yield p, rec.catalog.index[item.service_id], float(item.score), item.eligibility == UNKNOWN
+            yield p, rec.catalog.index[item.service_id], float(item.score), item.eligibility == Outcome.UNKNOWN.label
 
 
 def _batched(rec, jobs, n: int, overrides, chunk: int = 256):
@@ -119,7 +118,7 @@ def _batched(rec, jobs, n: int, overrides, chunk: int = 256):
             for j in top[r]:
                 if j < 0:
                     break
-                yield p, int(j), round(float(s[r, j]), 4), bool(elig[r, j] == UNK)
+                yield p, int(j), round(float(s[r, j]), 4), bool(elig[r, j] == Outcome.UNKNOWN)
 
 
 def allocate_caseload(rec, cases: list[Case], *, candidates: int = CANDIDATES, overrides=None,

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recommender.eligibility import UNK
+from recommender.eligibility import Outcome
 from recommender.model import HybridModel
 from recommender.ranker import BASELINES, SEGMENTS, SIGNALS, Ranker
 from recommender.ranking import BLOCKED, candidate_scores, rank_rows
@@ -108,7 +108,7 @@ def _batches(model: HybridModel, data, warm_res: np.ndarray, res: _Residents, ba
                 need[n] |= mask
         coords = data.coords[table_rows] if data.coords is not None else np.full((len(pos), 2), np.nan)
         b = Batch(warm_rows=np.where(res.fitted[pos], res.rows[pos], -1), X=data.X[table_rows],
-                  history=res.history[pos], need=need, coords=coords, unknown=outcomes == UNK)
+                  history=res.history[pos], need=need, coords=coords, unknown=outcomes == Outcome.UNKNOWN)
         sig = compute(model, b, set(SIGNALS), data.service_lat, data.service_lon)
         yield pos, b, sig, outcomes, masks
 

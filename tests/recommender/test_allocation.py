@@ -193,8 +193,8 @@ def test_caseload_respects_live_capacity_and_the_ranking_path(recommender):
     assert set(out.shadow_prices) & set(overrides)  # contested places are priced
     with pytest.raises(KeyError, match="resident #1"):
         allocate_caseload(recommender, [Case(profile=profile), Case(resident_id="nobody")])
-    with pytest.raises(ValueError, match="resident #0.*languages"):
-        allocate_caseload(recommender, [Case(profile={**profile, "languages": "english"})])
+    with pytest.raises(ValueError, match="resident #0.*age"):
+        allocate_caseload(recommender, [Case(profile={**profile, "age": "old"})])
 
 
 def test_allocate_command_writes_one_row_per_declared_need(trained_models, city_dir, tmp_path):
