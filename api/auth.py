@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "GET /v1/model": frozenset({TRAINER, ADMIN}),
     "POST /v1/model/reload": frozenset({TRAINER, ADMIN}),
     "GET /v1/audit": frozenset({ADMIN}),
+    "POST /v1/allocations": frozenset({CASEWORKER, ADMIN}),
 }
 
 #: Paths served without a key (probes, metrics scraping, the docs).

@@ -77,6 +77,15 @@ class AppContext:
     refresher: object
     #: run store-touching work in the thread pool (a networked store) rather than on the loop
     offload: bool = False
+    #: live places and shadow prices (api/capacity.py); None: recommend with the overrides alone
+    capacity: object | None = None
+
+    def engine_overrides(self, rec, *, lenient: bool = False) -> dict:
+        """``overrides`` (and ``score_penalty``) for ``Recommender.recommend``, live capacity included."""
+        overrides = self.overrides.get(lenient=lenient)
+        if self.capacity is None:
+            return {"overrides": overrides}
+        return self.capacity.engine_args(rec, overrides, lenient=lenient)
 
     @property
     def model(self) -> LoadedModel:

@@ -256,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--strict", action="store_true", help="fail (writing nothing) on any schema violation")
     i.set_defaults(func=_cmd_import)
 
+    from .allocate import add_command as add_allocate  # the command's code lives in training/allocate.py
+
+    add_allocate(sub)
     add_api_commands(sub)
     return ap
 

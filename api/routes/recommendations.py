@@ -55,7 +55,7 @@ def recommend_for_resident(ctx: AppContext, model: LoadedModel, resident_id: str
         resident_id=resident_id, profile=profile, k=k, needs=needs, categories=categories,
         exclude_service_ids=list(exclude_service_ids) + declined, near=near,
         include_unknown_eligibility=include_unknown_eligibility, history=history,
-        overrides=ctx.overrides.get(), explain=explain, lang=lang)
+        explain=explain, lang=lang, **ctx.engine_overrides(model.rec))
 
 
 def _ids(items) -> list[str]:
@@ -86,7 +86,7 @@ async def recommend(body: RecommendationRequest, request: Request) -> Response:
         def inline():
             # A walk-in needs no state: with the store down it is still served, with the last
             # overrides known.
-            return model.rec.recommend(profile=profile, overrides=ctx.overrides.get(lenient=True),
+            return model.rec.recommend(profile=profile, **ctx.engine_overrides(model.rec, lenient=True),
                                        **params)
 
         result = await ctx.compute(inline)

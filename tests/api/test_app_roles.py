@@ -33,6 +33,7 @@ REQUESTS = {
     "GET /v1/model": ("GET", "/v1/model", None),
     "POST /v1/model/reload": ("POST", "/v1/model/reload", None),
     "GET /v1/audit": ("GET", "/v1/audit", None),
+    "POST /v1/allocations": ("POST", "/v1/allocations", {"residents": [{"profile": PROFILE}]}),
 }
 
 
