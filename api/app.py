@@ -23,7 +23,7 @@ from api.context import AppContext, OverridesView, store_is_local
 from api.metrics import Metrics
 from api.middleware import MAX_BODY, EdgeMiddleware
 from api.model_watch import ModelHolder, Refresher, default_loader
-from api.routes import audit, events, health, model, recommendations, residents, services
+from api.routes import audit, console, docs, events, health, model, recommendations, residents, services
 
 log = logging.getLogger("servicematch.api")
 
@@ -99,11 +99,14 @@ def create_app(
             if owns_store:
                 store.close()
 
-    app = FastAPI(title="servicematch", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="servicematch", version="1", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # served offline by api.routes.docs
     app.state.ctx = ctx
     app.state.keys = keys
     for module in (recommendations, residents, events, services, model, audit, health):
         app.include_router(module.router)
+    console.install(app)
+    docs.install(app)
     check_routes(app)
     add_security_to_openapi(app)
     errors.install(app)
