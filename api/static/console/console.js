@@ -41,6 +41,7 @@ function applyLanguage() {
   $("lang").textContent = t("lang_button");
   $("views").setAttribute("aria-label", t("views"));
   $("report").title = t("report_title");
+  say("");
   if (state.role) showWho();
   for (const render of state.renders.values()) render();  // results shown again in the new language
 }
@@ -154,6 +155,7 @@ function signOut(clearMessage = true) {
   state.key = state.role = null;
   state.renders.clear();
   $("app").hidden = true;
+  for (const section of document.querySelectorAll(".view")) section.hidden = true;
   $("signin-view").hidden = false;
   for (const id of ["intake-results", "resident-detail", "resident-results", "portal-results"]) $(id).replaceChildren();
   const report = $("report");
