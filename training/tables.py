@@ -803,12 +803,8 @@ def load_data_dir(path: str | os.PathLike, *, quiet: bool = True) -> CityData:
     )
 
 
-def load_interactions(path: str | os.PathLike, *, services: pd.DataFrame,
-                      residents: pd.DataFrame) -> pd.DataFrame:
-    """Read one interactions file (csv or parquet) checked against the given services and residents.
-
-    Used for a holdout file and for feedback exported by the API. Raises :class:`DataError`.
-    """
+def _read_one(path: str | os.PathLike) -> _Raw:
+    """One table file given by path (not found in a data directory by name)."""
     file = Path(path)
     fmt = _format_of(file)
     if fmt is None:
@@ -816,7 +812,28 @@ def load_interactions(path: str | os.PathLike, *, services: pd.DataFrame,
                                  f"unsupported file type {file.suffix or '(none)'!r}: use .csv or .parquet")])
     if not file.is_file():
         raise DataError([Problem(str(file), None, None, "file does not exist")])
-    raw = _read_file(file, fmt)
+    return _read_file(file, fmt)
+
+
+def load_residents(path: str | os.PathLike) -> pd.DataFrame:
+    """Read one residents file (csv or parquet), validated and normalised like a data directory's.
+
+    Used for profiles recorded by the API (``servicematch retrain``). Raises :class:`DataError`.
+    """
+    raw = _read_one(path)
+    frame = _residents(raw)[0] if raw.table is not None else None
+    if raw.report.problems:
+        raise DataError(raw.report.problems)
+    return frame
+
+
+def load_interactions(path: str | os.PathLike, *, services: pd.DataFrame,
+                      residents: pd.DataFrame) -> pd.DataFrame:
+    """Read one interactions file (csv or parquet) checked against the given services and residents.
+
+    Used for a holdout file and for feedback exported by the API. Raises :class:`DataError`.
+    """
+    raw = _read_one(path)
     frame = None
     if raw.table is not None:
         frame = _interactions(raw, services["service_id"], residents["resident_id"])
