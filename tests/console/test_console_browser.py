@@ -120,6 +120,7 @@ def test_walk_in_suggestions_referral_and_nothing_from_another_host(
     browser.find_element(By.ID, "r-id").send_keys(resident_id, Keys.ENTER)
     wait(browser, lambda d: referred_name in d.find_element(By.ID, "resident-detail").text)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#resident-results " + hook("suggestion")))
+    assert "null" not in browser.find_element(By.ID, "resident-detail").text
     browser.save_screenshot(str(out_dir / "console-resident.png"))
 
     assert_only_local(requested_urls(browser), live_api)
@@ -235,3 +236,21 @@ def test_docs_render_offline(browser, live_api, out_dir, path, ready):
     assert "servicematch" in browser.find_element(By.TAG_NAME, "body").text
     browser.save_screenshot(str(out_dir / f"docs{path.replace('/', '-')}.png"))
     assert_only_local(requested_urls(browser), live_api)
+
+
+def test_answering_a_question_fills_the_field_and_reranks(browser, live_api, console_keys, out_dir):
+    open_console(browser, live_api)
+    sign_in(browser, console_keys["caseworker"])
+    browser.find_element(By.CSS_SELECTOR, hook("needs")).send_keys("eldercare")
+    browser.find_element(By.CSS_SELECTOR, hook("submit")).click()
+    ask_age = "What is the resident's age?"
+    wait(browser, lambda d: ask_age in d.find_element(By.ID, "intake-results").text)
+    question = next(li for li in browser.find_elements(By.CSS_SELECTOR, ".questions li") if ask_age in li.text)
+    browser.save_screenshot(str(out_dir / "console-question.png"))
+    field = question.find_element(By.CSS_SELECTOR, ".answer input")
+    label = browser.find_element(By.CSS_SELECTOR, f'label[for="{field.get_attribute("id")}"]')
+    assert ask_age in label.get_attribute("textContent")
+    field.send_keys("70", Keys.ENTER)
+    wait(browser, lambda d: d.find_element(By.ID, "f-age").get_attribute("value") == "70")
+    wait(browser, lambda d: ask_age not in d.find_element(By.ID, "intake-results").text)
+    assert browser.find_elements(By.CSS_SELECTOR, hook("suggestion"))

@@ -61,6 +61,11 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+function fill(container, ...children) {
+  // replaceChildren, skipping the parts a view leaves out (null / false)
+  container.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 function say(message) {
   $("status").textContent = message;
 }
@@ -434,7 +439,7 @@ function needsSection(answer, options) {
 function showResults(container, answer, options) {
   const render = () => {
     const heading = el("h2", { tabindex: "-1" }, t("results_title"));
-    container.replaceChildren(heading,
+    fill(container, heading,
       el("p", { class: "meta" }, t("results_meta", { n: answer.items.length, version: answer.model_version,
         mode: t(`mode_${answer.mode}`) })),
       needsSection(answer, options),
@@ -456,7 +461,7 @@ async function openResident(id) {
   const rows = history.events.map((e) => el("tr", {},
     el("td", {}, new Date(e.timestamp * 1000).toLocaleString(state.lang === "zh" ? "zh-CN" : "en-GB")),
     el("td", {}, e.name || e.service_id), el("td", {}, t(`ev_${e.event}`) === `ev_${e.event}` ? e.event : t(`ev_${e.event}`))));
-  detail.replaceChildren(
+  fill(detail,
     el("h3", {}, `${t("profile_title")}: ${id}`),
     el("p", { class: "meta" }, t(`profile_source_${profile.source}`)),
     detailList(Object.entries(profile.profile)) || el("p", {}, "—"),
@@ -497,7 +502,7 @@ async function openResident(id) {
 async function showPortal(id) {
   const answer = await api("GET", `/v1/residents/${encodeURIComponent(id)}/recommendations?k=10`);
   const box = $("portal-results");
-  box.replaceChildren(answer.items.length ? el("ol", { class: "portal-list" }, answer.items.map((item) =>
+  fill(box, answer.items.length ? el("ol", { class: "portal-list" }, answer.items.map((item) =>
     el("li", { "data-testid": "portal-item" }, el("strong", {}, item.name),
       item.organization ? el("span", { class: "org" }, ` — ${item.organization}`) : null,
       item.distance_km !== null && item.distance_km !== undefined
