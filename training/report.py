@@ -101,6 +101,19 @@ def _nice_max(values: list[float]) -> float:
     return min(1.0, math.ceil(top * 10 + 1e-9) / 10) if top <= 1 else math.ceil(top)
 
 
+def _frame(title: str, width: int, height: int, left: float, pw: float, ymax: float, y) -> list[str]:
+    """The opening of a plot: the svg element, its title, and five horizontal grid lines with labels."""
+    out = [f'<svg role="img" aria-label="{_esc(title)}" viewBox="0 0 {width} {height}" width="{width}" '
+           f'height="{height}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">',
+           f"<title>{_esc(title)}</title>",
+           f'<text x="{left}" y="16" font-size="13" font-weight="bold">{_esc(title)}</text>']
+    for k in range(5):
+        v = ymax * k / 4
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e5e7eb"/>'
+                   f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.2f}</text>')
+    return out
+
+
 def line_chart(title: str, x_labels: list[str], series: list[tuple[str, list[float | None], str, str]],
                width: int = 660, height: int = 250) -> str:
     """Lines over versions (x = version order). ``series``: (label, values, colour, dash)."""
@@ -115,14 +128,7 @@ def line_chart(title: str, x_labels: list[str], series: list[tuple[str, list[flo
     def y(v: float) -> float:
         return top + ph * (1 - v / ymax)
 
-    out = [f'<svg role="img" aria-label="{_esc(title)}" viewBox="0 0 {width} {height}" width="{width}" '
-           f'height="{height}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">',
-           f"<title>{_esc(title)}</title>",
-           f'<text x="{left}" y="16" font-size="13" font-weight="bold">{_esc(title)}</text>']
-    for k in range(5):
-        v = ymax * k / 4
-        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e5e7eb"/>'
-                   f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.2f}</text>')
+    out = _frame(title, width, height, left, pw, ymax, y)
     step = max(1, math.ceil(n / 6))
     for i, label in enumerate(x_labels):
         if i % step == 0 or i == n - 1:
@@ -151,15 +157,7 @@ def bar_chart(title: str, groups: list[tuple[str, list[tuple[str, float | None, 
     values = [v for _, bars in groups for _, v, _ in bars if v is not None]
     ymax = _nice_max(values)
     gw = pw / max(1, len(groups))
-    out = [f'<svg role="img" aria-label="{_esc(title)}" viewBox="0 0 {width} {height}" width="{width}" '
-           f'height="{height}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">',
-           f"<title>{_esc(title)}</title>",
-           f'<text x="{left}" y="16" font-size="13" font-weight="bold">{_esc(title)}</text>']
-    for k in range(5):
-        v = ymax * k / 4
-        yy = top + ph * (1 - v / ymax)
-        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e5e7eb"/>'
-                   f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{v:.2f}</text>')
+    out = _frame(title, width, height, left, pw, ymax, lambda v: top + ph * (1 - v / ymax))
     legend: dict[str, str] = {}
     for g, (label, bars) in enumerate(groups):
         bw = gw * 0.8 / max(1, len(bars))

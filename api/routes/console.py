@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from pathlib import Path as FsPath
 
+from typing import Literal
+
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict
 
-from api.auth import AuthorizedRoute
+from api.auth import ROLES, AuthorizedRoute
 from api.context import ctx_of, json_response
 from api.errors import responses
 from api.models import ID_MAX
@@ -34,6 +37,40 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+
+class WhoAmI(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "caseworker"}]})
+
+    role: Literal[ROLES]
+
+
+class HistoryEvent(BaseModel):
+    event_id: str
+    resident_id: str
+    service_id: str
+    event: str
+    timestamp: float
+    name: str | None
+
+
+class UsedService(BaseModel):
+    service_id: str
+    name: str | None
+
+
+class ResidentHistory(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "resident_id": "r000042",
+        "events": [{"event_id": "e-2025-000001", "resident_id": "r000042", "service_id": "s0107",
+                    "event": "referred", "timestamp": 1736073000.0, "name": "Eastside Senior Pantry"}],
+        "training_history": [{"service_id": "s0031", "name": "Westside Community Clinic"}]}]})
+
+    resident_id: str
+    events: list[HistoryEvent]
+    training_history: list[UsedService]
+
+
+REPORT_EXAMPLE = "<!doctype html>\n<html lang=\"en\"><head><title>servicematch models report</title>..."
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/v1", tags=["console"], route_class=AuthorizedRoute)
@@ -54,12 +91,13 @@ def models_page() -> FileResponse:
     return _page()
 
 
-@api.get("/whoami", responses=responses(401), summary="The role of the calling key")
+@api.get("/whoami", response_model=WhoAmI, responses=responses(401), summary="The role of the calling key")
 async def whoami(request: Request):
     return json_response({"role": request.state.caller.role})
 
 
-@api.get("/residents/{resident_id}/events", responses=responses(401, 403, 404, 422, 503),
+@api.get("/residents/{resident_id}/events", response_model=ResidentHistory,
+         responses=responses(401, 403, 404, 422, 503),
          summary="A resident's history: events recorded through the API and services used in training")
 def resident_history(request: Request, resident_id: str = Path(..., min_length=1, max_length=ID_MAX)):
     ctx = ctx_of(request)
@@ -77,7 +115,9 @@ def resident_history(request: Request, resident_id: str = Path(..., min_length=1
     })
 
 
-@api.get("/model/report", response_class=HTMLResponse, responses=responses(401, 403),
+@api.get("/model/report", response_class=HTMLResponse, responses={
+    200: {"content": {"text/html": {"example": REPORT_EXAMPLE}}, "description": "one self-contained HTML page"},
+    **responses(401, 403)},
          summary="The trainer's report: every model version's metrics over time, as one HTML page")
 def model_report(request: Request) -> HTMLResponse:
     from training.report import render_report  # the report's code lives with the training code

@@ -23,11 +23,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.api.conftest import api_keys  # noqa: F401 -- the same session fixture: one key per role
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "out"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
-ROLES = ("caseworker", "portal", "trainer", "admin")
 #: Chromium flags for a test run: headless, and nothing that phones home on its own (so the
 #: "no request to another host" check sees only what the pages ask for).
 CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -41,13 +42,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def console_models(trained_models, tmp_path_factory) -> Path:
-    """A models dir of these tests' own (its CURRENT and its SQLite state), sharing the versions."""
+def link_models(trained_models: Path, root: Path) -> Path:
+    """A models dir of a test's own (its CURRENT, its SQLite state, its new versions) that links the
+    shared trained versions (read-only)."""
     from recommender import artifacts
 
-    root = tmp_path_factory.mktemp("console") / "models"
-    root.mkdir()
+    root.mkdir(parents=True)
     for version in (p for p in trained_models.iterdir() if (p / "model.json").exists()):
         (root / version.name).symlink_to(version, target_is_directory=True)
     artifacts.set_current(root, artifacts.current_version(trained_models))
@@ -55,14 +55,14 @@ def console_models(trained_models, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def console_keys(tmp_path_factory) -> dict:
-    from api.keys import add_key
+def console_models(trained_models, tmp_path_factory) -> Path:
+    return link_models(trained_models, tmp_path_factory.mktemp("console") / "models")
 
-    path = tmp_path_factory.mktemp("console-keys") / "keys.toml"
-    out = {"file": path}
-    for role in ROLES:
-        out[role] = add_key(path, role, label=f"console test {role}")[1]
-    return out
+
+@pytest.fixture(scope="session")
+def console_keys(api_keys) -> dict:
+    """A keys file with one key per role (the API tests' fixture)."""
+    return api_keys
 
 
 @pytest.fixture(scope="session")

@@ -220,6 +220,17 @@ def test_trainer_report_at_console_models(browser, live_api, console_keys, out_d
     browser.save_screenshot(str(out_dir / "console-models.png"))
     assert_only_local(requested_urls(browser), live_api)
 
+    # The report on its own, as `servicematch report` writes it and a trainer opens it.
+    with httpx.Client(base_url=live_api, headers={"Authorization": f"Bearer {console_keys['trainer']}"}) as api:
+        page = api.get("/v1/model/report")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    report = out_dir / "report.html"
+    report.write_text(page.text, encoding="utf-8")
+    browser.get(report.as_uri())
+    wait(browser, lambda d: d.find_elements(By.TAG_NAME, "svg"))
+    browser.save_screenshot(str(out_dir / "report.png"))
+    assert [u for u in requested_urls(browser) if not u.startswith(("file:", "data:"))] == []
+
 
 @pytest.mark.parametrize("path, ready", [
     ("/docs", (By.CSS_SELECTOR, ".swagger-ui .info .title")),

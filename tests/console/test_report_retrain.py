@@ -13,20 +13,13 @@ from recommender import artifacts
 from recommender.engine import Recommender
 from training.cli import main
 
+from .conftest import link_models
+
 NEW_RESIDENT = "API-0001"
 
 
-def _models_linking(trained_models, root):
-    """A models folder of the test's own that links the shared trained version(s)."""
-    root.mkdir(parents=True)
-    for version in (p for p in trained_models.iterdir() if (p / "model.json").exists()):
-        (root / version.name).symlink_to(version, target_is_directory=True)
-    artifacts.set_current(root, artifacts.current_version(trained_models))
-    return root
-
-
 def test_report_is_one_self_contained_page(trained_models, tmp_path, capsys):
-    models = _models_linking(trained_models, tmp_path / "models")
+    models = link_models(trained_models, tmp_path / "models")
     current = artifacts.current_version(models)
     # A second version whose metrics.json has per-group figures (as the equity work writes them).
     second = models / "29990101T000000Z-groups"
@@ -88,7 +81,7 @@ def test_retrain_takes_the_api_feedback_gates_and_reports(backend, city_dir, tra
                                                           request):
     from api.state import open_store
 
-    models = _models_linking(trained_models, tmp_path / "models")
+    models = link_models(trained_models, tmp_path / "models")
     before = artifacts.current_version(models)
     redis_url = request.getfixturevalue("redis_url") if backend == "redis" else None
     store = open_store(models, redis_url=redis_url, env={})

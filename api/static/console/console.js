@@ -33,6 +33,12 @@ function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
+function fieldName(name) {
+  // A data field's label: translated where the strings file has it, else the name in words.
+  const key = `field_${name}`;
+  return key in (state.strings[state.lang] || {}) || key in (state.strings.en || {}) ? t(key) : name.replaceAll("_", " ");
+}
+
 function applyLanguage() {
   document.documentElement.lang = state.lang === "zh" ? "zh-Hans" : "en";
   document.title = t("title");
@@ -244,6 +250,8 @@ async function runIntake() {
     say("");
     return;
   }
+  // The form is the resident's profile now (an empty form, e.g. just an id typed in, changes nothing).
+  if (residentId && Object.keys(profile).length) await saveProfile(residentId);
   const body = residentId ? { resident_id: residentId, k } : { profile, k };
   if (needs.length) body.needs = needs;
   const answer = await api("POST", "/v1/recommendations", body);
@@ -252,21 +260,35 @@ async function runIntake() {
   say(t("results_meta", { n: answer.items.length, version: answer.model_version, mode: t(`mode_${answer.mode}`) }));
 }
 
+async function saveProfile(id, needCodes = null) {
+  // Store the form as the resident's profile: fields the form does not show (needs, a city's own
+  // fields) are kept from what was stored; a form field left empty is removed.
+  let current = {};
+  try {
+    current = (await api("GET", `/v1/residents/${encodeURIComponent(id)}`)).profile;
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) throw error;
+  }
+  const profile = { ...current };
+  for (const name of FORM_FIELDS) delete profile[name];
+  Object.assign(profile, readProfile());
+  if (needCodes && needCodes.length) profile.needs = needCodes;
+  await api("PUT", `/v1/residents/${encodeURIComponent(id)}`, profile);
+}
+
 async function saveWalkIn(answer) {
   // A walk-in becomes a known resident the first time an action is recorded for them: the profile
   // (with the needs as matched to categories) is stored under a new id, so the event has a subject
   // and the next ranking takes it into account.
   const form = $("intake");
   let id = form.elements.resident_id.value.trim();
-  const stored = readProfile();
-  const codes = Object.values(answer.needs || {}).map((n) => n.need).filter(Boolean);
-  if (codes.length) stored.needs = [...new Set(codes)];
   if (!id) {
     const stamp = new Date().toISOString().slice(0, 10).replaceAll("-", "");
     const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(16).padStart(8, "0");
     id = `W${stamp}-${random}`;
   }
-  await api("PUT", `/v1/residents/${encodeURIComponent(id)}`, stored);
+  const codes = Object.values(answer.needs || {}).map((n) => n.need).filter(Boolean);
+  await saveProfile(id, [...new Set(codes)]);
   form.elements.resident_id.value = id;
   return id;
 }
@@ -293,11 +315,7 @@ function answerInIntake(field, value) {
     state.extras[field] = value;
     renderExtras();
   }
-  const residentId = form.elements.resident_id.value.trim();
-  if (residentId) {  // a stored resident: keep the answer in their profile too
-    return api("PUT", `/v1/residents/${encodeURIComponent(residentId)}`, readProfile()).then(runIntake);
-  }
-  return runIntake();
+  return runIntake();  // a stored resident's profile is saved with the answer by runIntake
 }
 
 // ------------------------------------------------------------------------------------ results
@@ -338,7 +356,7 @@ function detailList(entries) {
   const dl = el("dl", { class: "details" });
   for (const [name, value] of entries) {
     if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) continue;
-    dl.append(el("dt", {}, name.replaceAll("_", " ")), el("dd", {}, formatValue(value)));
+    dl.append(el("dt", {}, fieldName(name)), el("dd", {}, formatValue(value)));
   }
   return dl.children.length ? dl : null;
 }
@@ -346,7 +364,7 @@ function detailList(entries) {
 function formatValue(value) {
   if (Array.isArray(value)) return value.map(formatValue).join("; ");
   if (value && typeof value === "object") {
-    return Object.entries(value).map(([k, v]) => `${k.replaceAll("_", " ")}: ${formatValue(v)}`).join("; ");
+    return Object.entries(value).map(([k, v]) => `${fieldName(k)}: ${formatValue(v)}`).join("; ");
   }
   if (value === true) return t("yes");
   if (value === false) return t("no");
