@@ -57,16 +57,31 @@ class Version:
         value = ((self.metrics.get(group) or {}).get(ranker) or {}).get(metric)
         return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
+    def _pooled(self, by_group: dict) -> float | None:
+        numeric = {g: {PRIMARY: m[PRIMARY]} for g, m in by_group.items()
+                   if isinstance(m, dict) and isinstance(m.get(PRIMARY), (int, float))}
+        counts = {k: v for k, v in (self.metrics.get("data") or {}).items() if isinstance(v, (int, float))}
+        return pooled(numeric, PRIMARY, counts)
+
     def pooled_model(self) -> float | None:
-        model = {g: self.metrics[g]["model"] for g in ("warm", "cold") if "model" in (self.metrics.get(g) or {})}
-        return pooled(model, PRIMARY, self.metrics.get("data"))
+        return self._pooled({g: (self.metrics.get(g) or {}).get("model") for g in ("warm", "cold")})
 
     def pooled_replaced(self) -> float | None:
         """The model this version was compared with, re-scored on this version's holdout."""
         rescored = self.promotion.get("current_rescored")
         if not isinstance(rescored, dict) or "error" in rescored:
             return None
-        return pooled(rescored, PRIMARY, self.metrics.get("data"))
+        return self._pooled(rescored)
+
+
+def _clean(metrics: dict) -> dict:
+    """metrics.json with every part the report reads in the expected shape (a part that is not is
+    left out, so one odd file cannot break the page)."""
+    out = {k: v for k, v in metrics.items() if isinstance(v, dict)}
+    for group in ("warm", "cold"):
+        if group in out:
+            out[group] = {r: m for r, m in out[group].items() if isinstance(m, dict)}
+    return out
 
 
 def collect(models_dir: str | Path) -> tuple[list[Version], str | None]:
@@ -78,7 +93,9 @@ def collect(models_dir: str | Path) -> tuple[list[Version], str | None]:
         try:
             meta = artifacts.read_json(folder / "model.json")
             metrics = artifacts.read_json(folder / "metrics.json")
-            versions.append(Version(folder.name, meta.get("trained_at"), metrics, meta))
+            if not isinstance(meta, dict) or not isinstance(metrics, dict):
+                raise artifacts.ModelFileError(f"{folder}: model.json or metrics.json is not a JSON object")
+            versions.append(Version(folder.name, str(meta.get("trained_at") or "") or None, _clean(metrics), meta))
         except (artifacts.ModelFileError, OSError) as e:
             versions.append(Version(folder.name, None, error=str(e)))
     versions.sort(key=lambda v: (v.trained_at or "", v.name))
@@ -117,7 +134,7 @@ def _frame(title: str, width: int, height: int, left: float, pw: float, ymax: fl
 def line_chart(title: str, x_labels: list[str], series: list[tuple[str, list[float | None], str, str]],
                width: int = 660, height: int = 250) -> str:
     """Lines over versions (x = version order). ``series``: (label, values, colour, dash)."""
-    left, right, top, bottom = 48, 150, 28, 44
+    left, right, top, bottom = 40, 100, 28, 44
     pw, ph = width - left - right, height - top - bottom
     ymax = _nice_max([v for _, vals, _, _ in series for v in vals if v is not None])
     n = len(x_labels)
@@ -152,7 +169,7 @@ def line_chart(title: str, x_labels: list[str], series: list[tuple[str, list[flo
 def bar_chart(title: str, groups: list[tuple[str, list[tuple[str, float | None, str]]]],
               width: int = 660, height: int = 230) -> str:
     """Grouped bars. ``groups``: (group label, [(bar label, value, colour)])."""
-    left, right, top, bottom = 48, 150, 28, 40
+    left, right, top, bottom = 40, 100, 28, 40
     pw, ph = width - left - right, height - top - bottom
     values = [v for _, bars in groups for _, v, _ in bars if v is not None]
     ymax = _nice_max(values)
@@ -199,15 +216,19 @@ def _current_section(v: Version) -> str:
     parts = [f"<h2 id=\"current\">Current model: {_esc(v.name)}</h2>",
              f"<p>Trained {_esc(v.trained_at or '?')}. " + _esc(_data_line(v)) + "</p>"]
     groups = [g for g in ("warm", "cold") if v.metrics.get(g)]
+    plots = []
     for metric in ("ndcg@10", "precision@10", "need_coverage@5"):
         bars = [(g, [(r, v.figure(g, r, metric), COLORS.get(r, "#111")) for r in v.metrics[g]]) for g in groups]
-        parts.append(bar_chart(f"{metric}: model against the baselines", bars))
+        plots.append(bar_chart(f"{metric}: model against the baselines", bars, width=460))
+    parts.append(f'<div class="plots">{"".join(plots)}</div>')
+    tables = []
     for g in groups:
         rankers = list(v.metrics[g])
         rows = [[f"<th scope=\"row\">{_esc(m)}</th>"] + [_fmt(v.figure(g, r, m)) for r in rankers]
                 for m in TABLE_METRICS]
         n = (v.metrics.get("data") or {}).get(f"{g}_residents_evaluated", "?")
-        parts.append(_table(["metric", *rankers], rows, f"{GROUPS.get(g, g)} ({n} evaluated)"))
+        tables.append(_table(["metric", *rankers], rows, f"{GROUPS.get(g, g)} ({n} evaluated)"))
+    parts.append(f'<div class="plots">{"".join(tables)}</div>')
     return "\n".join(parts)
 
 
@@ -229,6 +250,7 @@ def _over_time_section(versions: list[Version], current: str | None) -> str:
              "care; the promotion table below gives the comparable pair: the new model and the model it "
              "would replace, re-scored on the same holdout.</p>"]
     for metric in OVER_TIME:
+        plots = []
         for g in ("warm", "cold"):
             rankers = []
             for v in ok:
@@ -239,7 +261,8 @@ def _over_time_section(versions: list[Version], current: str | None) -> str:
                 continue
             series = [(r, [v.figure(g, r, metric) for v in ok], COLORS.get(r, "#111"), DASH.get(r, "4 2"))
                       for r in rankers]
-            parts.append(line_chart(f"{metric}, {g} residents", labels, series))
+            plots.append(line_chart(f"{metric}, {g} residents", labels, series, width=460))
+        parts.append(f'<div class="plots">{"".join(plots)}</div>')
     rows = []
     for v in ok:
         mark = " ★" if v.name == current else ""
@@ -328,11 +351,11 @@ STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC",sans-serif;margin:0 auto;
 max-width:1000px;padding:1rem 1.5rem;color:#111827;line-height:1.45}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d1d5db;padding-bottom:.2rem}
-table{border-collapse:collapse;margin:.8rem 0;font-size:.85rem}caption{text-align:left;font-weight:600;padding:.3rem 0}
+table{border-collapse:collapse;margin:.8rem 0;font-size:.85rem}caption{text-align:left;font-weight:600;padding:.3rem 0;max-width:26rem}
 th,td{border:1px solid #d1d5db;padding:.25rem .5rem;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}thead th{background:#f3f4f6}
 svg{display:block;margin:.6rem 0;max-width:100%;height:auto}dt{font-weight:600;margin-top:.4rem}dd{margin-left:1rem}
-nav a{margin-right:1rem}.scroll{overflow-x:auto}.muted{color:#4b5563}
+nav a{margin-right:1rem}.scroll{overflow-x:auto}.plots{display:flex;flex-wrap:wrap;gap:0 1.5rem}.muted{color:#4b5563}
 """
 
 

@@ -121,3 +121,19 @@ def test_retrain_takes_the_api_feedback_gates_and_reports(backend, city_dir, tra
     leftovers = [p.name for p in models.iterdir() if p.name.startswith(".retrain-")]
     assert leftovers == [], "the feedback files (resident data) were left behind"
     assert not stat.S_IMODE(new.stat().st_mode) & 0o007
+
+
+def test_an_odd_or_broken_version_folder_does_not_break_the_report(trained_models, tmp_path):
+    from training.report import render_report
+
+    models = link_models(trained_models, tmp_path / "models")
+    current = artifacts.current_version(models)
+    odd = models / "20000101T000000Z-odd"
+    shutil.copytree(models / current, odd)
+    (odd / "metrics.json").write_text(json.dumps({"warm": [], "cold": {"model": "x", "popularity": {"ndcg@10": "?"}},
+                                                  "data": {"warm_residents_evaluated": "many"}, "promotion": 3}))
+    broken = models / "20000102T000000Z-broken"
+    shutil.copytree(models / current, broken)
+    (broken / "metrics.json").write_text("{not json")
+    page = render_report(models)
+    assert odd.name in page and broken.name in page and "unreadable" in page and current in page
