@@ -131,13 +131,14 @@ def test_keyboard_only_sign_in_and_search(browser, live_api, console_keys):
     body = browser.find_element(By.TAG_NAME, "body")
     body.click()
 
-    def tab_to(test_id: str, limit: int = 40) -> None:
+    def tab_to(test_id: str | None = None, limit: int = 80, **attrs) -> None:
+        wanted = dict(attrs, **({"data-testid": test_id} if test_id else {}))
         for _ in range(limit):
             active = browser.switch_to.active_element
-            if active.get_attribute("data-testid") == test_id:
+            if all(active.get_attribute(k.replace("_", "-")) == v for k, v in wanted.items()):
                 return
             active.send_keys(Keys.TAB)
-        raise AssertionError(f"Tab never reached {test_id}")
+        raise AssertionError(f"Tab never reached {wanted}")
 
     tab_to("api-key")
     browser.switch_to.active_element.send_keys(console_keys["caseworker"], Keys.ENTER)
@@ -149,7 +150,14 @@ def test_keyboard_only_sign_in_and_search(browser, live_api, console_keys):
     browser.switch_to.active_element.send_keys("food")
     tab_to("submit")
     browser.switch_to.active_element.send_keys(Keys.ENTER)
-    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, hook("suggestion")))
+    first = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, hook("suggestion")))[0]
+    referred = first.get_attribute("data-service-id")
+    tab_to(data_event="referred")  # the first card's "Referred" is the first one Tab reaches
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait(browser, lambda d: "Recorded" in d.find_element(By.ID, "status").text)
+    assert browser.switch_to.active_element.text == "Suggestions", "focus was lost after the action"
+    assert referred not in [c.get_attribute("data-service-id")
+                            for c in browser.find_elements(By.CSS_SELECTOR, hook("suggestion"))]
 
 
 def test_every_control_has_a_label_and_chinese_text(browser, live_api, console_keys, out_dir):

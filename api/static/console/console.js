@@ -293,10 +293,17 @@ async function saveWalkIn(answer) {
   return id;
 }
 
+function focusResults(containerId) {
+  // After an action inside the results, the list is drawn anew: keyboard users continue from its top.
+  const heading = document.querySelector(`#${containerId} h2`);
+  if (heading) heading.focus();
+}
+
 async function recordFromIntake(item, event, answer) {
   const id = await saveWalkIn(answer);
   await postEvent(id, item, event);
   await runIntake();
+  focusResults("intake-results");
   say(`${t("saved_resident", { id })} ${t("recorded", { event: t(`ev_${event}`), name: item.name })}`);
 }
 
@@ -315,7 +322,8 @@ function answerInIntake(field, value) {
     state.extras[field] = value;
     renderExtras();
   }
-  return runIntake();  // a stored resident's profile is saved with the answer by runIntake
+  // a stored resident's profile is saved with the answer by runIntake
+  return runIntake().then(() => focusResults("intake-results"));
 }
 
 // ------------------------------------------------------------------------------------ results
@@ -504,10 +512,12 @@ async function openResident(id) {
         current[field] = value;
         await api("PUT", `/v1/residents/${encodeURIComponent(id)}`, current);
         await openResident(id);
+        focusResults("resident-results");
       },
       record: async (item, event) => {
         await postEvent(id, item, event);
         await openResident(id);
+        focusResults("resident-results");
         say(t("recorded", { event: t(`ev_${event}`), name: item.name }));
       } });
   };
