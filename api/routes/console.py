@@ -1,5 +1,6 @@
 """The caseworker console and the trainer's report, served by the API itself (no second server).
 
+- ``GET /`` redirects to ``/console``.
 - ``GET /console`` and ``GET /console/models``: one static page (HTML, vanilla JS, CSS from
   ``api/static/console/``, package data). The page holds no secret and needs no key: it asks the
   user for one, keeps it in ``sessionStorage`` (this tab only) and calls the ``/v1`` API with it,
@@ -16,7 +17,7 @@ from pathlib import Path as FsPath
 from typing import Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
 
@@ -126,7 +127,13 @@ def model_report(request: Request) -> HTMLResponse:
                         headers={"Cache-Control": "no-store"})
 
 
+async def _to_console(request) -> RedirectResponse:
+    return RedirectResponse("/console", status_code=307)
+
+
 def install(app: FastAPI) -> None:
+    # "/" is where a person types the address: send them to the console (a plain route, no key).
+    app.router.add_route("/", _to_console, include_in_schema=False)
     app.include_router(pages)
     app.include_router(api)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")

@@ -206,6 +206,9 @@ def test_roles_decide_what_is_shown(browser, live_api, console_keys):
 
 def test_a_wrong_key_is_refused_with_a_message(browser, live_api):
     open_console(browser, live_api)
+    browser.get(live_api + "/")  # the address a person types leads to the console
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    assert browser.current_url == live_api + "/console"
     browser.find_element(By.CSS_SELECTOR, hook("api-key")).send_keys("sm_not_a_key", Keys.ENTER)
     wait(browser, lambda d: d.find_element(By.ID, "error").is_displayed())
     assert "not accepted" in browser.find_element(By.ID, "error").text
