@@ -36,9 +36,15 @@ TIMING = {
     "fit_warm_search": "choosing the blend for known residents",
     "fit_cold_search": "choosing the blend for new residents",
     "fit_maps": "fitting the profile-to-embedding map",
+    "fit_lightfm_past": "fitting the collaborative model on the past (to train the ranker)",
+    "fit_generators_past": "finding candidates in the past",
+    "fit_ranker": "training the second-stage ranker",
+    "fit_lightfm_refresh": "refitting the collaborative model on all the data",
+    "fit_generators": "building the candidate generators",
     "fit_total": "fitting, all steps",
     "evaluate": "evaluating the model and baselines",
     "rescore_current": "re-scoring the current model on the same holdout",
+    "compare_current": "comparing with the current model on newer data",
     "total": "total",
 }
 

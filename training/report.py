@@ -7,7 +7,7 @@ What it shows, all read from the version folders (``<version>/metrics.json`` and
 - the current model's warm and cold figures against the two baselines (popularity, need_match);
 - every version's metrics over time (each version on its own holdout: the holdout moves with the
   data, so the promotion table beside it gives the comparable pair, the new model and the model it
-  would replace re-scored on the same holdout);
+  would replace, scored on the same residents);
 - per-group equity where ``metrics.json`` has ``groups`` (rendered generically: any nesting of
   dicts whose leaves are numbers becomes a table);
 - every promotion decision with its reason, and the data and timing of each run.
@@ -27,7 +27,7 @@ from pathlib import Path
 from recommender import artifacts
 from recommender.files import atomic_write_bytes
 
-from .labels import GROUPS, METRICS, RANKERS, timing_label
+from .labels import GROUPS, METRICS, RANKERS, TIMING, timing_label
 from .promote import pooled
 
 PRIMARY = "ndcg@10"
@@ -66,12 +66,25 @@ class Version:
     def pooled_model(self) -> float | None:
         return self._pooled({g: (self.metrics.get(g) or {}).get("model") for g in ("warm", "cold")})
 
-    def pooled_replaced(self) -> float | None:
-        """The model this version was compared with, re-scored on this version's holdout."""
+    def paired(self) -> dict:
+        """The new model against the one it would replace, on the same residents: ``new``, ``old``,
+        ``diff``, ``ci`` (low, high) and ``residents`` where recorded. Reads the paired comparison
+        (``promotion.comparison``: a = the current model, b = this one) or, from older versions, the
+        current model re-scored on this version's holdout (``promotion.current_rescored``)."""
+        comp = self.promotion.get("comparison")
+        if isinstance(comp, dict):
+            num = {k: v for k, v in comp.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+            ci = comp.get("ci")
+            return {"new": num.get(f"{PRIMARY}_b"), "old": num.get(f"{PRIMARY}_a"), "diff": num.get("diff"),
+                    "ci": tuple(ci) if isinstance(ci, list) and len(ci) == 2 else None,
+                    "residents": num.get("residents")}
         rescored = self.promotion.get("current_rescored")
+        new = self.pooled_model()
         if not isinstance(rescored, dict) or "error" in rescored:
-            return None
-        return self._pooled(rescored)
+            return {"new": new, "old": None, "diff": None, "ci": None, "residents": None}
+        old = self._pooled(rescored)
+        return {"new": new, "old": old, "diff": None if new is None or old is None else new - old, "ci": None,
+                "residents": None}
 
 
 def _clean(metrics: dict) -> dict:
@@ -248,7 +261,7 @@ def _over_time_section(versions: list[Version], current: str | None) -> str:
              "<p>Each point is a version scored on its own holdout (the last part of the time span of the "
              "data it was trained on). Holdouts move with the data, so compare neighbouring points with "
              "care; the promotion table below gives the comparable pair: the new model and the model it "
-             "would replace, re-scored on the same holdout.</p>"]
+             "would replace, scored on the same residents.</p>"]
     for metric in OVER_TIME:
         plots = []
         for g in ("warm", "cold"):
@@ -277,21 +290,28 @@ def _promotion_section(versions: list[Version], current: str | None) -> str:
     rows = []
     for v in versions:
         if v.error is not None:
-            rows.append([f'<th scope="row">{_esc(v.name)}</th>', "–", "–", "unreadable", _esc(v.error), "–", "–"])
+            rows.append([f'<th scope="row">{_esc(v.name)}</th>', "–", "unreadable", _esc(v.error),
+                         "–", "–", "–", "–"])
             continue
         p = v.promotion
         promoted = p.get("promoted")
         state = "yes" if promoted else "no" if promoted is not None else "?"
         if v.name == current:
             state += " (current)"
-        rows.append([f'<th scope="row">{_esc(v.name)}</th>', _esc(v.when),
-                     _esc(p.get("current_before") or "none"), _esc(state),
-                     _esc(p.get("reason") or ""), _fmt(v.pooled_model()), _fmt(v.pooled_replaced())])
-    head = ["version", "trained", "compared with", "promoted", "reason",
-            f"new {PRIMARY} (pooled)", f"replaced model, same holdout"]
+        pair = v.paired()
+        diff = "–" if pair["diff"] is None else f"{pair['diff']:+.4f}"
+        if pair["ci"]:
+            diff += f" ({pair['ci'][0]:+.4f} to {pair['ci'][1]:+.4f})"
+        rows.append([f'<th scope="row">{_esc(v.name)}</th>',
+                     _esc(p.get("current_before") or "none"), _esc(state), _esc(p.get("reason") or ""),
+                     _fmt(pair["new"]), _fmt(pair["old"]), _esc(diff),
+                     "–" if pair["residents"] is None else f"{int(pair['residents']):,}"])
+    head = ["version (trained at)", "compared with", "promoted", "reason", f"{PRIMARY} of this version",
+            "of the current model", "difference (95% interval)", "residents"]
     return ('<h2 id="promotions">Promotion decisions</h2>'
-            f"<p>A version becomes current only when its {PRIMARY}, pooled over warm and cold residents by "
-            "their counts, beats the current model re-scored on the same holdout (or with --force).</p>"
+            "<p>A version becomes current only when it beats the current model on the same residents "
+            "(or with --force); the two figures, their paired difference and how many residents it rests "
+            "on are what the decision was made on.</p>"
             + _table(head, list(reversed(rows)), "newest first"))
 
 
@@ -337,8 +357,9 @@ def _timing_section(v: Version) -> str:
     timing = v.metrics.get("timing") or {}
     if not timing:
         return ""
+    order = {k: i for i, k in enumerate(TIMING)}  # pipeline order (metrics.json keeps keys sorted)
     rows = [[f'<th scope="row">{_esc(timing_label(k))}</th>', f"{t:.1f} s" if isinstance(t, (int, float)) else _esc(t)]
-            for k, t in timing.items()]
+            for k, t in sorted(timing.items(), key=lambda kv: order.get(kv[0], len(order) - 1.5))]
     return '<h2 id="timing">Training time of the current model</h2>' + _table(["phase", "time"], rows)
 
 
