@@ -11,7 +11,7 @@ const NUMBER_FIELDS = new Set(["age", "household_size", "monthly_income", "latit
 // Fields of a suggestion that have their own place on the card; anything else the API adds
 // (how to apply, documents, fees, hours...) is shown under "Before you refer".
 const CARD_FIELDS = new Set(["service_id", "name", "organization", "rank", "score", "needs", "eligibility",
-  "reasons", "questions", "distance_km", "capacity", "explanation", "contributions"]);
+  "reasons", "questions", "distance_km", "distance_band", "capacity", "explanation", "contributions"]);
 const DETAIL_SKIP = new Set(["service_id", "name", "organization", "latitude", "longitude"]);
 const VIEWS_BY_ROLE = {
   caseworker: ["intake", "resident", "portal"],
@@ -20,7 +20,8 @@ const VIEWS_BY_ROLE = {
   trainer: ["models"],
 };
 const EVENTS_BY_ROLE = { caseworker: ["referred", "declined", "enrolled"], admin: ["referred", "declined", "enrolled"] };
-const TEXT_MAX = 200;  // the API's limit on one need's text
+const TEXT_MAX = 120;  // the API's limits on the needs of one request: their length and number
+const NEEDS_MAX = 10;
 
 const state = { key: null, role: null, lang: "en", strings: {}, questions: [], extras: {}, renders: new Map() };
 const $ = (id) => document.getElementById(id);
@@ -198,7 +199,7 @@ function splitNeeds(text) {
     }
     if (current) items.push(current);
   }
-  return items;
+  return items.slice(0, NEEDS_MAX);
 }
 
 function readProfile() {
@@ -360,6 +361,12 @@ function answerControl(question, rule, onAnswer, idBase) {
   return form;
 }
 
+function distanceText(item) {
+  // exact for caseworkers; a band ("1-3 km") where the API gives only that (the portal's view)
+  if (typeof item.distance_km === "number") return t("distance", { km: item.distance_km.toFixed(1) });
+  return item.distance_band ? t("distance_band", { band: item.distance_band }) : null;
+}
+
 function detailList(entries) {
   const dl = el("dl", { class: "details" });
   for (const [name, value] of entries) {
@@ -383,8 +390,7 @@ function suggestionCard(item, answer, options, index) {
   const idBase = `${options.mode}-${index}`;
   const badges = el("p", { class: "badges" },
     el("span", { class: `badge ${item.eligibility}` }, t(item.eligibility)),
-    item.distance_km !== null && item.distance_km !== undefined
-      ? el("span", { class: "badge" }, t("distance", { km: Number(item.distance_km).toFixed(1) })) : null,
+    distanceText(item) ? el("span", { class: "badge" }, distanceText(item)) : null,
     el("span", { class: "badge" }, item.capacity === null || item.capacity === undefined ? t("capacity_unknown")
       : item.capacity === 0 ? t("capacity_full") : t("capacity", { n: item.capacity })));
   const card = el("li", { class: "card", "data-testid": "suggestion", "data-service-id": item.service_id,
@@ -533,8 +539,7 @@ async function showPortal(id) {
   fill(box, answer.items.length ? el("ol", { class: "portal-list" }, answer.items.map((item) =>
     el("li", { "data-testid": "portal-item" }, el("strong", {}, item.name),
       item.organization ? el("span", { class: "org" }, ` — ${item.organization}`) : null,
-      item.distance_km !== null && item.distance_km !== undefined
-        ? el("span", { class: "muted" }, ` · ${t("distance", { km: Number(item.distance_km).toFixed(1) })}`) : null)))
+      distanceText(item) ? el("span", { class: "muted" }, ` · ${distanceText(item)}`) : null)))
     : el("p", {}, t("portal_empty")));
   say("");
 }
