@@ -327,6 +327,60 @@ def _numeric_rows(node, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...
     return out
 
 
+EQUITY_FIGURES = ("ndcg@10", "need_coverage@5", "eligible_share")
+
+
+def _equity_audit(groups: dict) -> list[str]:
+    """The equity audit's layout (``training.equity.group_metrics``): population -> grouping ->
+    {"groups": {label: {"n", ranker: {figure: value}}}, "worst_to_best", "worst"}. One table and one
+    plot of the model's ndcg@10 per population and grouping; [] when ``groups`` has another shape."""
+    min_group = groups.get("min_group") if isinstance(groups.get("min_group"), int) else None
+    parts = []
+    for population in ("warm", "cold"):
+        by_grouping = groups.get(population)
+        if not isinstance(by_grouping, dict):
+            continue
+        for grouping, block in by_grouping.items():
+            members = block.get("groups") if isinstance(block, dict) else None
+            if not isinstance(members, dict) or not members:
+                continue
+            rankers = [r for r in ("model", "need_match", "popularity")
+                       if any(isinstance(m, dict) and isinstance(m.get(r), dict) for m in members.values())]
+            rows, bars = [], []
+            for label, m in members.items():
+                if not isinstance(m, dict):
+                    continue
+                n = m.get("n") if isinstance(m.get("n"), int) else None
+                small = min_group is not None and n is not None and n < min_group
+                model = m.get("model") if isinstance(m.get("model"), dict) else {}
+                cells = [f'<th scope="row">{_esc(label)}{" (small)" if small else ""}</th>', "–" if n is None else f"{n:,}"]
+                cells += [_fmt(model.get(f)) if isinstance(model.get(f), (int, float)) else "–" for f in EQUITY_FIGURES]
+                cells += [_fmt((m.get(r) or {}).get(PRIMARY)) if isinstance((m.get(r) or {}).get(PRIMARY), (int, float))
+                          else "–" for r in rankers if r != "model"]
+                rows.append(cells)
+                if not small and label != "not given" and isinstance(model.get(PRIMARY), (int, float)):
+                    bars.append((str(label), [(PRIMARY, float(model[PRIMARY]), COLORS["model"])]))
+            worst = (block.get("worst") or {}).get("model") if isinstance(block.get("worst"), dict) else None
+            ratio = (block.get("worst_to_best") or {}).get("model") if isinstance(block.get("worst_to_best"), dict) else None
+            notes = []
+            for f in EQUITY_FIGURES:
+                w = (worst or {}).get(f) if isinstance(worst, dict) else None
+                r = (ratio or {}).get(f) if isinstance(ratio, dict) else None
+                if w is not None:
+                    notes.append(f"{f}: worst {w}" + (f" at {r:.2f} of the best" if isinstance(r, (int, float)) else ""))
+            title = f"{population} residents by {grouping.replace('_', ' ')}"
+            if len(bars) > 1:
+                parts.append(bar_chart(f"model {PRIMARY}, {title}", bars, width=max(460, 46 * len(bars) + 160)))
+            head = ["group", "residents", *(f"model {f}" for f in EQUITY_FIGURES),
+                    *(f"{r} {PRIMARY}" for r in rankers if r != "model")]
+            parts.append(_table(head, rows, title + (" — " + "; ".join(notes) if notes else "")))
+    if parts and min_group is not None:
+        parts.insert(0, f"<p>Groups of fewer than {min_group} residents are marked (small) and, like residents "
+                        "whose field is not given, left out of the plots and of the worst-to-best comparison: a "
+                        "handful of residents makes any ratio noise.</p>")
+    return parts
+
+
 def _equity_section(v: Version) -> str:
     groups = v.metrics.get("groups")
     if not groups:
@@ -334,6 +388,9 @@ def _equity_section(v: Version) -> str:
                 "(<code>groups</code>); models trained with a version that writes them show them here.</p>")
     parts = ['<h2 id="equity">Per-group equity</h2>',
              "<p>The current model's figures for groups of residents, as recorded in its metrics.json.</p>"]
+    structured = _equity_audit(groups)
+    if structured:
+        return "\n".join(parts + structured)
     rows = _numeric_rows(groups)
     by_top: dict[str, list[tuple[tuple[str, ...], dict]]] = {}
     for path, leaf in rows:

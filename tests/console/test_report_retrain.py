@@ -137,3 +137,30 @@ def test_an_odd_or_broken_version_folder_does_not_break_the_report(trained_model
     (broken / "metrics.json").write_text("{not json")
     page = render_report(models)
     assert odd.name in page and broken.name in page and "unreadable" in page and current in page
+
+
+def test_report_shows_the_equity_audit_by_group(trained_models, tmp_path):
+    """The layout training.equity writes: population -> grouping -> groups with n and per-ranker figures."""
+    from training.report import render_report
+
+    models = link_models(trained_models, tmp_path / "models")
+    current = artifacts.current_version(models)
+    own = models / "29990101T000000Z-equity"
+    shutil.copytree(models / current, own)
+    metrics = json.loads((own / "metrics.json").read_text())
+
+    def entry(n, ndcg):
+        return {"n": n, "model": {"ndcg@10": ndcg, "need_coverage@5": 0.9, "eligible_share": 1.0, "n_with_needs": n},
+                "popularity": {"ndcg@10": 0.2, "need_coverage@5": 0.5, "eligible_share": 1.0, "n_with_needs": n}}
+
+    metrics["groups"] = {"min_group": 30, "cold": {"district": {
+        "groups": {"d01": entry(80, 0.41), "d02": entry(12, 0.9), "d03": entry(95, 0.55)},
+        "worst_to_best": {"model": {"ndcg@10": 0.7455}}, "worst": {"model": {"ndcg@10": "d01"}}}}}
+    (own / "metrics.json").write_text(json.dumps(metrics))
+    artifacts.set_current(models, own.name)
+    page = render_report(models)
+    equity = page[page.index('id="equity"'):page.index('id="promotions"')]
+    assert "cold residents by district" in equity and "worst d01 at 0.75 of the best" in equity
+    assert "d02 (small)" in equity and "0.4100" in equity and "popularity ndcg@10" in equity
+    plot = equity[equity.index("<svg"):equity.index("</svg>")]
+    assert "d01" in plot and "d03" in plot and "d02" not in plot, "a small group was plotted"
