@@ -36,10 +36,13 @@ DEMO_KEY ?= .demo-key
 demo: demo-train demo-recommend
 	@test -s $(DEMO_KEY) && test -f keys.toml || { umask 077; $(BIN)/servicematch keys add --role admin --label demo \
 	  --keys keys.toml | tail -n 1 > $(DEMO_KEY); }
+	@$(BIN)/python -c "import socket; socket.socket().bind(('127.0.0.1', $(PORT)))" 2>/dev/null || \
+	  { echo "port $(PORT) is in use: run make demo PORT=<another port>"; exit 1; }
 	@$(BIN)/servicematch serve --models $(MODELS) --keys keys.toml --host 127.0.0.1 --port $(PORT) \
 	  --no-access-log & pid=$$!; trap 'kill $$pid 2>/dev/null; wait $$pid' INT TERM; \
 	  for i in $$(seq 1 150); do $(BIN)/python -c "import urllib.request as u; \
 	    u.urlopen('http://127.0.0.1:$(PORT)/readyz', timeout=1)" 2>/dev/null && break; sleep 0.2; done; \
+	  kill -0 $$pid 2>/dev/null || { echo "the server did not start (is port $(PORT) in use?)"; exit 1; }; \
 	  echo; echo "  demo API key: $$(cat $(DEMO_KEY))"; echo "  its role:     admin"; \
 	  echo "  console:      http://127.0.0.1:$(PORT)/console   (docs: http://127.0.0.1:$(PORT)/docs)"; \
 	  echo "  Ctrl+C stops the server."; wait $$pid
