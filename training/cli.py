@@ -67,6 +67,8 @@ def _cmd_train(args) -> int:
 def _cmd_report(args) -> int:
     from .report import write_report
 
+    if not Path(args.models).is_dir():
+        raise FileNotFoundError(f"--models {args.models}: no such folder")
     print(f"report written to {write_report(args.models, args.out)}")
     return 0
 

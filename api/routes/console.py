@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 from pathlib import Path as FsPath
-
 from typing import Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Request
@@ -28,8 +27,8 @@ from api.models import ID_MAX
 
 STATIC_DIR = FsPath(__file__).resolve().parent.parent / "static" / "console"
 
-#: The pages load nothing from another origin and may not be framed by one; inline style only for
-#: the report (its SVG plots carry style attributes), shown in a sandboxed frame without scripts.
+#: The pages load nothing from another origin and may not be framed by one. Inline style is allowed
+#: for the report (its own <style> and SVG attributes), shown in a sandboxed frame without scripts.
 PAGE_HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                                 "img-src 'self' data:; connect-src 'self'; frame-src 'self'; "
@@ -38,6 +37,7 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+
 
 class WhoAmI(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"role": "caseworker"}]})
