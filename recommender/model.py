@@ -40,6 +40,8 @@ class Embeddings:
     feature_intercept: np.ndarray
 
     def predicted(self, x: sp.csr_matrix) -> np.ndarray:
+        if x.shape[0] == 1:  # one request: a sum of a few rows, without the sparse product machinery
+            return (self.feature_intercept + self.feature_map[x.indices].sum(axis=0))[None, :].astype(np.float32)
         return np.asarray(x @ self.feature_map, dtype=np.float32) + self.feature_intercept
 
     def user_vectors(self, warm_rows: np.ndarray, x: sp.csr_matrix) -> np.ndarray:

@@ -296,7 +296,7 @@ class HybridTrainer:
                                 service_features=data.service_features),
             hyb=self._embeddings(hy, X_warm, fitted, item_features=tokens) if hy is not None else None,
             popularity=popularity(past_counts), recent_popularity=self._recent(past, n_items),
-            neighbors=self._co_use(past_m), ranker=None,
+            neighbors=self._co_use(past_m, sparse=hybrid), ranker=None,
             segments=segment_shares(X_warm[fitted], past_m[fitted]))
         timing["generators_past"] = time.perf_counter() - t
 
@@ -323,7 +323,7 @@ class HybridTrainer:
                                 service_features=data.service_features),
             hyb=self._embeddings(hy, X_warm, everyone, item_features=tokens) if hy is not None else None,
             popularity=popularity(counts), recent_popularity=self._recent(part, n_items),
-            neighbors=self._co_use(all_m), ranker=self.ranker_, segments=segment_shares(X_warm, all_m))
+            neighbors=self._co_use(all_m, sparse=hybrid), ranker=self.ranker_, segments=segment_shares(X_warm, all_m))
         timing["generators"] = time.perf_counter() - t
         self.warm_rows_ = warm_rows
         self.cold_services_ = int(cold_items.sum())
@@ -332,12 +332,13 @@ class HybridTrainer:
         self.timing_ = timing
         return self
 
-    def _co_use(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
+    def _co_use(self, matrix: sp.csr_matrix, sparse: bool) -> sp.csr_matrix:
         """The co-use model behind the ``knn`` signal: EASE where the catalogue is small enough to invert
-        (its regulariser the mean number of uses per service: the scale of X^T X's diagonal), the
-        shrunk-cosine neighbourhood otherwise."""
+        and dense enough to learn from (its regulariser the mean number of uses per service: the scale
+        of X^T X's diagonal), the shrunk-cosine neighbourhood otherwise (a long tail of services used
+        once or twice has almost no co-use to fit, and inverting it would be most of the training time)."""
         n_items = matrix.shape[1]
-        if n_items <= EASE_MAX_SERVICES and matrix.nnz:
+        if n_items <= EASE_MAX_SERVICES and matrix.nnz and not sparse:
             lam = self.ease_lambda if self.ease_lambda is not None else max(10.0, matrix.nnz / n_items)
             return ease(matrix, lam)
         return item_neighbors(matrix, top=self.neighbors)
