@@ -200,6 +200,8 @@ def test_roles_decide_what_is_shown(browser, live_api, console_keys):
     browser.find_element(By.ID, "signout").click()
     assert browser.find_element(By.CSS_SELECTOR, hook("api-key")).is_displayed()
     assert browser.execute_script("return sessionStorage.length") == 0
+    assert browser.find_element(By.ID, "p-id").get_attribute("value") == ""  # nothing left for the next user
+    assert browser.find_element(By.ID, "portal-results").text == ""
     sign_in(browser, console_keys["trainer"])
     assert visible_views(browser) == ["models"]
 

@@ -169,6 +169,9 @@ function signOut(clearMessage = true) {
   $("app").hidden = true;
   for (const section of document.querySelectorAll(".view")) section.hidden = true;
   $("signin-view").hidden = false;
+  // Nothing about a resident stays on the page for the next person at this screen.
+  $("intake").reset();
+  for (const id of ["r-id", "p-id"]) $(id).value = "";
   for (const id of ["intake-results", "resident-detail", "resident-results", "portal-results"]) $(id).replaceChildren();
   const report = $("report");
   report.removeAttribute("srcdoc");
