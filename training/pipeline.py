@@ -158,7 +158,7 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), ext
     taxonomy = load_taxonomy(data_dir)
     extra_files = [Path(p) for p in (*extra_residents, *extra_interactions)]
     for path in extra_residents:  # residents recorded elsewhere (the API): a newer profile replaces the old
-        more = load_residents(path)
+        more, _ = load_residents(path)
         kept = data.residents[~data.residents["resident_id"].isin(more["resident_id"])]
         data.residents = pd.concat([kept, more.reindex(columns=kept.columns)], ignore_index=True)
     interactions = data.interactions

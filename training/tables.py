@@ -68,6 +68,7 @@ __all__ = [
     "Problem",
     "load_data_dir",
     "load_interactions",
+    "load_residents",
     "write_table",
     "MAX_ROWS_PER_CHECK",
 ]
@@ -804,7 +805,7 @@ def load_data_dir(path: str | os.PathLike, *, quiet: bool = True) -> CityData:
 
 
 def _read_one(path: str | os.PathLike) -> _Raw:
-    """One table file given by path (not found in a data directory by name)."""
+    """One table file on its own (csv or parquet by extension); DataError if it cannot be."""
     file = Path(path)
     fmt = _format_of(file)
     if fmt is None:
@@ -813,18 +814,6 @@ def _read_one(path: str | os.PathLike) -> _Raw:
     if not file.is_file():
         raise DataError([Problem(str(file), None, None, "file does not exist")])
     return _read_file(file, fmt)
-
-
-def load_residents(path: str | os.PathLike) -> pd.DataFrame:
-    """Read one residents file (csv or parquet), validated and normalised like a data directory's.
-
-    Used for profiles recorded by the API (``servicematch retrain``). Raises :class:`DataError`.
-    """
-    raw = _read_one(path)
-    frame = _residents(raw)[0] if raw.table is not None else None
-    if raw.report.problems:
-        raise DataError(raw.report.problems)
-    return frame
 
 
 def load_interactions(path: str | os.PathLike, *, services: pd.DataFrame,
@@ -840,6 +829,18 @@ def load_interactions(path: str | os.PathLike, *, services: pd.DataFrame,
     if raw.report.problems:
         raise DataError(raw.report.problems)
     return frame
+
+
+def load_residents(path: str | os.PathLike) -> tuple[pd.DataFrame, list[str]]:
+    """Read one residents table (csv or parquet) on its own, e.g. a caseload to allocate.
+
+    Returns the normalised frame and its extra columns; raises :class:`DataError`.
+    """
+    raw = _read_one(path)
+    frame, extras = (None, []) if raw.table is None else _residents(raw)
+    if raw.report.problems:
+        raise DataError(raw.report.problems)
+    return frame, extras
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
