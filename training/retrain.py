@@ -107,14 +107,23 @@ def read_feedback(store, *, service_ids: set[str], residents: pd.DataFrame) -> F
                     skipped={k: v for k, v in skipped.items() if v})
 
 
+#: Files of a models folder that training may read besides the versions (the API's state store and
+#: the secret its erasure records are keyed with): a dry run's scratch folder links them.
+SHARED_FILES = ("state.sqlite3", "secret.key")
+
+
 def _scratch_models(models_dir: Path, work: Path) -> Path:
-    """A models folder that links the current version (and nothing else) for a dry run."""
+    """A models folder for a dry run: it links the current version and the shared files, so training
+    sees what it would see in ``models_dir``, and whatever it writes stays in ``work``."""
     scratch = work / "models"
     scratch.mkdir()
     current = artifacts.current_version(models_dir)
     if current is not None:
         (scratch / current).symlink_to((models_dir / current).resolve(), target_is_directory=True)
         artifacts.set_current(scratch, current)
+    for name in SHARED_FILES:
+        if (models_dir / name).is_file():
+            (scratch / name).symlink_to((models_dir / name).resolve())
     return scratch
 
 
