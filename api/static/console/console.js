@@ -121,6 +121,7 @@ function explain(error) {
     case 403: return t("err_forbidden", { detail });
     case 404: return t("err_notfound", { detail });
     case 400: case 413: case 422: return t("err_input", { detail });
+    case 429: return t("err_busy");
     case 503: return t("err_unavailable");
     default: return t("err_other", { status: error.status, detail });
   }
