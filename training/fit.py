@@ -36,16 +36,14 @@ class FitData:
     resident_ids: np.ndarray          # every resident in the table, table order
     X: sp.csr_matrix                  # resident features, table order
     service_features: sp.csr_matrix   # service features, catalogue order
-    #: rows (table order) -> for each resident, declared need -> services answering it; asked only
-    #: for the few thousand validation residents (for a million residents the whole residents x
-    #: services matrix would hold about a billion entries)
-    need_masks: Callable[[np.ndarray], list[dict[str, np.ndarray]]]
+    #: rows (table order) -> (for each resident: declared need -> the services answering it, and
+    #: residents x services eligibility outcomes as served); asked only for the few thousand
+    #: validation residents, so the ranker is chosen on the lists residents actually see (for a million
+    #: residents a whole residents x services matrix would hold about a billion entries)
+    needs_and_eligibility: Callable[[np.ndarray], tuple[list[dict[str, np.ndarray]], np.ndarray]]
     interactions: pd.DataFrame        # training interactions with int columns 'r' and 's'
     service_lat: np.ndarray           # (n_services,) NaN where a service has no place
     service_lon: np.ndarray
-    #: rows (table order) -> residents x services eligibility outcomes (int8, as served), so the
-    #: ranker is chosen on the lists residents actually see
-    outcomes: Callable[[np.ndarray], np.ndarray] | None = None
     #: (n_residents, 2) latitude, longitude; NaN where unknown
     coords: np.ndarray | None = None
     #: services x tokens (categories with ancestors, languages, eligibility shape): what LightFM with

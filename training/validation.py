@@ -37,7 +37,9 @@ MIN_RESIDENTS = 30
 #: one generator bias its learned weight down (a positive loses to them on that generator by design)
 RANDOM_NEGATIVES, MAX_POSITIVES = 50, 5
 #: pairs kept per resident (a random subset): enough to learn eight weights, few enough to fit fast
-MAX_PAIRS = 40
+MAX_PAIRS = 20
+#: at most this many pairs per fit (a random subset, residents keep equal weight)
+MAX_FIT_PAIRS = 60_000
 #: the ranker used where nothing could be validated at all (an untried city): the collaborative
 #: score, the declared needs, and for residents with history their co-used services
 PRIOR = {"cold": {"cf": 1.0, "need": 1.0}, "short": {"cf": 1.0, "need": 1.0, "knn": 0.5},
@@ -89,16 +91,16 @@ class _Residents:
         return len(self.rows)
 
 
-def _batches(model: HybridModel, data, warm_res: np.ndarray, res: _Residents, batch: int):
-    """(positions, Batch, signals, outcomes, need masks) for the validation residents, a batch at a time."""
-    n_items = model.cf.item_embeddings.shape[0]
+def _batches(model: HybridModel, data, warm_res: np.ndarray, res: _Residents, batch: int, cache: dict):
+    """(positions, Batch, signals, outcomes, need masks) for the validation residents, a batch at a time;
+    each batch's needs and eligibility are computed once and kept in ``cache`` for the second pass."""
     for start in range(0, len(res), batch):
         pos = np.arange(start, min(start + batch, len(res)))
         table_rows = warm_res[res.rows[pos]]
-        outcomes = (data.outcomes(table_rows) if data.outcomes is not None
-                    else np.zeros((len(pos), n_items), dtype=np.int8))
-        masks = data.need_masks(table_rows)
-        need = np.zeros((len(pos), n_items), dtype=bool)
+        if start not in cache:
+            cache[start] = data.needs_and_eligibility(table_rows)
+        masks, outcomes = cache[start]
+        need = np.zeros(outcomes.shape, dtype=bool)
         for n, m in enumerate(masks):
             for mask in m.values():
                 need[n] |= mask
@@ -140,7 +142,8 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
     # pass 1: pairs of (positive, negative) signal differences, per validation resident
     diffs: list[np.ndarray] = []
     owner: list[np.ndarray] = []
-    for pos, b, sig, outcomes, _ in _batches(model, data, warm_res, res, batch):
+    cache: dict = {}
+    for pos, b, sig, outcomes, _ in _batches(model, data, warm_res, res, batch, cache):
         segment[pos] = _segment_codes(b)
         known = res.known[pos].toarray() > 0
         s = candidate_scores(np.zeros((len(pos), n_items)), outcomes, known)
@@ -190,7 +193,7 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
     rankers["learned"] = [Ranker("learned", {seg: learned[seg][f] or {} for seg in SEGMENTS}) for f in (0, 1)]
     rankers[POOLED] = [Ranker(POOLED, {seg: learned[POOLED][f] or {} for seg in ("short", "long")}) for f in (0, 1)]
     rankers[EVERYONE] = [Ranker.uniform(EVERYONE, learned[EVERYONE][f] or {}) for f in (0, 1)]
-    for pos, b, sig, outcomes, masks in _batches(model, data, warm_res, res, batch):
+    for pos, b, sig, outcomes, masks in _batches(model, data, warm_res, res, batch, cache):
         known = res.known[pos].toarray() > 0
         truth = res.truth[pos]
         fold = res.fold[pos]
@@ -215,11 +218,14 @@ def _pairwise(D: np.ndarray, who: np.ndarray, names: list[str]) -> dict[str, flo
     keep = np.abs(D).sum(axis=0) > 0
     if not keep.any():
         return None
+    if len(D) > MAX_FIT_PAIRS:
+        sub = np.random.default_rng(len(D)).choice(len(D), size=MAX_FIT_PAIRS, replace=False)
+        D, who = D[sub], who[sub]
     _, inverse, counts = np.unique(who, return_inverse=True, return_counts=True)
     weight = 1.0 / counts[inverse]
     # each pair once, in a random orientation: (f_pos - f_neg, 1) or (f_neg - f_pos, 0)
     sign = np.where(np.random.default_rng(len(D)).random(len(D)) < 0.5, -1.0, 1.0)
-    lr = LogisticRegression(C=1.0, fit_intercept=False, max_iter=500)
+    lr = LogisticRegression(C=1.0, fit_intercept=False, max_iter=200, tol=1e-3)
     lr.fit(D[:, keep] * sign[:, None], (sign > 0).astype(int), sample_weight=weight)
     coef = lr.coef_.ravel()
     return {str(n): round(float(c), 4) for n, c in zip(np.array(names)[keep], coef) if c != 0}
