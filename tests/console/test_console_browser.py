@@ -8,6 +8,7 @@ render offline. Every page load is checked for requests to any other host.
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlsplit
 
 import httpx
@@ -186,6 +187,15 @@ def test_every_control_has_a_label_and_chinese_text(browser, live_api, console_k
     assert "符合资格" in browser.find_element(By.ID, "intake-results").text or \
         "待确认" in browser.find_element(By.ID, "intake-results").text
     browser.save_screenshot(str(out_dir / "console-zh.png"))
+    # Searching again in Chinese: the API's explanation sentences come in Chinese too.
+    def explanation(d) -> str:  # read in the page: the list is drawn anew while we wait
+        return d.execute_script("const e = document.querySelector('.explanation'); return e ? e.textContent : ''")
+
+    english = explanation(browser)
+    browser.find_element(By.CSS_SELECTOR, hook("submit")).click()
+    wait(browser, lambda d: explanation(d) not in ("", english))
+    assert re.search(r"[\u4e00-\u9fff]", explanation(browser))
+    browser.save_screenshot(str(out_dir / "console-zh-explained.png"))
     browser.find_element(By.ID, "lang").click()
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, hook("submit")).text == "Find services")
 

@@ -257,7 +257,8 @@ async function runIntake() {
   }
   // The form is the resident's profile now (an empty form, e.g. just an id typed in, changes nothing).
   if (residentId && Object.keys(profile).length) await saveProfile(residentId);
-  const body = residentId ? { resident_id: residentId, k } : { profile, k };
+  // lang: the API writes its explanation sentences in the interface's language
+  const body = residentId ? { resident_id: residentId, k, lang: state.lang } : { profile, k, lang: state.lang };
   if (needs.length) body.needs = needs;
   const answer = await api("POST", "/v1/recommendations", body);
   showResults($("intake-results"), answer, { mode: "intake", rerun: runIntake, answerQuestion: answerInIntake,
@@ -515,7 +516,7 @@ async function openResident(id) {
     history.training_history.length ? el("p", {}, el("strong", {}, `${t("trained_history")}: `),
       history.training_history.map((s) => s.name || s.service_id).join("; ")) : null);
   const rerank = async () => {
-    const answer = await api("POST", "/v1/recommendations", { resident_id: id, k: 10 });
+    const answer = await api("POST", "/v1/recommendations", { resident_id: id, k: 10, lang: state.lang });
     showResults($("resident-results"), answer, { mode: "resident", rerun: rerank,
       answerQuestion: async (field, value) => {
         const current = (await api("GET", `/v1/residents/${encodeURIComponent(id)}`)).profile;
