@@ -296,6 +296,29 @@ def _unique_name(area: str, programme: str, category: str, i: int, seen: set[str
     return name
 
 
+#: How one applies, by delivery; what it costs, by cost (the contract's "before you refer" columns).
+APPLY = {"in_person": "Walk in during opening hours or call to book an intake appointment.",
+         "phone": "Call the intake line; a staff member completes the application with you by phone.",
+         "online": "Apply online; staff call back within two working days."}
+FEES = {"free": "Free.", "sliding_scale": "Sliding scale by household income.",
+        "fee": "A fee applies; ask about a waiver."}
+HOURS = {"in_person": "Mon-Fri 9:00-17:00", "phone": "Mon-Fri 8:00-18:00", "online": "Online at any time"}
+
+
+def referral_details(delivery: str, cost: str, districts: list[str], min_age, max_age, max_income) -> dict:
+    """What a caseworker tells the resident before referring, derived from the service's own rules
+    (no random draws: the rest of the city stays as it was for a seed)."""
+    documents = ["Photo ID"]
+    if min_age is not None or max_age is not None:
+        documents.append("proof of age")
+    if districts:
+        documents.append("proof of address")
+    if max_income is not None:
+        documents.append("proof of income for the last month")
+    return {"application_process": APPLY[delivery], "required_documents": _list_words(documents) + ".",
+            "fees": FEES[cost], "hours": HOURS[delivery]}
+
+
 def _list_words(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -420,6 +443,7 @@ def generate_catalog(n: int, districts: DistrictSet, rng: np.random.Generator) -
             "longitude": round(float(lon), 5),
             "delivery": delivery,
             "cost": cost,
+            **referral_details(delivery, cost, served_codes, min_age, max_age, max_income),
         })
     frame = pd.DataFrame(rows)
     frame.loc[frame["latitude"].isna(), "longitude"] = None

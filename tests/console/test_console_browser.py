@@ -95,6 +95,11 @@ def test_walk_in_suggestions_referral_and_nothing_from_another_host(
     names = [c.find_element(By.TAG_NAME, "h3").text.split(". ", 1)[1] for c in cards]
     assert names == [item["name"] for item in expected["items"]]
     assert names and set(names) <= catalogue_names
+    # "Before you refer": what the API answers about applying, documents, fees and hours is on the card.
+    first_item = expected["items"][0]
+    assert first_item.get("how_to_apply") and first_item.get("documents")
+    for text in ("Before you refer", first_item["how_to_apply"], first_item["documents"], first_item["fees"]):
+        assert text in cards[0].text, text
     needs_rows = browser.find_elements(By.CSS_SELECTOR, ".needs-map li")
     assert len(needs_rows) == len(expected["needs"]) >= 1
     for words in expected["needs"]:
