@@ -29,7 +29,7 @@ from api.middleware import EdgeMiddleware
 from api.model_watch import ModelHolder, Refresher, default_loader
 from api.ratelimit import RateLimiter
 from api.resident_tokens import ResidentTokens
-from api.routes import allocations, audit, events, health, model, recommendations, residents, services
+from api.routes import allocations, audit, console, docs, events, health, model, recommendations, residents, services
 from api.settings import Settings
 
 log = logging.getLogger("servicematch.api")
@@ -108,7 +108,8 @@ def create_app(
             if owns_store:
                 store.close()
 
-    app = FastAPI(title="servicematch", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="servicematch", version="1", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # served offline by api.routes.docs
     app.state.ctx = ctx
     app.state.keys = keys
     app.state.resident_tokens = tokens
@@ -117,6 +118,8 @@ def create_app(
                                     offload=offload)
     for module in (recommendations, residents, events, services, model, audit, health, allocations):
         app.include_router(module.router)
+    console.install(app)
+    docs.install(app)
     check_routes(app)
     add_security_to_openapi(app)
     errors.install(app)

@@ -28,7 +28,8 @@ from .evaluate import evaluate_holdout
 from .fit import FitData, HybridTrainer
 from .promote import compare, decide, promotion_lock
 from .split import split_interactions
-from .tables import CityData, load_data_dir, load_interactions, load_taxonomy  # noqa: F401 (re-exported)
+from .tables import (CityData, load_data_dir, load_interactions, load_residents,  # noqa: F401 (re-exported)
+                     load_taxonomy)
 
 
 
@@ -129,7 +130,8 @@ def build_parts(*, version: str, trainer: HybridTrainer, catalog: ServiceCatalog
     return arrays, meta, catalog.to_json()
 
 
-def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), cold_residents: float = 0.1,
+def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), extra_residents=(),
+          cold_residents: float = 0.1,
           holdout_fraction: float = 0.2, epochs: int = 20, no_components: int = 32, learning_rate: float = 0.05,
           loss: str = "warp", alpha: float = 0.0, eval_residents: int = 2_000, seed: int = 0,
           num_threads: int = 2, force: bool = False, quiet: bool = False, log=print) -> TrainReport:
@@ -140,9 +142,13 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), col
     data_dir, models_dir = Path(data_dir), Path(models_dir)
     data = load_data_dir(data_dir, quiet=quiet)
     taxonomy = load_taxonomy(data_dir)
+    extra_files = [Path(p) for p in (*extra_residents, *extra_interactions)]
+    for path in extra_residents:  # residents recorded elsewhere (the API): a newer profile replaces the old
+        more, _ = load_residents(path)
+        kept = data.residents[~data.residents["resident_id"].isin(more["resident_id"])]
+        data.residents = pd.concat([kept, more.reindex(columns=kept.columns)], ignore_index=True)
     interactions = data.interactions
-    extra_files = [Path(p) for p in extra_interactions]
-    for path in extra_files:
+    for path in extra_interactions:
         interactions = pd.concat([interactions, load_interactions(path, services=data.services,
                                                                   residents=data.residents)], ignore_index=True)
     holdout = None
