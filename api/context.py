@@ -128,3 +128,18 @@ def request_id(request: Request) -> str:
 
 def not_found(what: str) -> HTTPException:
     return HTTPException(404, what)
+
+
+#: rank order of events when a service appears several times in a resident's recent history
+_EVENT_ORDER = {"viewed": 0, "referred": 1, "applied": 2, "enrolled": 3, "completed": 4, "declined": 5}
+
+
+def bounded_history(events: list[dict]) -> list[tuple[str, str]]:
+    """A resident's recent events aggregated: one (service_id, event) per service, the furthest
+    along the funnel (a decline wins: it is never suggested again)."""
+    best: dict[str, str] = {}
+    for e in events:
+        sid, event = e["service_id"], e["event"]
+        if sid not in best or _EVENT_ORDER.get(event, 0) >= _EVENT_ORDER.get(best[sid], 0):
+            best[sid] = event
+    return list(best.items())

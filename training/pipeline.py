@@ -62,6 +62,26 @@ def needs_and_eligibility(catalog: ServiceCatalog, residents: pd.DataFrame, rows
     return [{need: catalog.answers(need) for need in p.needs} for p in profiles], out
 
 
+def with_event_residents(residents: pd.DataFrame, path, say=print) -> pd.DataFrame:
+    """``residents`` plus a profile-less row for each resident an events file names that it lacks:
+    feedback recorded by the API for a walk-in is history all the same (their profile, where the API
+    stored one, comes with ``extra_residents``)."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        ids = pd.read_parquet(path, columns=["resident_id"])["resident_id"]
+    elif path.suffix.lower() == ".csv":
+        ids = pd.read_csv(path, usecols=lambda c: c.strip().lower() == "resident_id", dtype=str).iloc[:, 0]
+    else:
+        return residents  # load_interactions names the unsupported file type
+    new = pd.unique(ids.dropna().astype(str).str.strip())
+    new = new[~pd.Index(new).isin(residents["resident_id"])]
+    if len(new) == 0:
+        return residents
+    say(f"{path}: {len(new):,} residents not in the residents table, added without a profile")
+    return pd.concat([residents, pd.DataFrame({"resident_id": new}).reindex(columns=residents.columns)],
+                     ignore_index=True)
+
+
 def validation_mode(train: pd.DataFrame, holdout: pd.DataFrame) -> str:
     """"time" when the holdout lies after training (the usual case, and the time split's), "random" when
     most of it falls inside the training span (a holdout file drawn at random per resident): the ranker
@@ -147,6 +167,8 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), ext
         more, _ = load_residents(path)
         kept = data.residents[~data.residents["resident_id"].isin(more["resident_id"])]
         data.residents = pd.concat([kept, more.reindex(columns=kept.columns)], ignore_index=True)
+    for path in extra_interactions:  # feedback for residents the data never had (walk-ins served by the API)
+        data.residents = with_event_residents(data.residents, path, say)
     interactions = data.interactions
     for path in extra_interactions:
         interactions = pd.concat([interactions, load_interactions(path, services=data.services,
