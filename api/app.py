@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.audit import AuditLog
+from api.capacity import CapacityView
 from api.auth import KeyStore, add_security_to_openapi, check_routes
 from api.context import AppContext, OverridesView, store_is_local
 from api.hashing import Hasher, load_secret
@@ -28,7 +29,7 @@ from api.middleware import EdgeMiddleware
 from api.model_watch import ModelHolder, Refresher, default_loader
 from api.ratelimit import RateLimiter
 from api.resident_tokens import ResidentTokens
-from api.routes import audit, events, health, model, recommendations, residents, services
+from api.routes import allocations, audit, console, docs, events, health, model, recommendations, residents, services
 from api.settings import Settings
 
 log = logging.getLogger("servicematch.api")
@@ -92,7 +93,7 @@ def create_app(
     refresher = Refresher(holder, store, metrics, interval=settings.refresh_interval)
     ctx = AppContext(settings=settings, holder=holder, store=store, audit=audit_log, metrics=metrics,
                      overrides=OverridesView(store), hasher=hasher, keys=keys, refresher=refresher,
-                     offload=offload)
+                     offload=offload, capacity=CapacityView(store))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -107,15 +108,18 @@ def create_app(
             if owns_store:
                 store.close()
 
-    app = FastAPI(title="servicematch", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="servicematch", version="1", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # served offline by api.routes.docs
     app.state.ctx = ctx
     app.state.keys = keys
     app.state.resident_tokens = tokens
     app.state.limiter = RateLimiter(store, per_second=settings.rate_limit_per_key,
                                     events_per_minute=settings.events_per_key_per_minute,
                                     offload=offload)
-    for module in (recommendations, residents, events, services, model, audit, health):
+    for module in (recommendations, residents, events, services, model, audit, health, allocations):
         app.include_router(module.router)
+    console.install(app)
+    docs.install(app)
     check_routes(app)
     add_security_to_openapi(app)
     errors.install(app)

@@ -46,11 +46,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "GET /v1/model": frozenset({TRAINER, ADMIN}),
     "POST /v1/model/reload": frozenset({TRAINER, ADMIN}),
     "GET /v1/audit": frozenset({ADMIN}),
+    "POST /v1/allocations": frozenset({CASEWORKER, ADMIN}),
+    "GET /v1/whoami": ANY_ROLE,
+    "GET /v1/residents/{resident_id}/events": frozenset({CASEWORKER, ADMIN}),
+    "GET /v1/model/report": frozenset({TRAINER, ADMIN}),
 }
 
 #: Paths served without a key (probes, metrics scraping, the docs).
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect",
-                          "/redoc", "/openapi.json"})
+                          "/redoc", "/openapi.json", "/console", "/console/models"})
 
 
 def allowed(role: str, action: str) -> bool:

@@ -77,6 +77,15 @@ class AppContext:
     refresher: object
     #: run store-touching work in the thread pool (a networked store) rather than on the loop
     offload: bool = False
+    #: live places and shadow prices (api/capacity.py); None: recommend with the overrides alone
+    capacity: object | None = None
+
+    def engine_overrides(self, rec, *, lenient: bool = False) -> dict:
+        """``overrides`` (and ``score_penalty``) for ``Recommender.recommend``, live capacity included."""
+        overrides = self.overrides.get(lenient=lenient)
+        if self.capacity is None:
+            return {"overrides": overrides}
+        return self.capacity.engine_args(rec, overrides, lenient=lenient)
 
     @property
     def model(self) -> LoadedModel:
@@ -119,3 +128,18 @@ def request_id(request: Request) -> str:
 
 def not_found(what: str) -> HTTPException:
     return HTTPException(404, what)
+
+
+#: rank order of events when a service appears several times in a resident's recent history
+_EVENT_ORDER = {"viewed": 0, "referred": 1, "applied": 2, "enrolled": 3, "completed": 4, "declined": 5}
+
+
+def bounded_history(events: list[dict]) -> list[tuple[str, str]]:
+    """A resident's recent events aggregated: one (service_id, event) per service, the furthest
+    along the funnel (a decline wins: it is never suggested again)."""
+    best: dict[str, str] = {}
+    for e in events:
+        sid, event = e["service_id"], e["event"]
+        if sid not in best or _EVENT_ORDER.get(event, 0) >= _EVENT_ORDER.get(best[sid], 0):
+            best[sid] = event
+    return list(best.items())

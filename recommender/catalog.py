@@ -9,6 +9,7 @@ API) are applied with :meth:`ServiceCatalog.with_overrides`, which copies only t
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -160,6 +161,11 @@ class ServiceCatalog:
         """(status, capacity) arrays with API patches applied; unknown service ids are ignored."""
         if not overrides:
             return self.status, self.capacity
+        # Live capacity hands the same read-only mapping to every request until a counter moves
+        # (api/capacity.py): its arrays are built once, not per request.
+        memo = getattr(self, "_overrides_memo", None)
+        if memo is not None and memo[0] is overrides:
+            return memo[1], memo[2]
         status, capacity = self.status.copy(), self.capacity.copy()
         for sid, fields in overrides.items():
             i = self.index.get(sid)
@@ -173,6 +179,9 @@ class ServiceCatalog:
             if "capacity" in fields:
                 c = fields["capacity"]
                 capacity[i] = math.nan if c is None else float(c)
+        if isinstance(overrides, MappingProxyType):
+            status.flags.writeable = capacity.flags.writeable = False
+            self._overrides_memo = (overrides, status, capacity)
         return status, capacity
 
     def distances_km(self, lat: float, lon: float, which: np.ndarray | None = None) -> np.ndarray:

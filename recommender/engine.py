@@ -17,6 +17,7 @@
         history: list[tuple[str, str]] = (),   # (service_id, event) recorded after training
         overrides: dict[str, dict] | None = None,   # service_id -> {"status", "capacity"}
         explain: bool = True,
+        score_penalty: dict[str, float] | None = None,   # service_id -> subtracted before ranking
     ) -> RecommendationResult                  # recommender.results
 
 Raises ``KeyError`` for an unknown ``resident_id`` given without a profile and ``ValueError`` for a
@@ -310,7 +311,8 @@ class Recommender:
 
     def recommend(self, resident_id=None, profile=None, *, k: int = 10, needs=None, categories=None,
                   exclude_service_ids=(), near=None, include_unknown_eligibility: bool = True,
-                  history=(), overrides=None, explain: bool = True, lang: str = "en") -> RecommendationResult:
+                  history=(), overrides=None, explain: bool = True, lang: str = "en",
+                  score_penalty: dict[str, float] | None = None) -> RecommendationResult:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_K:
             raise ValueError(f"k: must be an integer from 1 to {MAX_K}")
         q = self._query(resident_id, profile, needs)
@@ -348,7 +350,14 @@ class Recommender:
             with np.errstate(invalid="ignore"):
                 excluded |= ~(distances <= max_km)  # services with no place are not "near"
 
-        s = candidate_scores(blended, elig.outcome, excluded, include_unknown_eligibility)
+        ranked_by = blended
+        if score_penalty:  # e.g. a nearly full service's shadow price: changes the order, not the score shown
+            ranked_by = blended.copy()
+            for sid, amount in score_penalty.items():
+                j = cat.index.get(str(sid))
+                if j is not None:
+                    ranked_by[j] -= float(amount)
+        s = candidate_scores(ranked_by, elig.outcome, excluded, include_unknown_eligibility)
         need_masks = {need: cat.answers(need) for need in q.needs}
         ranked = rank(s, int(k), need_masks)
 

@@ -57,6 +57,7 @@ def post_events(request: Request, batch: EventBatch) -> dict:
         raise RequestValidationError(problems)
     events = [e.model_dump() for e in batch.events]
     accepted, duplicates = ctx.store.add_events(events)
+    ctx.store.record_places(events)  # idempotent by event_id, so a retried batch is safe
     ctx.metrics.events_accepted.inc(accepted)
     ctx.metrics.events_duplicate.inc(duplicates)
     return {"accepted": accepted, "duplicates": duplicates}

@@ -13,7 +13,7 @@ import orjson
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from api.auth import INLINE_PROFILE, AuthorizedRoute, allowed
-from api.context import AppContext, ctx_of, json_response, request_id
+from api.context import AppContext, bounded_history, ctx_of, json_response, request_id
 from api.errors import responses
 from api.limits import ID_MAX, K_MAX
 from api.model_watch import LoadedModel
@@ -21,21 +21,6 @@ from api.models import RecommendationRequest, RecommendationResponse
 from api.views import present, view_for
 
 router = APIRouter(prefix="/v1", tags=["recommendations"], route_class=AuthorizedRoute)
-
-#: rank order of events when a service appears several times in a resident's recent history
-_EVENT_ORDER = {"viewed": 0, "referred": 1, "applied": 2, "enrolled": 3, "completed": 4, "declined": 5}
-
-
-def bounded_history(events: list[dict]) -> list[tuple[str, str]]:
-    """A resident's recent events aggregated: one (service_id, event) per service, the furthest
-    along the funnel (a decline wins: it is never suggested again)."""
-    best: dict[str, str] = {}
-    for e in events:
-        sid, event = e["service_id"], e["event"]
-        if sid not in best or _EVENT_ORDER.get(event, 0) >= _EVENT_ORDER.get(best[sid], 0):
-            best[sid] = event
-    return list(best.items())
-
 
 def recommend_for_resident(ctx: AppContext, model: LoadedModel, resident_id: str, *,
                            k: int = 10, needs=None, categories=None, exclude_service_ids=(),
@@ -55,7 +40,7 @@ def recommend_for_resident(ctx: AppContext, model: LoadedModel, resident_id: str
         resident_id=resident_id, profile=profile, k=k, needs=needs, categories=categories,
         exclude_service_ids=list(exclude_service_ids) + declined, near=near,
         include_unknown_eligibility=include_unknown_eligibility, history=history,
-        overrides=ctx.overrides.get(), explain=explain, lang=lang)
+        explain=explain, lang=lang, **ctx.engine_overrides(model.rec))
 
 
 def _ids(items) -> list[str]:
@@ -86,7 +71,7 @@ async def recommend(body: RecommendationRequest, request: Request) -> Response:
         def inline():
             # A walk-in needs no state: with the store down it is still served, with the last
             # overrides known.
-            return model.rec.recommend(profile=profile, overrides=ctx.overrides.get(lenient=True),
+            return model.rec.recommend(profile=profile, **ctx.engine_overrides(model.rec, lenient=True),
                                        **params)
 
         result = await ctx.compute(inline)

@@ -77,5 +77,8 @@ def get_service(request: Request, service_id: str = ServiceId) -> dict:
 def patch_service(request: Request, patch: ServicePatch, service_id: str = ServiceId) -> dict:
     _known(request, service_id)
     model = ctx_of(request).model
-    merged = ctx_of(request).store.patch_service(service_id, patch.fields())
+    store = ctx_of(request).store
+    merged = store.patch_service(service_id, patch.fields())
+    if patch.capacity is not None:
+        store.reset_places(service_id)  # the capacity given is the places open now
     return _live(model, {service_id: merged}, [model.rec.catalog.index[service_id]])[0]

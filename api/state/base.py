@@ -47,6 +47,31 @@ class StateStore(Protocol):
     def patch_service(self, service_id: str, fields: dict) -> dict: ...
     def service_overrides(self) -> dict[str, dict]: ...
 
+    # -- live capacity: places taken since a service's capacity was last set (on every replica)
+    def record_places(self, events: list[dict]) -> None:
+        """Apply events to the place counters, atomically and idempotently by event_id: ``referred`` or
+        ``enrolled`` takes a place at the service unless the resident already holds one there;
+        ``completed`` or ``declined`` gives a held place back; other events change nothing."""
+        ...
+
+    def reset_places(self, service_id: str) -> None:
+        """Start counting again from zero (the service's capacity was just set). Held places are
+        remembered, so one given back later adds a place to the new capacity."""
+        ...
+
+    def capacity_state(self) -> tuple[dict[str, int], dict[str, float]]:
+        """(service_id -> places taken, non-zero only; service_id -> shadow price) in one read."""
+        ...
+
+    def put_shadow_prices(self, prices: dict[str, float]) -> None:
+        """Replace the shadow prices (value of one more place) from the last allocation."""
+        ...
+
+    def capacity_version(self) -> int:
+        """A number that changes whenever ``capacity_state`` may have (one cheap read, so a replica
+        re-reads the whole state only after a change)."""
+        ...
+
     # -- audit log of served lists
     def audit(self, entry: dict) -> None: ...
 

@@ -14,6 +14,10 @@ Layout (``p`` is the key prefix, ``sm:`` by default):
 - ``p model_version``        key and pub/sub channel of the model-version notice
 - ``p erased``               set of erasure tombstones (keyed hashes of erased ids, never ids)
 - ``p rate:<bucket>:<window>``  per-key request / event counters, expiring with their window
+- ``p places``               hash service_id -> places taken since its capacity was set
+- ``p holds:<resident>``, ``p pseen:<resident>``   services where the resident holds a place, and
+                             their event ids already counted (api/state/places.py)
+- ``p shadow_prices``        JSON of the last allocation's shadow prices
 
 Multi-key writes are Lua scripts or MULTI/EXEC transactions, so they are atomic and reach the AOF
 as one transaction; with ``appendfsync always`` (api/state/redis.conf) Redis writes and fsyncs the
@@ -31,7 +35,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from api.state import codec
+from api.state import codec, places
 from api.state.base import StateUnavailable
 from api.state.cache import MissStamps
 
@@ -114,6 +118,25 @@ redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1
 """
 
+_RECORD_PLACES = """#!lua
+-- KEYS[1] places hash, KEYS[2] global generation; move i (0-based): KEYS[3+2i] holds, KEYS[4+2i] seen
+-- ARGV, 3 per move: event_id, service_id, +1 (take) or -1 (give back)
+local changed = 0
+for i = 0, #ARGV / 3 - 1 do
+  if redis.call('SADD', KEYS[4 + 2*i], ARGV[3*i + 1]) == 1 then
+    local sid, move = ARGV[3*i + 2], tonumber(ARGV[3*i + 3])
+    local held
+    if move > 0 then held = redis.call('SADD', KEYS[3 + 2*i], sid) else held = redis.call('SREM', KEYS[3 + 2*i], sid) end
+    if held == 1 then
+      redis.call('HINCRBY', KEYS[1], sid, move)
+      changed = 1
+    end
+  end
+end
+if changed == 1 then redis.call('INCR', KEYS[2]) end
+return changed
+"""
+
 _PROFILE_MARKER = ""  # a field that always exists, so an empty profile is still a stored profile
 
 
@@ -161,6 +184,7 @@ class RedisStore:
         self._delete_resident = self._r.register_script(_DELETE_RESIDENT)
         self._recent_events = self._r.register_script(_RECENT_EVENTS)
         self._cache_put = self._r.register_script(_CACHE_PUT)
+        self._record_places = self._r.register_script(_RECORD_PLACES)
 
     # -- keys
 
@@ -213,6 +237,7 @@ class RedisStore:
         ]
         with self._guard("delete_resident"):
             found = self._delete_resident(keys=keys, args=[tombstone or ""])
+            self._r.delete(self._k("holds", resident_id), self._k("pseen", resident_id))  # see record_places
         self._stamps.drop_resident(resident_id)
         try:
             self._r.bgrewriteaof()
@@ -303,6 +328,50 @@ class RedisStore:
         with self._guard("service_overrides"):
             raw = self._r.hgetall(self._k("overrides"))
         return {sid: codec.decode(v) for sid, v in raw.items()}
+
+    # -- live capacity (see api/state/places.py); counters stay on erasure: the places are still taken
+
+    def record_places(self, events: list[dict]) -> None:
+        rows = places.moves(events)
+        if not rows:
+            return
+        keys = [self._k("places"), self._k("ggen")]
+        args: list = []
+        for event_id, resident_id, service_id, move in rows:
+            keys += [self._k("holds", resident_id), self._k("pseen", resident_id)]
+            args += [event_id, service_id, move]
+        with self._guard("record_places"):
+            self._record_places(keys=keys, args=args)
+
+    def reset_places(self, service_id: str) -> None:
+        codec.check_id(service_id, "service_id")
+        with self._guard("reset_places"):
+            with self._r.pipeline(transaction=True) as pipe:
+                pipe.hdel(self._k("places"), service_id)
+                pipe.incr(self._k("ggen"))
+                pipe.execute()
+
+    def capacity_state(self) -> tuple[dict[str, int], dict[str, float]]:
+        with self._guard("capacity_state"):
+            with self._r.pipeline(transaction=False) as pipe:
+                pipe.hgetall(self._k("places"))
+                pipe.get(self._k("shadow_prices"))
+                taken, prices = pipe.execute()
+        return ({sid: int(n) for sid, n in taken.items() if int(n) != 0},
+                {} if prices is None else codec.decode(prices))
+
+    def put_shadow_prices(self, prices: dict[str, float]) -> None:
+        body = codec.encode(places.check_prices(prices), "shadow prices")
+        with self._guard("put_shadow_prices"):
+            with self._r.pipeline(transaction=True) as pipe:
+                pipe.set(self._k("shadow_prices"), body)
+                pipe.incr(self._k("ggen"))  # discounts change what is suggested
+                pipe.execute()
+
+    def capacity_version(self) -> int:
+        # the global generation: bumped by every change of places, prices (and service patches)
+        with self._guard("capacity_version"):
+            return int(self._r.get(self._k("ggen")) or 0)
 
     # -- audit log (newest first when read; trimmed to the newest ``audit_cap`` entries)
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from api.state import codec
+from api.state import codec, places
 from api.state.base import StateUnavailable
 from api.state.cache import MissStamps, TTLCache, WindowCounter
 
@@ -37,6 +37,12 @@ CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, entry TE
 CREATE TABLE IF NOT EXISTS generations (scope TEXT PRIMARY KEY, gen INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tombstones (hash TEXT PRIMARY KEY, erased_at REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS places (service_id TEXT PRIMARY KEY, taken INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS place_holders (
+    resident_id TEXT NOT NULL, service_id TEXT NOT NULL, PRIMARY KEY (resident_id, service_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS place_events (event_id TEXT PRIMARY KEY, resident_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS place_events_by_resident ON place_events (resident_id);
 """
 
 #: The database and its -wal / -shm files hold special-category data: owner only.
@@ -198,6 +204,7 @@ class SQLiteStore:
             if tombstone is not None:
                 conn.execute("INSERT OR IGNORE INTO tombstones (hash, erased_at) VALUES (?, ?)",
                              (tombstone, time.time()))
+            self._forget_places(conn, resident_id)
         self._cache.drop_resident(resident_id)
         self._stamps.drop_resident(resident_id)
         self._checkpoint()
@@ -307,6 +314,65 @@ class SQLiteStore:
         with self._guard("service_overrides"):
             rows = self._conn().execute("SELECT service_id, fields FROM overrides").fetchall()
         return {sid: codec.decode(fields) for sid, fields in rows}
+
+    # -- live capacity (see api/state/places.py)
+
+    def record_places(self, events: list[dict]) -> None:
+        rows = places.moves(events)
+        if not rows:
+            return
+        with self._write("record_places") as conn:
+            changed = False
+            for event_id, resident_id, service_id, move in rows:
+                if not conn.execute("INSERT OR IGNORE INTO place_events (event_id, resident_id) VALUES (?, ?)",
+                                    (event_id, resident_id)).rowcount:
+                    continue  # counted before
+                if move == places.TAKE:
+                    held = conn.execute("INSERT OR IGNORE INTO place_holders (resident_id, service_id) VALUES (?, ?)",
+                                        (resident_id, service_id)).rowcount
+                else:
+                    held = conn.execute("DELETE FROM place_holders WHERE resident_id = ? AND service_id = ?",
+                                        (resident_id, service_id)).rowcount
+                if held:
+                    conn.execute("INSERT INTO places (service_id, taken) VALUES (?, ?)"
+                                 " ON CONFLICT (service_id) DO UPDATE SET taken = taken + excluded.taken",
+                                 (service_id, move))
+                    changed = True
+            if changed:  # remaining places change what is suggested: cached answers are stale
+                self._bump(conn, _GLOBAL)
+
+    def reset_places(self, service_id: str) -> None:
+        codec.check_id(service_id, "service_id")
+        with self._write("reset_places") as conn:
+            conn.execute("DELETE FROM places WHERE service_id = ?", (service_id,))
+            self._bump(conn, _GLOBAL)
+
+    def capacity_state(self) -> tuple[dict[str, int], dict[str, float]]:
+        with self._guard("capacity_state"):
+            conn = self._conn()
+            taken = dict(conn.execute("SELECT service_id, taken FROM places WHERE taken != 0").fetchall())
+            row = conn.execute("SELECT value FROM meta WHERE key = 'shadow_prices'").fetchone()
+        return taken, ({} if row is None else codec.decode(row[0]))
+
+    def put_shadow_prices(self, prices: dict[str, float]) -> None:
+        body = codec.encode(places.check_prices(prices), "shadow prices")
+        with self._write("put_shadow_prices") as conn:
+            conn.execute("INSERT INTO meta (key, value) VALUES ('shadow_prices', ?)"
+                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (body,))
+            self._bump(conn, _GLOBAL)  # discounts change what is suggested
+
+    def capacity_version(self) -> int:
+        # the global generation: bumped by every change of places, prices (and service patches)
+        with self._guard("capacity_version"):
+            row = self._conn().execute("SELECT gen FROM generations WHERE scope = ?", (_GLOBAL,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    @staticmethod
+    def _forget_places(conn: sqlite3.Connection, resident_id: str) -> None:
+        """Erasure: which places the resident held and which of their events were counted. The
+        counters stay: the places are still taken, only no longer by a known person."""
+        conn.execute("DELETE FROM place_holders WHERE resident_id = ?", (resident_id,))
+        conn.execute("DELETE FROM place_events WHERE resident_id = ?", (resident_id,))
 
     # -- audit log (newest first when read; the oldest entries beyond ``audit_cap`` are dropped)
 

@@ -161,6 +161,105 @@ def test_patch_service_merges_and_none_drops_a_field(store):
     assert store.service_overrides() == {"s2": {"capacity": 12}}
 
 
+# -- live capacity
+
+def test_referral_and_enrolment_take_one_place_and_completion_gives_it_back(backend):
+    a, b = backend(), backend()  # two replicas
+    a.record_places([ev("p1", "r1", "s1", "referred"), ev("p2", "r2", "s1", "enrolled"), ev("p3", "r3", "s2", "viewed")])
+    assert b.capacity_state()[0] == {"s1": 2}
+    b.record_places([ev("p4", "r1", "s1", "enrolled")])  # the same resident's enrolment holds the same place
+    assert a.capacity_state()[0] == {"s1": 2}
+    a.record_places([ev("p5", "r1", "s1", "completed"), ev("p6", "r2", "s1", "declined")])
+    assert b.capacity_state()[0] == {}
+    b.record_places([ev("p7", "r9", "s1", "completed")])  # nothing held: nothing to give back
+    assert a.capacity_state()[0] == {}
+
+
+def test_replayed_place_events_count_once(store):
+    batch = [ev("p1", "r1", "s1", "referred"), ev("p2", "r1", "s1", "completed"), ev("p3", "r2", "s1", "referred")]
+    store.record_places(batch)
+    store.record_places(batch)
+    store.record_places(batch[:1])  # an old referral replayed after the completion takes nothing
+    assert store.capacity_state()[0] == {"s1": 1}
+
+
+def test_concurrent_referrals_on_two_replicas_are_all_counted(backend):
+    stores = [backend(), backend()]
+    errors = []
+
+    def worker(n):
+        try:
+            for i in range(8):  # each a durable commit: few enough to stay well inside the lock timeout
+                stores[n % 2].record_places([ev(f"t{n}-{i}", f"r{n}-{i}", "s1", "referred")])
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert stores[0].capacity_state()[0] == {"s1": 32}
+
+
+def test_reset_places_counts_from_the_new_capacity(store):
+    store.record_places([ev("p1", "r1", "s1", "referred"), ev("p2", "r2", "s1", "referred")])
+    store.reset_places("s1")
+    assert store.capacity_state()[0] == {}
+    store.record_places([ev("p3", "r1", "s1", "completed")])  # a place held before the reset comes back
+    assert store.capacity_state()[0] == {"s1": -1}
+
+
+def test_places_change_invalidates_cached_answers(store):
+    store.cache_get("r1", "k", "v1")
+    store.cache_put("r1", "k", "v1", ANSWER)
+    store.record_places([ev("p1", "r2", "s1", "viewed")])
+    assert store.cache_get("r1", "k", "v1") == ANSWER  # nothing moved
+    store.record_places([ev("p2", "r2", "s1", "referred")])
+    assert store.cache_get("r1", "k", "v1") is None
+
+
+def test_capacity_version_moves_with_every_change_of_places_or_prices(backend):
+    a, b = backend(), backend()
+    seen = [a.capacity_version()]
+    for change in (lambda: b.record_places([ev("v1", "r1", "s1", "referred")]),
+                   lambda: b.put_shadow_prices({"s1": 1.0}),
+                   lambda: b.reset_places("s1")):
+        change()
+        seen.append(a.capacity_version())
+    assert len(set(seen)) == 4
+    b.record_places([ev("v2", "r1", "s1", "viewed"), ev("v1", "r1", "s1", "referred")])  # nothing moves
+    assert a.capacity_version() == seen[-1]
+
+
+def test_shadow_prices_are_replaced_and_validated(backend):
+    a, b = backend(), backend()
+    assert a.capacity_state()[1] == {}
+    a.put_shadow_prices({"s1": 0.5, "s2": 2})
+    assert b.capacity_state()[1] == {"s1": 0.5, "s2": 2.0}
+    b.put_shadow_prices({"s3": 1.25})
+    assert a.capacity_state()[1] == {"s3": 1.25}
+    for bad in ({"s1": -1.0}, {"s1": math.inf}, {"s1": "x"}, {"": 1.0}):
+        with pytest.raises(ValueError):
+            a.put_shadow_prices(bad)
+    assert a.capacity_state()[1] == {"s3": 1.25}
+
+
+def test_a_bad_place_event_moves_nothing(store):
+    with pytest.raises(ValueError, match="service_id"):
+        store.record_places([ev("p1", "r1", "s1", "referred"), {"event_id": "p2", "resident_id": "r1", "event": "referred"}])
+    assert store.capacity_state()[0] == {}
+
+
+def test_erasure_forgets_held_places_but_not_the_count(store):
+    store.record_places([ev("p1", "r1", "s1", "referred")])
+    store.delete_resident("r1")
+    assert store.capacity_state()[0] == {"s1": 1}
+    store.record_places([ev("p2", "r1", "s1", "completed")])  # no longer known to hold it
+    assert store.capacity_state()[0] == {"s1": 1}
+
+
 # -- audit
 
 def test_audit_reads_newest_first_with_limit_and_offset(store):
@@ -483,6 +582,8 @@ def test_redis_layout_and_erasure_leave_nothing_of_the_resident(redis_url):
         assert raw.xlen("sm:events") == 1  # XDEL'd from the stream itself
         assert [f["id"] for _, f in raw.xrange("sm:events")] == ["e2"]
         assert raw.smembers("sm:events:seen") == {"e2"}
+        store.record_places([ev("e4", "r1", "s1", "referred")])
+        store.delete_resident("r1")
         left = [k for k in raw.scan_iter("*") if "r1" in k]
         assert left == []  # not even a counter
     finally:

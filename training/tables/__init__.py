@@ -6,7 +6,8 @@ two): ``services``, ``residents`` and ``interactions``; the columns are those of
 returns a :class:`CityData` of normalised frames or raises :class:`DataError` listing *every*
 problem of all three files (nothing is trained from invalid data). :func:`load_interactions` reads
 one further interactions file (a holdout, or feedback exported by the API) checked against known
-ids, and :func:`write_table` writes a frame atomically.
+ids, :func:`load_residents` one residents table on its own (a caseload to allocate), and
+:func:`write_table` writes a frame atomically.
 
 Problems name the file, the row, the column and what is wrong. ``row`` is the spreadsheet row
 number for CSV (header = row 1, first record = row 2; a quoted value spanning several lines is
@@ -66,6 +67,7 @@ __all__ = [
     "Problem",
     "load_data_dir",
     "load_interactions",
+    "load_residents",
     "write_table",
     "validate_services",
     "load_taxonomy",
@@ -169,6 +171,29 @@ def load_interactions(path: str | os.PathLike, *, services: pd.DataFrame,
 
     Used for a holdout file and for feedback exported by the API. Raises :class:`DataError`.
     """
+    raw = _read_one(path)
+    frame = None
+    if raw.table is not None:
+        frame = interactions_frame(raw, services["service_id"], residents["resident_id"])
+    if raw.report.problems:
+        raise DataError(raw.report.problems)
+    return frame
+
+
+def load_residents(path: str | os.PathLike) -> tuple[pd.DataFrame, list[str]]:
+    """Read one residents table (csv or parquet) on its own, e.g. a caseload to allocate.
+
+    Returns the normalised frame and its extra columns; raises :class:`DataError`.
+    """
+    raw = _read_one(path)
+    frame, extras = (None, []) if raw.table is None else residents_frame(raw)
+    if raw.report.problems:
+        raise DataError(raw.report.problems)
+    return frame, extras
+
+
+def _read_one(path: str | os.PathLike) -> RawTable:
+    """One table file on its own (csv or parquet by extension); DataError if it cannot be."""
     file = Path(path)
     fmt = format_of(file)
     if fmt is None:
@@ -176,13 +201,19 @@ def load_interactions(path: str | os.PathLike, *, services: pd.DataFrame,
                                  f"unsupported file type {file.suffix or '(none)'!r}: use .csv or .parquet")])
     if not file.is_file():
         raise DataError([Problem(str(file), None, None, "file does not exist")])
-    raw = read_file(file, fmt)
-    frame = None
-    if raw.table is not None:
-        frame = interactions_frame(raw, services["service_id"], residents["resident_id"])
+    return read_file(file, fmt)
+
+
+def load_residents(path: str | os.PathLike) -> tuple[pd.DataFrame, list[str]]:
+    """Read one residents table (csv or parquet) on its own, e.g. profiles recorded by the API.
+
+    Returns the normalised frame and its extra columns; raises :class:`DataError`.
+    """
+    raw = _read_one(path)
+    frame, extras = (None, []) if raw.table is None else residents_frame(raw)
     if raw.report.problems:
         raise DataError(raw.report.problems)
-    return frame
+    return frame, extras
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
