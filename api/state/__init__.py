@@ -21,10 +21,14 @@ def open_store(
     redis_url: str | None = None,
     *,
     cache_ttl: float = 300.0,
+    env: dict | None = None,
 ) -> StateStore:
     """The configured state store. Neither backend connects here: a store that cannot be reached
     raises ``StateUnavailable`` from its methods (and ``ping()`` is False), so the API can start and
     answer 503 until it comes back.
+
+    The environment is not read here (``api.settings`` reads it); ``env`` is accepted and ignored
+    so older callers that passed one keep working.
     """
     url = redis_url or None
     if url:
