@@ -36,15 +36,17 @@ import scipy.sparse as sp
 from . import artifacts
 from .catalog import ServiceCatalog
 from .columns import EncodedTable
-from .eligibility import evaluate
+from .eligibility import UNK, evaluate
 from .explain import Explainer
 from .features import ResidentFeaturizer
 from .model import HybridModel
 from .need_text import NeedMatcher
 from .profile import Profile
-from .ranking import candidate_scores, rank
+from .ranker import Ranker, segment_of
+from .ranking import candidate_scores, rank, rank_rows
 from .results import NeedAnswer, RecommendationResult, Suggestion
 from .schema import split_list
+from .signals import Batch, Signals, combine, compute as compute_signals
 
 MAX_K = 50
 
@@ -145,6 +147,11 @@ class Recommender:
     def knows(self, resident_id: str) -> bool:
         return self._row(resident_id) is not None
 
+    def has_history(self, resident_id: str) -> bool:
+        """Whether training saw this resident use anything (their own embedding and history)."""
+        row = self._row(resident_id)
+        return row is not None and int(self._warm_rows[row]) >= 0
+
     def resident_profile(self, resident_id: str) -> dict | None:
         row = self._row(resident_id)
         if row is None:
@@ -159,18 +166,19 @@ class Recommender:
         indptr, indices = self._used
         return [self.catalog.ids[j] for j in indices[indptr[row]:indptr[row + 1]]]
 
-    def _history_of(self, row: int | None, extra=()) -> np.ndarray:
-        """Services a resident used positively: training history plus events recorded since."""
-        out: list[int] = []
-        if row is not None:
-            indptr, indices = self._history
-            out.extend(int(j) for j in indices[indptr[row]:indptr[row + 1]])
-        for item in extra or ():
+    def _recorded(self, history) -> sp.csr_matrix | None:
+        """Services a resident used since training (events other than declined), as a 1 x services row."""
+        cols = set()
+        for item in history or ():
             sid, event = (item, "enrolled") if isinstance(item, str) else (item[0], item[1])
             j = self.catalog.index.get(str(sid))
             if j is not None and event != "declined":
-                out.append(j)
-        return np.array(sorted(set(out)), dtype=np.int64)
+                cols.add(j)
+        if not cols:
+            return None
+        cols = sorted(cols)
+        return sp.csr_matrix((np.ones(len(cols), dtype=np.float32), ([0] * len(cols), cols)),
+                             shape=(1, len(self.catalog)))
 
     # ------------------------------------------------------------------ ranking
     def _query(self, resident_id, profile, needs) -> _Query:
@@ -204,51 +212,84 @@ class Recommender:
         p.needs = list(dict.fromkeys(matched.get(n, n) for n in p.needs))
         return _Query(resident_id, row, p, p.needs, {v: k for k, v in matched.items()})
 
-    def scores(self, q: _Query, history=()) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray]:
-        """(blended scores, raw scores, embedding used, warm?, history indices) for a query."""
-        idx = self.featurizer.indices(q.profile)
-        predicted = self.model.predicted_embedding(idx)
-        warm_row = -1 if q.row is None else int(self._warm_rows[q.row])
-        warm = warm_row >= 0
-        u = self.model.user_embeddings[warm_row] if warm else predicted
-        raw = self.model.raw_scores(u)
-        need_any = None
-        if q.needs:
-            need_any = np.zeros(len(self.catalog), dtype=bool)
-            for n in q.needs:
-                need_any |= self.catalog.answers(n)
-        hist = self._history_of(q.row, history)
-        knn = self.model.neighbor_scores(hist) if len(hist) else None
-        return self.model.blend(raw, need_any, warm, knn)[0], raw, u, warm, hist
-
-    def score_batch(self, resident_ids: list[str | None], profiles: list[Profile]) -> tuple[np.ndarray, np.ndarray]:
-        """Blended scores (residents x services, catalogue order) and warm flags for many residents at once."""
-        n = len(profiles)
-        found = (None if r is None else self._row(r) for r in resident_ids)
-        rows = np.array([-1 if f is None else f for f in found], dtype=np.int64)
-        warm_rows = np.where(rows >= 0, self._warm_rows[np.maximum(rows, 0)], -1)
-        warm = warm_rows >= 0
-        X = self.featurizer._matrix((self.featurizer.tokens(p) for p in profiles), n)
-        U = self.model.predicted_embeddings(X)
-        U[warm] = self.model.user_embeddings[warm_rows[warm]]
-        raw = self.model.raw_scores(U)
-        need_any = np.zeros(raw.shape, dtype=bool)
-        masks: dict[str, np.ndarray] = {}
-        for r, p in enumerate(profiles):
-            for need in p.needs:
-                if need not in masks:
-                    masks[need] = self.catalog.answers(need)
-                need_any[r] |= masks[need]
-        knn = np.zeros(raw.shape, dtype=np.float32)
+    # ------------------------------------------------------------------ the one scoring kernel
+    def _batch(self, rows: np.ndarray, profiles: list[Profile], extra_history=None,
+               outcomes: np.ndarray | None = None) -> Batch:
+        """What the generators need of n residents: ``rows`` in the model's resident table (-1 for
+        a resident it does not know), their profiles, and (n x services) history recorded since."""
+        rows = np.asarray(rows, dtype=np.int64)
+        n, m = len(rows), len(self.catalog)
+        warm_rows = np.where(rows >= 0, self._warm_rows[np.maximum(rows, 0)], -1) if n else rows
+        hist = sp.csr_matrix((n, m), dtype=np.float32)
         known = rows >= 0
         if known.any():
-            knn[known] = (self._history_matrix[rows[known]] @ self.model.neighbors).toarray()
-        out = np.empty(raw.shape, dtype=np.float64)
-        for flag in (True, False):
-            sel = warm == flag
-            if sel.any():
-                out[sel] = self.model.blend(raw[sel], need_any[sel], flag, knn[sel])
-        return out, warm
+            sel = sp.csr_matrix((np.ones(int(known.sum()), dtype=np.float32), (np.flatnonzero(known), rows[known])),
+                                shape=(n, len(self._resident_index)))
+            hist = sel @ self._history_matrix
+        if extra_history is not None:
+            hist = hist + extra_history
+        hist = (hist > 0).astype(np.float32).tocsr()
+        need = np.zeros((n, m), dtype=bool)
+        for r, p in enumerate(profiles):
+            for code in p.needs:
+                need[r] |= self.catalog.answers(code)
+        coords = np.array([[np.nan if p.latitude is None else p.latitude,
+                            np.nan if p.longitude is None else p.longitude] for p in profiles],
+                          dtype=np.float64).reshape(n, 2)
+        X = self.featurizer._matrix((self.featurizer.tokens(p) for p in profiles), n)
+        return Batch(warm_rows=warm_rows, X=X, history=hist, need=need, coords=coords,
+                     unknown=None if outcomes is None else outcomes == UNK)
+
+    def _ranker(self, ranker) -> Ranker:
+        if ranker is None:
+            return self.model.ranker
+        if isinstance(ranker, Ranker):
+            return ranker
+        return Ranker.baseline(ranker)
+
+    def _signals(self, batch: Batch, ranker: Ranker) -> Signals:
+        return compute_signals(self.model, batch, ranker.signals(), self.catalog.latitude, self.catalog.longitude)
+
+    def rank_batch(self, resident_ids: list[str | None], profiles: list[Profile], *, k: int = 10,
+                   ranker=None, exclude: sp.spmatrix | None = None, extra_history: sp.spmatrix | None = None,
+                   include_unknown_eligibility: bool = True, outcomes: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k lists for many residents at once, exactly as :meth:`recommend` ranks one: (n x k) service
+        indices (-1 past a short list) and the (n x services) candidate scores behind them.
+
+        ``ranker``: None for the served ranker, ``"popularity"`` or ``"need_match"`` for a baseline, or a
+        :class:`~recommender.ranker.Ranker`. ``exclude``: services not to list (besides the resident's
+        known uses and declines). ``outcomes``: :meth:`eligibility` of the profiles, when the caller
+        ranks the same residents several times. Evaluation calls this.
+        """
+        found = [None if r is None else self._row(str(r)) for r in resident_ids]
+        rows = np.array([-1 if f is None else f for f in found], dtype=np.int64)
+        outcomes = self.eligibility(profiles) if outcomes is None else outcomes
+        batch = self._batch(rows, profiles, extra_history, outcomes)
+        r = self._ranker(ranker)
+        scores = combine(self._signals(batch, r), r, batch)
+        excluded = self._known_mask(rows)
+        if exclude is not None:
+            excluded |= sp.csr_matrix(exclude).toarray().astype(bool)
+        s = candidate_scores(scores, outcomes, excluded, include_unknown_eligibility)
+        masks = [{need: self.catalog.answers(need) for need in p.needs} for p in profiles]
+        return rank_rows(s, k, masks), s
+
+    def eligibility(self, profiles: list[Profile]) -> np.ndarray:
+        """(n x services) eligibility outcomes of the profiles (``recommender.eligibility``)."""
+        out = np.zeros((len(profiles), len(self.catalog)), dtype=np.int8)
+        for n, p in enumerate(profiles):
+            out[n] = evaluate(self.catalog, p).outcome
+        return out
+
+    def _known_mask(self, rows: np.ndarray) -> np.ndarray:
+        """(n x services) True where a resident used or declined the service in training."""
+        out = np.zeros((len(rows), len(self.catalog)), dtype=bool)
+        for n, row in enumerate(rows):
+            if row >= 0:
+                for indptr, indices in (self._used, self._declined):
+                    out[n, indices[indptr[row]:indptr[row + 1]]] = True
+        return out
 
     def recommend(self, resident_id=None, profile=None, *, k: int = 10, needs=None, categories=None,
                   exclude_service_ids=(), near=None, include_unknown_eligibility: bool = True,
@@ -258,13 +299,17 @@ class Recommender:
         q = self._query(resident_id, profile, needs)
         cat = self.catalog
         n = len(cat)
-        blended, raw, u, warm, hist = self.scores(q, history)
         elig = evaluate(cat, q.profile, overrides=overrides)
+        extra = self._recorded(history)
+        batch = self._batch(np.array([-1 if q.row is None else q.row]), [q.profile], extra, elig.outcome[None, :])
+        ranker = self.model.ranker
+        signals = self._signals(batch, ranker)
+        blended = combine(signals, ranker, batch)[0]
+        segment = segment_of(int(batch.n_history[0]))
+        warm = bool(batch.warm_rows[0] >= 0)
+        hist = batch.history.indices
 
-        excluded = np.zeros(n, dtype=bool)
-        if q.row is not None:
-            for indptr, indices in (self._used, self._declined):
-                excluded[indices[indptr[q.row]:indptr[q.row + 1]]] = True
+        excluded = self._known_mask(np.array([-1 if q.row is None else q.row]))[0]
         for item in history or ():
             sid, event = (item[0], item[1]) if not isinstance(item, str) else (item, "enrolled")
             j = cat.index.get(str(sid))
@@ -290,7 +335,8 @@ class Recommender:
         need_masks = {need: cat.answers(need) for need in q.needs}
         ranked = rank(s, int(k), need_masks)
 
-        explained = (self._explainer.contributions(ranked.indices, q.profile, u, raw, warm, need_masks, hist)
+        explained = (self._explainer.contributions(ranked.indices, q.profile, signals, ranker.for_segment(segment),
+                                                   warm, need_masks, hist)
                      if explain else [[] for _ in ranked.indices])
         if distances is None and q.profile.latitude is not None and ranked.indices:
             # distance from home, only for the services shown

@@ -40,6 +40,8 @@ _WORDS = {
     "history": "services used before (their own pattern)",
     "service": "how well it suits residents in general",
     "popularity": "how many residents use it",
+    "similar": "{}",
+    "near": "close to {}",
 }
 
 
@@ -70,40 +72,57 @@ class Explainer:
         self._v_mean = model.item_embeddings.mean(axis=0)
         self._b_mean = float(model.item_biases.mean())
 
-    def contributions(self, items: list[int], profile: Profile, u: np.ndarray, raw: np.ndarray, warm: bool,
+    def contributions(self, items: list[int], profile: Profile, signals, weights: dict[str, float], warm: bool,
                       need_masks: dict[str, np.ndarray], hist: np.ndarray = (), top: int = 5
                       ) -> list[list[Contribution]]:
-        """The largest parts of each listed service's score, computed for all of them at once."""
+        """The largest parts of each listed service's score, computed for all of them at once.
+
+        ``signals`` are the request's (``recommender.signals.Signals``, one resident) and ``weights``
+        its segment's ranker weights: the parts of every signal add up to the ranking score exactly.
+        """
         if not items:
             return []
         m = self.model
         items = np.asarray(items, dtype=np.int64)
-        std = float(raw.std()) or 1.0
-        dV = (m.item_embeddings[items] - self._v_mean).T  # d x k
-        idx = self.featurizer.indices(profile)
-        W = m.feature_map[idx]
-        names = [self.featurizer.feature_names_[f] for f in idx]
-        blocks = [W @ dV / std]
-        predicted = m.feature_intercept + W.sum(axis=0)
-        if warm:
-            names.append(TASTE)
-            blocks.append(((u - predicted) @ dV / std)[None, :])
-        names.append(BASELINE)
-        blocks.append(((m.feature_intercept @ dV + m.item_biases[items] - self._b_mean) / std)[None, :])
-        blend = m.warm_blend if warm else m.cold_blend
-        if blend.knn and len(hist):
+        names: list[str] = []
+        blocks: list[np.ndarray] = []
+        w_cf = weights.get("cf", 0.0)
+        if w_cf:
+            u, raw = signals.U[0], signals.cf_raw[0]
+            scale = w_cf / (float(raw.std()) or 1.0)
+            dV = (m.item_embeddings[items] - self._v_mean).T  # d x k
+            idx = self.featurizer.indices(profile)
+            W = m.feature_map[idx]
+            names.extend(self.featurizer.feature_names_[f] for f in idx)
+            blocks.append(W @ dV * scale)
+            if warm:
+                names.append(TASTE)
+                blocks.append(((u - (m.feature_intercept + W.sum(axis=0))) @ dV * scale)[None, :])
+            names.append(BASELINE)
+            blocks.append(((m.feature_intercept @ dV + m.item_biases[items] - self._b_mean) * scale)[None, :])
+        w_knn = weights.get("knn", 0.0)
+        if w_knn and len(hist):
             # the neighbour term is w * z(sum_h S[h]): one exact part per service in the history
             rows = m.neighbors[np.asarray(hist)].toarray()
             sd = float(rows.sum(axis=0).std()) or 1.0
-            blocks.append(blend.knn * (rows[:, items] - rows.mean(axis=1, keepdims=True)) / sd)
+            blocks.append(w_knn * (rows[:, items] - rows.mean(axis=1, keepdims=True)) / sd)
             names.extend(f"used:{self.catalog.ids[h]}" for h in hist)
-        if blend.pop:
-            names.append("popularity:overall")
-            blocks.append(blend.pop * m.popularity[items][None, :])
-        if blend.need:
+        for signal, name in (("hyb", "similar:services like those that suit this resident"),
+                             ("seg", "similar:what residents with a similar profile use"),
+                             ("pop", "popularity:overall"), ("recent", "popularity:recent"),
+                             ("near", "near:home"), ("unknown", "eligibility:unknown")):
+            w = weights.get(signal, 0.0)
+            v = signals.values.get(signal)
+            if w and v is not None:
+                names.append(name)
+                blocks.append(w * np.asarray(v[0, items], dtype=np.float64)[None, :])
+        w_need = weights.get("need", 0.0)
+        if w_need:
             for need, mask in need_masks.items():
                 names.append(f"need_match:{need}")
-                blocks.append(blend.need * mask[items][None, :].astype(np.float64))
+                blocks.append(w_need * mask[items][None, :].astype(np.float64))
+        if not blocks:
+            return [[] for _ in items]
         parts = np.vstack(blocks)  # features x items
         order = np.argsort(-np.abs(parts), axis=0, kind="stable")[:top]
         values = np.round(np.take_along_axis(parts, order, axis=0), 4).T.tolist()

@@ -241,6 +241,13 @@ def profile_from_row(cols: list[str], row: tuple) -> Profile:
     return _profile_from_row(cols, row)
 
 
+def profiles_at(residents: pd.DataFrame, rows) -> list[Profile]:
+    """Profiles of the residents table's rows ``rows`` (one positional selection, not one per row)."""
+    cols = list(residents.columns)
+    return [_profile_from_row(cols, row) for row in
+            residents.iloc[np.asarray(rows, dtype=np.int64)].itertuples(index=False, name=None)]
+
+
 class ServiceFeaturizer:
     """Tokens of a service (categories with ancestors, eligibility shape, languages, extra columns)
     plus character n-gram TF-IDF of its name and description.

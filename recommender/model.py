@@ -1,21 +1,21 @@
-"""The hybrid scorer: learned embeddings for residents with history, a feature map for everyone else.
+"""The learned state of a model: candidate generators' arrays plus the second-stage ranker.
 
 LightFM trained on identities alone ranks residents with history best (side features in the same
-model cost warm ranking dearly: 0.254 -> 0.137 precision@10 on MovieLens). So the two are kept apart:
+model cost warm ranking dearly: 0.254 -> 0.137 precision@10 on MovieLens). So identities and features
+live in separate generators, and the ranker (``recommender.ranker``) decides how much each counts for
+each kind of resident:
 
-* every service has an embedding ``v_j`` and bias ``b_j`` (from LightFM; services with no history get
-  them from their features through a ridge map, see ``training.fit``);
-* a resident with training history has their own embedding ``u``;
-* any resident's profile features ``x`` map to a predicted embedding ``x @ W + w0`` (a ridge fit of the
-  warm embeddings on profile features). A cold resident is scored with that prediction; a warm one
-  with ``u`` itself, which we write as ``(x @ W + w0) + r``, so the score splits exactly into
-  per-feature parts plus the resident's own taste ``r`` (what their history taught the model).
-
-The final score blends the standardised collaborative score with a neighbourhood score from the
-resident's history (how often services they used are used together with ``j``: it also lets feedback
-recorded after training count at once) and two signals every resident has, the declared needs and
-popularity, with weights tuned on held-out data at training time:
-``s = z(u . v_j + b_j) + w_knn * z(sum_h S_hj) + w_need * [j answers a declared need] + w_pop * z(log pop_j)``.
+* ``cf``: every service has an embedding ``v_j`` and bias ``b_j`` from LightFM on identities; a resident
+  with history has their own embedding ``u``; any profile ``x`` maps to a predicted embedding
+  ``x @ W + w0`` (a ridge fit of the learned embeddings on profile features), which is what a walk-in
+  is scored with. A warm embedding is written ``(x @ W + w0) + r``, so the score splits exactly into
+  per-feature parts plus the resident's own taste ``r``.
+* ``hyb`` (optional): LightFM whose services are their features (categories, eligibility shape,
+  languages) - trained where services have few uses each, so a service nobody used yet still has a
+  meaningful representation. Its residents are identities, mapped from profiles the same way.
+* ``knn``: each service's most co-used services (shrunk cosine), summed over a resident's history.
+* ``popularity`` and ``recent_popularity``: standardised log use counts, whole span and recent part;
+  ``segments``: the same within each profile feature (a sparse features x services matrix).
 """
 from __future__ import annotations
 
@@ -24,107 +24,133 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .ranker import Ranker
+
+_CF = ("item_embeddings", "item_biases", "user_embeddings", "feature_map", "feature_intercept")
+
 
 @dataclass
-class Blend:
-    need: float = 0.0
-    pop: float = 0.0
-    knn: float = 0.0
+class Embeddings:
+    """One LightFM generator: services (n, d) and biases, warm residents (n_warm, d), profile map."""
 
-    def to_json(self) -> dict:
-        return {"need": self.need, "pop": self.pop, "knn": self.knn}
+    item_embeddings: np.ndarray
+    item_biases: np.ndarray
+    user_embeddings: np.ndarray
+    feature_map: np.ndarray
+    feature_intercept: np.ndarray
 
+    def predicted(self, x: sp.csr_matrix) -> np.ndarray:
+        return np.asarray(x @ self.feature_map, dtype=np.float32) + self.feature_intercept
 
-def standardise(x: np.ndarray) -> np.ndarray:
-    """Per-row z-scores; a constant row becomes zeros."""
-    x = np.atleast_2d(x)
-    mean = x.mean(axis=1, keepdims=True)
-    std = x.std(axis=1, keepdims=True)
-    std[std == 0] = 1.0
-    return (x - mean) / std
+    def user_vectors(self, warm_rows: np.ndarray, x: sp.csr_matrix) -> np.ndarray:
+        """Each resident's embedding: their own where they have one, predicted from the profile otherwise."""
+        U = self.predicted(x)
+        warm = warm_rows >= 0
+        if warm.any():
+            U[warm] = self.user_embeddings[warm_rows[warm]]
+        return U
+
+    def scores(self, U: np.ndarray) -> np.ndarray:
+        return U @ self.item_embeddings.T + self.item_biases
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {prefix + k: getattr(self, k) for k in _CF}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, prefix: str, n_items: int, n_warm: int) -> "Embeddings":
+        parts = {k: arrays[prefix + k] for k in _CF}
+        d = parts["item_embeddings"].shape[1] if parts["item_embeddings"].ndim == 2 else -1
+        expected = {"item_embeddings": (n_items, d), "item_biases": (n_items,), "user_embeddings": (n_warm, d),
+                    "feature_intercept": (d,)}
+        for key, shape in expected.items():
+            if parts[key].shape != shape:
+                raise ValueError(f"model array {prefix}{key} has shape {parts[key].shape}, expected {shape}")
+        if parts["feature_map"].ndim != 2 or parts["feature_map"].shape[1] != d:
+            raise ValueError(f"model array {prefix}feature_map has shape {parts['feature_map'].shape}")
+        for key, a in parts.items():
+            if not np.isfinite(a).all():
+                raise ValueError(f"model array {prefix}{key} holds a non-finite value")
+        return cls(**parts)
 
 
 @dataclass
 class HybridModel:
-    item_embeddings: np.ndarray      # (n_services, d) float32
-    item_biases: np.ndarray          # (n_services,) float32
-    user_embeddings: np.ndarray      # (n_warm, d) float32: residents with training history
-    feature_map: np.ndarray          # (n_features, d) float32: W
-    feature_intercept: np.ndarray    # (d,) float32: w0
-    popularity: np.ndarray           # (n_services,) float32: standardised log training popularity
-    neighbors: sp.csr_matrix         # (n_services, n_services): each service's most co-used services
-    warm_blend: Blend
-    cold_blend: Blend
+    cf: Embeddings
+    hyb: Embeddings | None
+    popularity: np.ndarray           # (n_services,) float32, standardised log training popularity
+    recent_popularity: np.ndarray    # (n_services,) float32, the same over the recent part
+    neighbors: sp.csr_matrix         # (n_services, n_services): each service's co-use weights
+    ranker: Ranker
+    #: (n_features, n_services): share of the residents with each profile feature who used each service
+    segments: sp.csr_matrix | None = None
+
+    # the collaborative arrays under their historical names (the explainer decomposes them)
+    @property
+    def item_embeddings(self) -> np.ndarray:
+        return self.cf.item_embeddings
+
+    @property
+    def item_biases(self) -> np.ndarray:
+        return self.cf.item_biases
+
+    @property
+    def user_embeddings(self) -> np.ndarray:
+        return self.cf.user_embeddings
+
+    @property
+    def feature_map(self) -> np.ndarray:
+        return self.cf.feature_map
+
+    @property
+    def feature_intercept(self) -> np.ndarray:
+        return self.cf.feature_intercept
 
     @property
     def n_components(self) -> int:
-        return int(self.item_embeddings.shape[1])
+        return int(self.cf.item_embeddings.shape[1])
 
     def predicted_embedding(self, feature_idx: np.ndarray) -> np.ndarray:
         """x @ W + w0 for a binary feature row given by its column indices."""
-        return self.feature_intercept + self.feature_map[feature_idx].sum(axis=0)
-
-    def predicted_embeddings(self, x: sp.csr_matrix) -> np.ndarray:
-        return np.asarray(x @ self.feature_map, dtype=np.float32) + self.feature_intercept
-
-    def raw_scores(self, u: np.ndarray) -> np.ndarray:
-        """u . v_j + b_j for one embedding (d,) or a batch (n, d)."""
-        return u @ self.item_embeddings.T + self.item_biases
-
-    def neighbor_scores(self, history: np.ndarray) -> np.ndarray:
-        """Sum of similarities to the services in ``history`` (indices), per service."""
-        if len(history) == 0:
-            return np.zeros(self.neighbors.shape[1], dtype=np.float32)
-        return np.asarray(self.neighbors[history].sum(axis=0)).ravel()
-
-    def blend(self, raw: np.ndarray, need_mask: np.ndarray | None, warm: bool,
-              knn: np.ndarray | None = None) -> np.ndarray:
-        """Standardise raw (and neighbour) scores per row and add the need and popularity terms."""
-        w = self.warm_blend if warm else self.cold_blend
-        s = standardise(raw)
-        if knn is not None and w.knn:
-            s = s + w.knn * standardise(knn)
-        if w.pop:
-            s = s + w.pop * self.popularity
-        if need_mask is not None and w.need:
-            s = s + w.need * np.atleast_2d(need_mask)
-        return s
+        return self.cf.feature_intercept + self.cf.feature_map[feature_idx].sum(axis=0)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {
-            "item_embeddings": self.item_embeddings, "item_biases": self.item_biases,
-            "user_embeddings": self.user_embeddings, "feature_map": self.feature_map,
-            "feature_intercept": self.feature_intercept, "popularity": self.popularity,
-            "neighbors.indptr": self.neighbors.indptr, "neighbors.indices": self.neighbors.indices,
-            "neighbors.data": self.neighbors.data,
-        }
+        out = self.cf.arrays("")
+        if self.hyb is not None:
+            out.update(self.hyb.arrays("hyb."))
+        if self.segments is not None:
+            out.update({"segments.indptr": self.segments.indptr, "segments.indices": self.segments.indices,
+                        "segments.data": self.segments.data})
+        out.update({"popularity": self.popularity, "recent_popularity": self.recent_popularity,
+                    "neighbors.indptr": self.neighbors.indptr, "neighbors.indices": self.neighbors.indices,
+                    "neighbors.data": self.neighbors.data})
+        return out
 
     def meta(self) -> dict:
-        return {"warm_blend": self.warm_blend.to_json(), "cold_blend": self.cold_blend.to_json(),
-                "n_components": self.n_components}
+        return {"ranker": self.ranker.to_json(), "n_components": self.n_components, "hyb": self.hyb is not None,
+                "segments": self.segments is not None}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict) -> "HybridModel":
-        n_items, d = arrays["item_embeddings"].shape
-        checks = {
-            "item_biases": (n_items,), "feature_intercept": (d,), "popularity": (n_items,),
-        }
-        for key, shape in checks.items():
-            if arrays[key].shape != shape:
-                raise ValueError(f"model array {key} has shape {arrays[key].shape}, expected {shape}")
-        for key in ("user_embeddings", "feature_map"):
-            if arrays[key].ndim != 2 or arrays[key].shape[1] != d:
-                raise ValueError(f"model array {key} has shape {arrays[key].shape}, expected (*, {d})")
+        n_items = arrays["item_embeddings"].shape[0]
+        n_warm = arrays["user_embeddings"].shape[0]
+        cf = Embeddings.from_arrays(arrays, "", n_items, n_warm)
+        hyb = Embeddings.from_arrays(arrays, "hyb.", n_items, n_warm) if meta.get("hyb") else None
+        for key in ("popularity", "recent_popularity"):
+            if arrays[key].shape != (n_items,) or not np.isfinite(arrays[key]).all():
+                raise ValueError(f"model array {key} does not match the services or is not finite")
         ind = arrays["neighbors.indices"]
         if len(arrays["neighbors.indptr"]) != n_items + 1 or (len(ind) and (ind.min() < 0 or ind.max() >= n_items)):
             raise ValueError("model array neighbors does not match the services")
         neighbors = sp.csr_matrix(
             (arrays["neighbors.data"], arrays["neighbors.indices"], arrays["neighbors.indptr"]),
             shape=(n_items, n_items))
-        return cls(
-            neighbors=neighbors,
-            item_embeddings=arrays["item_embeddings"], item_biases=arrays["item_biases"],
-            user_embeddings=arrays["user_embeddings"], feature_map=arrays["feature_map"],
-            feature_intercept=arrays["feature_intercept"], popularity=arrays["popularity"],
-            warm_blend=Blend(**meta["warm_blend"]), cold_blend=Blend(**meta["cold_blend"]),
-        )
+        segments = None
+        if meta.get("segments"):
+            n_features = cf.feature_map.shape[0]
+            ind = arrays["segments.indices"]
+            if len(arrays["segments.indptr"]) != n_features + 1 or (len(ind) and (ind.min() < 0 or ind.max() >= n_items)):
+                raise ValueError("model array segments does not match the features and services")
+            segments = sp.csr_matrix((arrays["segments.data"], ind, arrays["segments.indptr"]),
+                                     shape=(n_features, n_items))
+        return cls(cf=cf, hyb=hyb, popularity=arrays["popularity"], recent_popularity=arrays["recent_popularity"],
+                   neighbors=neighbors, ranker=Ranker.from_json(meta["ranker"]), segments=segments)

@@ -1,8 +1,12 @@
-"""From scores to a top-k list: drop what may not be suggested, then make every declared need answered.
+"""From scores to top-k lists: drop what may not be suggested, then make every declared need answered.
 
-"One key opens one lock": a resident who declared housing and food should not get ten food banks. After
-ranking by score, each declared need with no answer in the top k gets its best eligible service swapped
-in for the lowest-ranked item that no other need depends on.
+"One key opens one lock": a resident who declared housing and food should not get ten food banks. Each
+declared need first gets its best eligible services - two each when the list has room for two per
+need, one otherwise - and the rest of the list is filled by score. The list is shown by score.
+
+Scores use two floors: ``-inf`` for a service that is not a candidate at all (already used, declined,
+filtered out) and ``BLOCKED`` for one that eligibility rules out. Neither is ever listed; evaluation
+keeps the second kind in the AUC (ranked last), since the ranker could not have listed it either way.
 """
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .eligibility import FAIL, UNK
+
+BLOCKED = -1e300
 
 
 @dataclass
@@ -22,59 +28,91 @@ class Ranked:
 
 def candidate_scores(scores: np.ndarray, outcome: np.ndarray, excluded: np.ndarray | None,
                      include_unknown: bool = True) -> np.ndarray:
-    """Scores with -inf wherever a service may not be suggested."""
-    s = np.asarray(scores, dtype=np.float64).copy()
-    s[outcome == FAIL] = -np.inf
+    """Scores with ``BLOCKED`` where eligibility rules a service out and -inf where it is excluded;
+    works on one resident (n_services,) or a batch (n, n_services)."""
+    s = np.array(scores, dtype=np.float64)
+    s[outcome == FAIL] = BLOCKED
     if not include_unknown:
-        s[outcome == UNK] = -np.inf
+        s[outcome == UNK] = BLOCKED
     if excluded is not None:
         s[excluded] = -np.inf
     return s
 
 
-def top_k(s: np.ndarray, k: int) -> list[int]:
-    """Indices of the k best finite scores, best first (ties broken by index for repeatability)."""
-    finite = np.flatnonzero(np.isfinite(s))
-    if len(finite) == 0:
+def top_k(s: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[int]:
+    """Indices of the k best listable scores, best first (ties broken by index for repeatability)."""
+    ok = np.flatnonzero(s > BLOCKED if allowed is None else allowed)
+    if len(ok) == 0:
         return []
-    if len(finite) > k:
-        part = finite[np.argpartition(-s[finite], k - 1)[:k]]
-    else:
-        part = finite
-    return [int(i) for i in part[np.lexsort((part, -s[part]))]]
+    if len(ok) > k:
+        ok = ok[np.argpartition(-s[ok], k - 1)[:k]]
+    return [int(i) for i in ok[np.lexsort((ok, -s[ok]))]]
+
+
+def need_quota(k: int, n_needs: int) -> int:
+    """How many answers each declared need is given first: two where the list has room for two each."""
+    return 2 if n_needs and k >= 2 * n_needs else 1
 
 
 def rank(s: np.ndarray, k: int, need_masks: dict[str, np.ndarray]) -> Ranked:
-    """Top k of candidate scores ``s`` (see :func:`candidate_scores`) with every need answered if possible."""
-    top = top_k(s, k)
+    """Top k of candidate scores ``s`` (see :func:`candidate_scores`), every need answered if possible."""
+    listable = s > BLOCKED
+    if not need_masks:
+        return Ranked(top_k(s, k), {}, {})
+    quota = need_quota(k, len(need_masks))
+    # the best few services by score usually hold every need's answers: work on those, and look at the
+    # whole catalogue only for a need they do not answer (a long-tail catalogue has 50,000 services)
+    shortlist = np.array(top_k(s, k * (len(need_masks) + 1) * 4), dtype=np.int64)
+    taken = np.zeros(len(s), dtype=bool)
+    chosen: list[int] = []
     unanswerable: dict[str, str] = {}
-    if need_masks and top:
-        finite = np.isfinite(s)
-        for need, mask in need_masks.items():
-            if any(mask[i] for i in top):
-                continue
-            pool = np.flatnonzero(mask & finite)
-            if len(pool) == 0:
+    for need, mask in need_masks.items():
+        have = int(mask[chosen].sum()) if chosen else 0
+        room = min(quota - have, k - len(chosen))
+        if room <= 0:
+            if have == 0:
+                unanswerable[need] = f"the top {k} is taken by services answering other needs"
+            continue
+        picks = shortlist[mask[shortlist] & ~taken[shortlist]][:room].tolist()
+        if len(picks) < room:
+            pool = mask & listable
+            if not pool.any():
                 unanswerable[need] = ("no service in the catalogue answers this need" if not mask.any()
                                       else "no service answering this need is open to this resident")
                 continue
-            best = int(pool[np.argmax(s[pool])])
-            # replace the lowest-ranked item whose removal leaves no other need unanswered
-            for pos in range(len(top) - 1, -1, -1):
-                victim = top[pos]
-                sole = any(m[victim] and sum(bool(m[j]) for j in top) == 1
-                           for n, m in need_masks.items() if n != need)
-                if not sole:
-                    top[pos] = best
-                    break
-            else:
-                unanswerable[need] = f"the top {k} is taken by services answering other needs"
-        top.sort(key=lambda i: (-s[i], i))
-    elif need_masks:
-        for need, mask in need_masks.items():
-            unanswerable[need] = "no service is open to this resident"
-    answers = {need: [i for i in top if mask[i]] for need, mask in need_masks.items()}
+            pool &= ~taken
+            picks = top_k(s, room, pool)
+        chosen.extend(picks)
+        taken[picks] = True
+    if len(chosen) < k:
+        picks = shortlist[~taken[shortlist]][:k - len(chosen)].tolist()
+        if len(chosen) + len(picks) < k and len(shortlist) < listable.sum():
+            picks = top_k(s, k - len(chosen), listable & ~taken)
+        chosen.extend(picks)
+    chosen.sort(key=lambda i: (-s[i], i))
+    answers = {need: [i for i in chosen if mask[i]] for need, mask in need_masks.items()}
     for need, items in answers.items():
         if items:
             unanswerable.pop(need, None)
-    return Ranked(top, answers, unanswerable)
+    return Ranked(chosen, answers, unanswerable)
+
+
+def rank_rows(scores: np.ndarray, k: int, need_masks: list[dict] | None = None) -> np.ndarray:
+    """(n x k) service indices, best first, -1 where fewer than k may be listed: :func:`rank` for each
+    row that declares needs, a vectorised top k for the others."""
+    n, m = scores.shape
+    out = np.full((n, k), -1, dtype=np.int64)
+    plain = np.array([not (need_masks and need_masks[r]) for r in range(n)], dtype=bool)
+    if plain.any():
+        rows = np.flatnonzero(plain)
+        allowed = np.where(scores[rows] > BLOCKED, scores[rows], -np.inf)
+        kk = min(k, m)
+        top = np.argpartition(-allowed, kk - 1, axis=1)[:, :kk] if m > kk else np.tile(np.arange(m), (len(rows), 1))
+        vals = np.take_along_axis(allowed, top, axis=1)
+        order = np.lexsort((top, -vals), axis=1)
+        top, vals = np.take_along_axis(top, order, axis=1), np.take_along_axis(vals, order, axis=1)
+        out[rows, :kk] = np.where(np.isfinite(vals), top, -1)
+    for r in np.flatnonzero(~plain):
+        lst = rank(scores[r], k, need_masks[r]).indices
+        out[r, :len(lst)] = lst
+    return out

@@ -114,6 +114,24 @@ def _cmd_models(args) -> int:
     return 0
 
 
+def _cmd_compare(args) -> int:
+    from .promote import CONFIDENCE, PRIMARY, compare_versions
+
+    c = compare_versions(args.models, args.version_a, args.version_b, args.data, extra_interactions=args.events or (),
+                         seed=args.seed)
+    print(f"{c.residents} residents with positives newer than both models' training data "
+          f"(after {c.since}; {c.excluded_residents} left out: known to one model only)")
+    print(f"  {PRIMARY} {args.version_a}: {c.mean_a:.4f}")
+    print(f"  {PRIMARY} {args.version_b}: {c.mean_b:.4f}")
+    print(f"  difference (b - a): {c.diff:+.4f}, {CONFIDENCE:.0%} interval [{c.low:+.4f}, {c.high:+.4f}] "
+          "(paired bootstrap over residents)")
+    for group, g in c.per_group.items():
+        print(f"  {group}: {g['residents']} residents, {g[PRIMARY + '_a']:.4f} vs {g[PRIMARY + '_b']:.4f}")
+    if args.json:
+        print(json.dumps(c.to_json()))
+    return 0
+
+
 def _cmd_promote(args) -> int:
     from recommender import artifacts
 
@@ -213,6 +231,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("version")
     p.add_argument("--models", type=Path, default=Path("models"))
     p.set_defaults(func=_cmd_promote)
+
+    c = sub.add_parser("compare", help="score two model versions on data neither was trained on",
+                       description="Score versions A and B on the interactions of --data newer than both models' "
+                                   "training data, on the same residents, with the paired difference and its "
+                                   "bootstrap confidence interval.")
+    c.add_argument("version_a")
+    c.add_argument("version_b")
+    c.add_argument("--models", type=Path, default=Path("models"))
+    c.add_argument("--data", required=True, type=Path, help="data directory holding the newer interactions")
+    c.add_argument("--events", type=Path, action="append", help="extra interactions file (repeatable)")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--json", action="store_true", help="also print the comparison as JSON")
+    c.set_defaults(func=_cmd_compare)
 
     i = sub.add_parser("import-hsds", help="import a service directory (HSDS 3.0, HSDS 1.x, Ohana CSV)",
                        description="Turn a published service directory into the services table of the data "

@@ -1,13 +1,16 @@
-"""Fit the hybrid model (see ``recommender.model`` for what it is and why it is built this way).
+"""Fit a model: candidate generators, then the second-stage ranker chosen on the future.
 
-1. LightFM (WARP by default) on resident and service identities, over positive interactions weighted
-   by event (declined is not a positive), for ``epochs`` epochs, with the latest positive of up to
-   ``validation_residents`` residents left out. Those few thousand interactions cost the model next
-   to nothing, and they let the warm blend weights (declared needs, popularity) be chosen by a small
-   grid search on the very model that is shipped.
-2. A ridge map from profile features to the learned resident embeddings, so any profile gets an
-   embedding; the cold blend is chosen on residents the map did not see. A second map embeds services
-   with no history from their features.
+1. Split the training span by time: the most recent ``validation_fraction`` of interactions is the
+   validation slice, and ``cold_validation`` of residents are held out whole - the same two
+   protocols evaluation uses (the next weeks of every resident with any history, and residents seen
+   only by their profile).
+2. Fit the generators on the past (``recommender.model``): LightFM on identities, LightFM with service
+   features where services have few uses, co-use neighbours, popularity, a ridge map from profiles.
+3. Learn the ranker on the validation slice (``recommender.ranker``): pairwise logistic regression over
+   the generators' signals, per kind of resident; it serves only where it beats, out of fold, every
+   single generator and both baselines, ranked through the same kernel as serving.
+4. Bring the generators up to date: LightFM continues for a few epochs over everything (the slice
+   included), the rest is refitted on everything; what was chosen in 3 is kept.
 Total cost stays near one plain LightFM fit: bench/train_city.py measures it.
 """
 from __future__ import annotations
@@ -20,17 +23,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recommender.model import Blend, HybridModel
+from recommender.model import Embeddings, HybridModel
 from recommender.schema import POSITIVE_EVENTS
 
-from .metrics import ndcg_at_k
-
-NEED_GRID = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
-KNN_GRID = (0.0, 0.25, 0.5, 1.0)
-POP_GRID = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
-#: how many standard errors a blend's gain must clear to be preferred over the plain model (3, not
-#: 2: some twenty blends are tried, and at 2 one of them clears it by chance too often)
-SIGNIFICANCE = 3.0
+from .validation import choose_ranker
 
 
 @dataclass
@@ -40,14 +36,21 @@ class FitData:
     resident_ids: np.ndarray          # every resident in the table, table order
     X: sp.csr_matrix                  # resident features, table order
     service_features: sp.csr_matrix   # service features, catalogue order
-    #: rows (table order) -> residents x services, 1 where a service answers a declared need; asked
-    #: only for the few thousand validation residents (for a million residents the whole matrix
-    #: would hold about a billion entries)
-    need_rows: Callable[[np.ndarray], sp.csr_matrix]
+    #: rows (table order) -> for each resident, declared need -> services answering it; asked only
+    #: for the few thousand validation residents (for a million residents the whole residents x
+    #: services matrix would hold about a billion entries)
+    need_masks: Callable[[np.ndarray], list[dict[str, np.ndarray]]]
     interactions: pd.DataFrame        # training interactions with int columns 'r' and 's'
-    #: rows (table order) -> residents x services, True where a service may not be suggested to them
-    #: (eligibility as served), so blends are chosen on the lists residents actually see
-    ineligible: Callable[[np.ndarray], np.ndarray] | None = None
+    service_lat: np.ndarray           # (n_services,) NaN where a service has no place
+    service_lon: np.ndarray
+    #: rows (table order) -> residents x services eligibility outcomes (int8, as served), so the
+    #: ranker is chosen on the lists residents actually see
+    outcomes: Callable[[np.ndarray], np.ndarray] | None = None
+    #: (n_residents, 2) latitude, longitude; NaN where unknown
+    coords: np.ndarray | None = None
+    #: services x tokens (categories with ancestors, languages, eligibility shape): what LightFM with
+    #: service features learns from (the TF-IDF text is left out: hundreds of entries per service)
+    service_tokens: sp.csr_matrix | None = None
 
 
 def ridge(X: sp.spmatrix, Y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -68,30 +71,32 @@ def ridge(X: sp.spmatrix, Y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.n
 
 
 def item_neighbors(history: sp.csr_matrix, top: int = 100, shrink: float = 10.0,
-                   chunk: int = 1024) -> sp.csr_matrix:
+                   chunk: int = 2048) -> sp.csr_matrix:
     """Services x services: each service's ``top`` most similar by who used both (shrunk cosine).
 
     ``S[i, j] = c_ij / (sqrt(n_i * n_j) + shrink)`` with ``c_ij`` the residents who used both; the
-    shrink term keeps pairs seen once from outranking well-supported ones. Computed a block of rows
-    at a time so 10,000 services never need a dense 10,000 x 10,000 matrix at once.
+    shrink term keeps pairs seen once from outranking well-supported ones. Computed a block of rows at
+    a time and kept sparse throughout: a long-tail catalogue of 50,000 services has few co-uses, and a
+    dense block of it would be most of the time and memory.
     """
     B = (history > 0).astype(np.float32).tocsc()
     n_items = B.shape[1]
-    counts = np.asarray(B.sum(axis=0)).ravel()
-    norms = np.sqrt(counts)
+    norms = np.sqrt(np.asarray(B.sum(axis=0)).ravel())
     Bt = B.T.tocsr()
     rows, cols, vals = [], [], []
-    k = min(top, max(n_items - 1, 1))
     for start in range(0, n_items, chunk):
-        stop = min(start + chunk, n_items)
-        block = (Bt[start:stop] @ B).toarray()
-        block /= np.outer(norms[start:stop], norms) + shrink
-        block[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        idx = np.argpartition(-block, k - 1, axis=1)[:, :k] if k < n_items else np.tile(np.arange(n_items), (stop - start, 1))
-        v = np.take_along_axis(block, idx, axis=1)
-        keep = v > 0
-        r = np.repeat(np.arange(start, stop), idx.shape[1]).reshape(idx.shape)
-        rows.append(r[keep]); cols.append(idx[keep]); vals.append(v[keep])
+        block = (Bt[start:start + chunk] @ B).tocoo()
+        r, c = block.row, block.col
+        v = block.data / (norms[r + start] * norms[c] + shrink)
+        keep = (r + start != c) & (v > 0)
+        r, c, v = r[keep], c[keep], v[keep]
+        order = np.lexsort((-v, r))                     # by row, best first
+        r, c, v = r[order], c[order], v[order]
+        first = np.searchsorted(r, r, side="left")      # each entry's position within its row
+        keep = np.arange(len(r)) - first < top
+        rows.append(r[keep] + start); cols.append(c[keep]); vals.append(v[keep])
+    if not rows:
+        return sp.csr_matrix((n_items, n_items), dtype=np.float32)
     S = sp.csr_matrix((np.concatenate(vals).astype(np.float32), (np.concatenate(rows), np.concatenate(cols))),
                       shape=(n_items, n_items))
     S.sort_indices()
@@ -109,25 +114,70 @@ def positives_matrix(inter: pd.DataFrame, n_rows: int, n_cols: int) -> sp.coo_ma
     return sp.coo_matrix((g.to_numpy(dtype=np.float32), (r, s)), shape=(n_rows, n_cols))
 
 
-def _standardise(x: np.ndarray) -> np.ndarray:
-    """Per-row z-scores (the same standardisation HybridModel.blend applies at serving time)."""
-    mean, std = x.mean(axis=1, keepdims=True), x.std(axis=1, keepdims=True)
-    std[std == 0] = 1
-    return (x - mean) / std
+#: above this many services the co-use model is the sparse neighbourhood: EASE inverts a dense
+#: services x services matrix (5,000 services: 100 MB and a few seconds)
+EASE_MAX_SERVICES = 5000
+
+
+def ease(history: sp.csr_matrix, lam: float, top: int = 500) -> sp.csr_matrix:
+    """EASE (Steck, 2019): the item-item linear model ``B = argmin ||X - XB||^2 + lam ||B||^2, diag(B) = 0``,
+    closed form ``P = (X^T X + lam I)^-1, B = -P / diag(P)``. Kept sparse: each service's ``top`` largest
+    weights by magnitude (the rest are near zero and would only grow the model file)."""
+    X = (history > 0).astype(np.float64)
+    G = (X.T @ X).toarray()
+    G[np.diag_indices_from(G)] += lam
+    P = np.linalg.inv(G)
+    B = -P / np.diag(P)[None, :]
+    np.fill_diagonal(B, 0.0)
+    n = B.shape[0]
+    k = min(top, n - 1)
+    if k <= 0:
+        return sp.csr_matrix((n, n), dtype=np.float32)
+    idx = np.argpartition(-np.abs(B), k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(B, idx, axis=1)
+    S = sp.csr_matrix((vals.ravel().astype(np.float32), (np.repeat(np.arange(n), k), idx.ravel())), shape=(n, n))
+    S.eliminate_zeros()
+    S.sort_indices()
+    return S
+
+
+def segment_shares(X: sp.csr_matrix, used: sp.csr_matrix) -> sp.csr_matrix:
+    """(features x services) share of the residents having each feature who used each service; ``X``
+    and ``used`` are residents x features and residents x services (binary)."""
+    Xb = (X > 0).astype(np.float32)
+    C = (Xb.T @ (used > 0).astype(np.float32)).tocsr()
+    n = np.asarray(Xb.sum(axis=0)).ravel()
+    C = sp.diags(1.0 / np.maximum(n, 1.0)).astype(np.float32) @ C
+    return C.astype(np.float32).tocsr()
+
+
+def popularity(counts: np.ndarray) -> np.ndarray:
+    """Standardised log use counts (the ``pop`` and ``recent`` signals)."""
+    p = np.log1p(np.asarray(counts, dtype=np.float64))
+    sd = p.std() or 1.0
+    return ((p - p.mean()) / sd).astype(np.float32)
 
 
 class HybridTrainer:
     """Estimator producing a :class:`recommender.model.HybridModel`.
 
-    Parameters follow LightFM's names where they are LightFM's. ``validation_fraction`` of the training
-    time span (the most recent) is used to choose the blend, ``cold_validation`` residents (a fraction
-    of warm ones, at most 5,000) to choose the cold blend.
+    Parameters follow LightFM's names where they are LightFM's. ``validation_fraction``: the most
+    recent share of training interactions the ranker is chosen on; ``cold_validation``: the share of
+    residents held out whole for the cold protocol; ``refresh_epochs``: LightFM epochs over everything
+    after the ranker is chosen (default a quarter of ``epochs``); ``hybrid``: fit LightFM with service
+    features ("auto": where most services have at most two uses, or many have none); ``validation``:
+    "time" holds out the most recent slice, "random" a random fifth of each resident's strong positives
+    (for a holdout that is not in the future either, such as MovieLens' ua.test: the validation must
+    look like how the model is judged).
     """
 
     def __init__(self, no_components: int = 32, epochs: int = 20, learning_rate: float = 0.05,
                  loss: str = "warp", max_sampled: int = 10, item_alpha: float = 0.0, user_alpha: float = 0.0,
-                 ridge_alpha: float = 10.0, neighbors: int = 100, validation_residents: int = 1500, cold_validation: float = 0.05,
-                 num_threads: int = 2, random_state: int = 0, progress: bool = True):
+                 ridge_alpha: float = 10.0, neighbors: int = 100, validation_fraction: float = 0.15,
+                 validation_residents: int = 3000, cold_validation: float = 0.1, refresh_epochs: int | None = None,
+                 hybrid: str | bool = "auto", recent_fraction: float = 0.25, validation: str = "time",
+                 ease_lambda: float | None = None, num_threads: int = 2,
+                 random_state: int = 0, progress: bool = True):
         self.no_components = no_components
         self.epochs = epochs
         self.learning_rate = learning_rate
@@ -137,18 +187,27 @@ class HybridTrainer:
         self.user_alpha = user_alpha
         self.ridge_alpha = ridge_alpha
         self.neighbors = neighbors
+        self.validation_fraction = validation_fraction
         self.validation_residents = validation_residents
         self.cold_validation = cold_validation
+        self.refresh_epochs = refresh_epochs
+        self.hybrid = hybrid
+        self.recent_fraction = recent_fraction
+        self.validation = validation
+        self.ease_lambda = ease_lambda
         self.num_threads = num_threads
         self.random_state = random_state
         self.progress = progress
 
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in (
-            "no_components", "epochs", "learning_rate", "loss", "max_sampled", "item_alpha", "user_alpha",
-            "ridge_alpha", "neighbors", "validation_residents", "cold_validation", "num_threads", "random_state")}
+    _PARAMS = ("no_components", "epochs", "learning_rate", "loss", "max_sampled", "item_alpha", "user_alpha",
+               "ridge_alpha", "neighbors", "validation_fraction", "validation_residents", "cold_validation",
+               "refresh_epochs", "hybrid", "recent_fraction", "validation", "ease_lambda", "num_threads",
+               "random_state")
 
-    # ------------------------------------------------------------------ helpers
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in self._PARAMS}
+
+    # ------------------------------------------------------------------ LightFM
     def _lightfm(self):
         from lightfm import LightFM
 
@@ -156,12 +215,44 @@ class HybridTrainer:
                        max_sampled=self.max_sampled, item_alpha=self.item_alpha, user_alpha=self.user_alpha,
                        random_state=self.random_state)
 
-    def _epochs(self, lfm, matrix: sp.coo_matrix, epochs: int, label: str) -> None:
+    def _epochs(self, lfm, matrix: sp.coo_matrix, epochs: int, item_features=None) -> None:
+        if epochs <= 0 or matrix.nnz == 0:
+            return
         interactions = sp.coo_matrix((np.ones_like(matrix.data), (matrix.row, matrix.col)), shape=matrix.shape)
         # one call for all epochs: LightFM re-validates its inputs on every call, which costs as much
         # as an epoch on a million interactions; verbose=True gives its own per-epoch progress bar
-        lfm.fit_partial(interactions, sample_weight=matrix, epochs=epochs, num_threads=self.num_threads,
-                        verbose=self.progress)
+        lfm.fit_partial(interactions, item_features=item_features, sample_weight=matrix, epochs=epochs,
+                        num_threads=self.num_threads, verbose=self.progress)
+
+    def _embeddings(self, lfm, X_warm: sp.csr_matrix, fitted: np.ndarray, item_features=None,
+                    cold_items: np.ndarray | None = None, service_features=None) -> Embeddings:
+        """A generator's arrays from a fitted LightFM: services, residents, and the ridge map from
+        profiles (fitted on the residents with history in what LightFM saw)."""
+        if item_features is None:
+            b, V = lfm.item_biases.astype(np.float32).copy(), lfm.item_embeddings.astype(np.float32).copy()
+        else:
+            b, V = (a.astype(np.float32) for a in lfm.get_item_representations(item_features))
+        U = lfm.user_embeddings.astype(np.float32).copy()
+        if cold_items is not None and cold_items.any() and (~cold_items).sum() >= 2:
+            # services nobody used: an identity embedding never trained is noise; map their features
+            # onto the embeddings of services that were used instead
+            Fi = service_features
+            Wi, wi0 = ridge(Fi[~cold_items], np.column_stack([V[~cold_items], b[~cold_items]]), self.ridge_alpha)
+            pred = np.asarray(Fi[cold_items] @ Wi) + wi0
+            V[cold_items], b[cold_items] = pred[:, :-1], pred[:, -1]
+        W, w0 = ridge(X_warm[fitted], U[fitted], self.ridge_alpha) if fitted.sum() >= 2 else (
+            np.zeros((X_warm.shape[1], U.shape[1]), dtype=np.float32), U[fitted].mean(axis=0) if fitted.any()
+            else np.zeros(U.shape[1], dtype=np.float32))
+        return Embeddings(item_embeddings=V, item_biases=b, user_embeddings=U, feature_map=W,
+                          feature_intercept=np.asarray(w0, dtype=np.float32))
+
+    def _wants_hybrid(self, counts: np.ndarray, data: FitData) -> bool:
+        if data.service_tokens is None or data.service_tokens.shape[1] == 0:
+            return False
+        if self.hybrid != "auto":
+            return bool(self.hybrid)
+        used = counts[counts > 0]
+        return bool(len(used) == 0 or np.median(used) <= 2 or (counts == 0).mean() >= 0.1)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, data: FitData) -> "HybridTrainer":
@@ -175,150 +266,128 @@ class HybridTrainer:
             raise ValueError("interactions: no positive training interaction; nothing to learn from")
         warm_rows = np.full(n_res, -1, dtype=np.int64)
         warm_rows[warm_res] = np.arange(len(warm_res))
-        inter = inter.assign(u=warm_rows[inter["r"].to_numpy()])
-        inter = inter[inter["u"] >= 0]
-
-        rng = np.random.default_rng(self.random_state)
-        part = inter.assign(r=inter["u"])
+        inter = inter[warm_rows[inter["r"].to_numpy()] >= 0]
+        part = inter.assign(r=warm_rows[inter["r"].to_numpy()])   # rows of warm residents
         all_m = positives_matrix(part, len(warm_res), n_items).tocsr()
-        val_m, fit_m = self._leave_last_out(part, all_m, rng)
-
-        lfm = self._lightfm()
-        t = time.perf_counter()
-        self._epochs(lfm, fit_m.tocoo(), self.epochs, "fit")
-        timing["lightfm_fit"] = time.perf_counter() - t
-
-        t = time.perf_counter()
-        U = self._user_embeddings(lfm)
-        V, b = lfm.item_embeddings.astype(np.float32), lfm.item_biases.astype(np.float32)
-        wv = np.flatnonzero(np.diff(val_m.indptr) > 0)
-        S_fit = item_neighbors(fit_m, top=self.neighbors)
-        self.warm_blend_, self.warm_search_ = self._search(
-            raw=U[wv] @ V.T + b, need=data.need_rows(warm_res[wv]), truth=val_m[wv], exclude=self._excluded(data, warm_res[wv], fit_m[wv]),
-            pop=self._popularity(fit_m.getnnz(axis=0)), knn=((fit_m[wv] > 0).astype(np.float32) @ S_fit).toarray())
-        timing["warm_search"] = time.perf_counter() - t
-
-        # cold blend: residents the ridge map does not see, scored from their features alone
-        t = time.perf_counter()
         X_warm = data.X[warm_res]
-        n_cv = min(self.validation_residents, int(self.cold_validation * len(warm_res)))
-        cv = rng.choice(len(warm_res), size=n_cv, replace=False) if n_cv >= 20 else np.array([], dtype=np.int64)
-        seen = np.ones(len(warm_res), dtype=bool)
-        seen[cv] = False
-        W, w0 = ridge(X_warm[seen], U[seen], self.ridge_alpha)
-        # their interactions shaped the service embeddings, a small optimism shared by every blend tried
-        self.cold_blend_, self.cold_search_ = self._search(
-            raw=(np.asarray(X_warm[cv] @ W) + w0) @ V.T + b, need=data.need_rows(warm_res[cv]),
-            truth=positives_matrix(part[part["event"].isin(POSITIVE_EVENTS)], len(warm_res), n_items).tocsr()[cv],
-            exclude=self._excluded(data, warm_res[cv], None),
-            pop=self._popularity(all_m.getnnz(axis=0)))
-        timing["cold_search"] = time.perf_counter() - t
+        counts = all_m.getnnz(axis=0)
+        hybrid = self._wants_hybrid(counts, data)
+        tokens = data.service_tokens
 
+        # 1. the time-forward split of the training span
+        rng = np.random.default_rng(self.random_state)
+        past, cold_val, cut, recent = self._split(part, rng)
+        past_m = positives_matrix(past, len(warm_res), n_items).tocsr()
+
+        # 2. generators on the past
         t = time.perf_counter()
-        U = self._user_embeddings(lfm)
-        V = lfm.item_embeddings.astype(np.float32).copy()
-        b = lfm.item_biases.astype(np.float32).copy()
-        W, w0 = ridge(X_warm, U, self.ridge_alpha)
-        S = item_neighbors(all_m, top=self.neighbors)
-        counts = all_m.tocsc().getnnz(axis=0)
+        cf = self._lightfm()
+        self._epochs(cf, past_m.tocoo(), self.epochs)
+        hy = None
+        if hybrid:
+            hy = self._lightfm()
+            self._epochs(hy, past_m.tocoo(), self.epochs, item_features=tokens)
+        timing["lightfm_past"] = time.perf_counter() - t
+        t = time.perf_counter()
+        fitted = np.diff(past_m.indptr) > 0
+        past_counts = past_m.getnnz(axis=0)
+        past_model = HybridModel(
+            cf=self._embeddings(cf, X_warm, fitted, cold_items=None if hybrid else past_counts == 0,
+                                service_features=data.service_features),
+            hyb=self._embeddings(hy, X_warm, fitted, item_features=tokens) if hy is not None else None,
+            popularity=popularity(past_counts), recent_popularity=self._recent(past, n_items),
+            neighbors=self._co_use(past_m), ranker=None,
+            segments=segment_shares(X_warm[fitted], past_m[fitted]))
+        timing["generators_past"] = time.perf_counter() - t
+
+        # 3. the ranker, chosen on the validation slice
+        t = time.perf_counter()
+        self.ranker_ = choose_ranker(past_model, data, warm_res=warm_res, part=part, past_m=past_m,
+                                     recent=recent, cold_val=cold_val,
+                                     max_residents=self.validation_residents, seed=self.random_state)
+        self.ranker_.info["cut_timestamp"] = None if not np.isfinite(cut) else int(cut)
+        timing["ranker"] = time.perf_counter() - t
+
+        # 4. generators brought up to date on everything
+        t = time.perf_counter()
+        refresh = self.refresh_epochs if self.refresh_epochs is not None else max(2, self.epochs // 4)
+        self._epochs(cf, all_m.tocoo(), refresh)
+        if hy is not None:
+            self._epochs(hy, all_m.tocoo(), refresh, item_features=tokens)
+        timing["lightfm_refresh"] = time.perf_counter() - t
+        t = time.perf_counter()
+        everyone = np.ones(len(warm_res), dtype=bool)
         cold_items = counts == 0
-        if cold_items.any() and (~cold_items).sum() >= 2:
-            # services nobody has used yet: embed them from their features like similar services
-            Fi = data.service_features
-            Wi, wi0 = ridge(Fi[~cold_items], np.column_stack([V[~cold_items], b[~cold_items]]), self.ridge_alpha)
-            pred = np.asarray(Fi[cold_items] @ Wi) + wi0
-            V[cold_items], b[cold_items] = pred[:, :-1], pred[:, -1]
-        timing["maps"] = time.perf_counter() - t
         self.model_ = HybridModel(
-            item_embeddings=V, item_biases=b, user_embeddings=U, feature_map=W, feature_intercept=w0,
-            popularity=self._popularity(counts), neighbors=S, warm_blend=self.warm_blend_,
-            cold_blend=self.cold_blend_)
+            cf=self._embeddings(cf, X_warm, everyone, cold_items=None if hybrid else cold_items,
+                                service_features=data.service_features),
+            hyb=self._embeddings(hy, X_warm, everyone, item_features=tokens) if hy is not None else None,
+            popularity=popularity(counts), recent_popularity=self._recent(part, n_items),
+            neighbors=self._co_use(all_m), ranker=self.ranker_, segments=segment_shares(X_warm, all_m))
+        timing["generators"] = time.perf_counter() - t
         self.warm_rows_ = warm_rows
         self.cold_services_ = int(cold_items.sum())
+        self.hybrid_ = hybrid
         timing["total"] = time.perf_counter() - t0
         self.timing_ = timing
         return self
 
-    @staticmethod
-    def _excluded(data: FitData, rows: np.ndarray, known: sp.csr_matrix | None) -> np.ndarray | None:
-        """What the served list could not contain: known positives and ineligible services."""
-        out = None if known is None else known.toarray() > 0
-        if data.ineligible is not None and len(rows):
-            inel = data.ineligible(rows)
-            out = inel if out is None else (out | inel)
+    def _co_use(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
+        """The co-use model behind the ``knn`` signal: EASE where the catalogue is small enough to invert
+        (its regulariser the mean number of uses per service: the scale of X^T X's diagonal), the
+        shrunk-cosine neighbourhood otherwise."""
+        n_items = matrix.shape[1]
+        if n_items <= EASE_MAX_SERVICES and matrix.nnz:
+            lam = self.ease_lambda if self.ease_lambda is not None else max(10.0, matrix.nnz / n_items)
+            return ease(matrix, lam)
+        return item_neighbors(matrix, top=self.neighbors)
+
+    def _split(self, part: pd.DataFrame, rng) -> tuple[pd.DataFrame, np.ndarray, float, np.ndarray]:
+        """(past interactions, cold validation residents (warm rows), cut timestamp, the slice as a
+        mask over ``part``).
+
+        The cut is a quantile of interaction times, not of the time span: a few late events (feedback
+        recorded after the data was exported) must not move the whole validation slice onto them.
+        """
+        ts = part["timestamp"].to_numpy()
+        cut = float(np.quantile(ts, 1.0 - self.validation_fraction)) if len(ts) else 0.0
+        if self.validation == "random":
+            cut = np.inf
+            recent = self._random_slice(part, rng)
+        elif len(ts) and cut <= ts.min():
+            # no time to speak of: the most recent share by order of the table instead
+            cut = np.inf
+            recent = rng.random(len(part)) < self.validation_fraction
+        else:
+            recent = ts >= cut
+        residents = np.unique(part["r"].to_numpy())
+        # enough cold residents to choose on (a few hundred where the data allows), never a large share
+        n_cold = min(max(int(self.cold_validation * len(residents)), min(300, len(residents) // 4)),
+                     self.validation_residents // 2)
+        cold_val = rng.choice(residents, size=n_cold, replace=False) if n_cold >= 20 else np.array([], dtype=np.int64)
+        held = np.isin(part["r"].to_numpy(), cold_val)
+        return part[~recent & ~held], np.sort(cold_val), cut, recent
+
+    def _random_slice(self, part: pd.DataFrame, rng) -> np.ndarray:
+        """A random ``validation_fraction`` (at least one) of each resident's strong positives, for
+        residents with at least three positives."""
+        strong = np.flatnonzero(part["event"].isin(POSITIVE_EVENTS).to_numpy())
+        r = part["r"].to_numpy()[strong]
+        order = np.lexsort((rng.random(len(strong)), r))
+        r, strong = r[order], strong[order]
+        first = np.searchsorted(r, r, side="left")
+        n = np.bincount(r)[r]
+        take = (np.arange(len(r)) - first < np.ceil(self.validation_fraction * n)) & (n >= 3)
+        out = np.zeros(len(part), dtype=bool)
+        out[strong[take]] = True
         return out
 
-    def _leave_last_out(self, part: pd.DataFrame, all_m: sp.csr_matrix, rng) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """(validation, fit) matrices: the latest strong positive of up to ``validation_residents``
-        residents with at least three positives, moved out of the fit."""
-        # the held-out interaction is a positive as evaluation counts one (referred or deeper, not a
-        # mere view): blends tuned on views under-value the declared needs that drive real uptake
-        strong = part[part["event"].isin(POSITIVE_EVENTS) & (part["weight"] > 0)]
-        has_strong = np.zeros(all_m.shape[0], dtype=bool)
-        has_strong[strong["r"].to_numpy()] = True
-        counts = np.diff(all_m.indptr)
-        eligible = np.flatnonzero((counts >= 3) & has_strong)
-        # at most a fifth of them: on small data every held-out interaction is a real loss to the model
-        n = min(self.validation_residents, max(200, len(eligible) // 5), len(eligible))
-        if n < 20:
-            return sp.csr_matrix(all_m.shape, dtype=np.float32), all_m
-        chosen = np.zeros(all_m.shape[0], dtype=bool)
-        chosen[rng.choice(eligible, size=n, replace=False)] = True
-        pos = strong[chosen[strong["r"].to_numpy()]]
-        last = pos.sort_values(["r", "timestamp"], kind="stable").groupby("r", sort=False).tail(1)
-        val = sp.csr_matrix((np.ones(len(last), dtype=np.float32), (last["r"].to_numpy(), last["s"].to_numpy())),
-                            shape=all_m.shape)
-        fit = all_m - all_m.multiply(val > 0)
-        fit.eliminate_zeros()
-        return val, fit.tocsr()
-
-    @staticmethod
-    def _user_embeddings(lfm) -> np.ndarray:
-        return lfm.user_embeddings.astype(np.float32).copy()
-
-    @staticmethod
-    def _popularity(counts: np.ndarray) -> np.ndarray:
-        p = np.log1p(np.asarray(counts, dtype=np.float64))
-        sd = p.std() or 1.0
-        return ((p - p.mean()) / sd).astype(np.float32)
-
-    def _search(self, raw, need, truth, exclude, pop, knn=None) -> tuple[Blend, list]:
-        """Pick (need, pop, knn) weights maximising ndcg@10 on the given residents."""
-        if raw.shape[0] == 0:
-            return Blend(), []
-        z = _standardise(raw)
-        need = need.toarray().astype(np.float32)
-        ex = exclude
-        zk = None
-        if knn is not None and knn.any():
-            zk = _standardise(knn)
-        grids = (NEED_GRID if need.any() else (0.0,), POP_GRID, KNN_GRID if zk is not None else (0.0,))
-        tried: dict[tuple, np.ndarray] = {}
-
-        def ndcg(w: tuple) -> np.ndarray:
-            if w not in tried:
-                wn, wp, wk = w
-                s = z + wn * need + wp * pop + (wk * zk if wk else 0.0)
-                if exclude is not None:
-                    s[ex] = -np.inf
-                tried[w] = ndcg_at_k(s, truth, 10)
-            return tried[w]
-
-        # Coordinate ascent over (need, pop, knn), two passes: about a fifth of the evaluations of
-        # the full grid (the search ran ~2 s of a ~24 s training on the 100k city before).
-        plain = (0.0, 0.0, 0.0)
-        best = plain
-        for _ in range(2):
-            for dim, grid in enumerate(grids):
-                candidates = [best[:dim] + (v,) + best[dim + 1:] for v in grid]
-                best = max(candidates, key=lambda w: (ndcg(w).mean(), -sum(w)))
-        # A heavier blend must beat the plain model by more than noise: its paired per-resident gain
-        # must exceed SIGNIFICANCE standard errors. Otherwise keep the plain model; a few hundred
-        # held-out residents easily make a useless prior look good.
-        diff = ndcg(best) - ndcg(plain)
-        se = diff.std() / np.sqrt(len(diff)) if len(diff) > 1 else np.inf
-        if not diff.mean() > SIGNIFICANCE * se:
-            best = plain
-        return (Blend(need=best[0], pop=best[1], knn=best[2]),
-                [{"ndcg@10": round(float(v.mean()), 5), "need": w[0], "pop": w[1], "knn": w[2]}
-                 for w, v in tried.items()])
+    def _recent(self, inter: pd.DataFrame, n_items: int) -> np.ndarray:
+        """Popularity over the most recent ``recent_fraction`` of the interactions given."""
+        pos = inter[(inter["event"] != "declined") & (inter["weight"] > 0)]
+        if len(pos) == 0:
+            return np.zeros(n_items, dtype=np.float32)
+        ts = pos["timestamp"].to_numpy()
+        cut = np.quantile(ts, 1.0 - self.recent_fraction)
+        recent = pos[ts >= cut] if cut > ts.min() else pos
+        return popularity(np.bincount(recent["s"].to_numpy(), minlength=n_items))

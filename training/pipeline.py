@@ -16,20 +16,19 @@ import scipy.sparse as sp
 from recommender import artifacts
 from recommender.catalog import ServiceCatalog
 from recommender.columns import encode_table
-from recommender.eligibility import FAIL, evaluate
+from recommender.eligibility import evaluate
 from recommender.engine import Recommender
 from recommender.files import sha256_file
-from recommender.features import ResidentFeaturizer, ServiceFeaturizer, profile_from_row
+from recommender.features import ResidentFeaturizer, ServiceFeaturizer, profiles_at
 from recommender.schema import POSITIVE_EVENTS, RESIDENT_LISTS, RESIDENT_NUMERIC, RESIDENT_OPTIONAL
 from recommender.taxonomy import Taxonomy
 
-from .evaluate import ModelRanker, NeedMatchRanker, PopularityRanker, evaluate_holdout
+from .evaluate import evaluate_holdout
 from .fit import FitData, HybridTrainer
-from .promote import decide
+from .promote import compare, decide, promotion_lock
 from .split import split_interactions
 from .tables import CityData, load_data_dir, load_interactions
 
-PRIMARY = "ndcg@10"
 
 
 @dataclass
@@ -64,26 +63,34 @@ def _csr_of(df: pd.DataFrame, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.
     return m.indptr.astype(np.int64), m.indices.astype(np.int32)
 
 
-def need_matrix(residents: pd.DataFrame, catalog: ServiceCatalog) -> sp.csr_matrix:
-    """Residents x services: 1 where the service answers one of the resident's declared needs."""
-    residents = residents.reset_index(drop=True)
-    needs = residents["needs"].fillna("").astype(str).str.split(";").explode()
-    needs = needs[needs.str.len() > 0]
-    cols = needs.map(catalog.term_index)
-    ok = cols.notna()
-    rows = needs.index.to_numpy()[ok.to_numpy()]
-    R = sp.csr_matrix((np.ones(int(ok.sum()), dtype=np.float32), (rows, cols[ok].astype(int).to_numpy())),
-                      shape=(len(residents), len(catalog.terms)))
-    return ((R @ catalog.term_matrix.T.astype(np.float32)) > 0).astype(np.float32).tocsr()
+def need_masks(catalog: ServiceCatalog, profiles: list) -> list[dict[str, np.ndarray]]:
+    """For each profile: declared need -> the services answering it."""
+    return [{need: catalog.answers(need) for need in p.needs} for p in profiles]
 
 
-def ineligible_matrix(catalog: ServiceCatalog, residents: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
-    """residents (given rows) x services: True where eligibility removes the service."""
-    cols = list(residents.columns)
-    out = np.zeros((len(rows), len(catalog)), dtype=bool)
-    for n, r in enumerate(rows):
-        out[n] = evaluate(catalog, profile_from_row(cols, tuple(residents.iloc[int(r)]))).outcome == FAIL
+def outcomes(catalog: ServiceCatalog, profiles: list) -> np.ndarray:
+    """profiles x services eligibility outcomes, as served."""
+    out = np.zeros((len(profiles), len(catalog)), dtype=np.int8)
+    for n, p in enumerate(profiles):
+        out[n] = evaluate(catalog, p).outcome
     return out
+
+
+def validation_mode(train: pd.DataFrame, holdout: pd.DataFrame) -> str:
+    """"time" when the holdout lies after training (the usual case, and the time split's), "random" when
+    most of it falls inside the training span (a holdout file drawn at random per resident): the ranker
+    is chosen on a validation slice that looks like what the model is judged on."""
+    if len(train) == 0 or len(holdout) == 0:
+        return "time"
+    inside = holdout["timestamp"].to_numpy() < np.quantile(train["timestamp"].to_numpy(), 0.9)
+    return "random" if inside.mean() > 0.5 else "time"
+
+
+def coordinates(residents: pd.DataFrame) -> np.ndarray:
+    cols = [c for c in ("latitude", "longitude") if c in residents.columns]
+    if len(cols) < 2:
+        return np.full((len(residents), 2), np.nan)
+    return residents[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
 
 
 def resident_kinds(residents: pd.DataFrame, extra: list[str]) -> dict[str, str]:
@@ -167,62 +174,66 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), col
     catalog = ServiceCatalog.from_frame(data.services, taxonomy, data.service_extra_columns)
     featurizer = ResidentFeaturizer()
     X = featurizer.fit_transform(data.residents, catalog.taxonomy, data.resident_extra_columns)
-    service_features = ServiceFeaturizer().fit_transform(catalog)
+    service_featurizer = ServiceFeaturizer()
+    service_features = service_featurizer.fit_transform(catalog)
     res_index = pd.Index(data.residents["resident_id"])
     train_df = split.train.assign(r=res_index.get_indexer(split.train["resident_id"]),
                                   s=pd.Index(catalog.ids).get_indexer(split.train["service_id"]))
     fit_data = FitData(resident_ids=data.residents["resident_id"].to_numpy(), X=X,
-                       service_features=service_features, need_rows=lambda rows: need_matrix(data.residents.iloc[rows], catalog),
-                       ineligible=lambda rows: ineligible_matrix(catalog, data.residents, rows),
-                       interactions=train_df)
+                       service_features=service_features,
+                       service_tokens=service_features[:, :len(service_featurizer.vocabulary_)].tocsr(),
+                       need_masks=lambda rows: need_masks(catalog, profiles_at(data.residents, rows)),
+                       outcomes=lambda rows: outcomes(catalog, profiles_at(data.residents, rows)),
+                       coords=coordinates(data.residents), service_lat=catalog.latitude,
+                       service_lon=catalog.longitude, interactions=train_df)
     timing["features"] = time.perf_counter() - t
 
     trainer = HybridTrainer(no_components=no_components, epochs=epochs, learning_rate=learning_rate, loss=loss,
-                            item_alpha=alpha, user_alpha=alpha,
-                             num_threads=num_threads, random_state=seed,
-                            progress=progress).fit(fit_data)
+                            item_alpha=alpha, user_alpha=alpha, num_threads=num_threads, random_state=seed,
+                            validation=validation_mode(split.train, split.holdout), progress=progress).fit(fit_data)
     timing.update({f"fit_{k}": v for k, v in trainer.timing_.items()})
 
     now = dt.datetime.now(dt.timezone.utc)
     version = now.strftime("%Y%m%dT%H%M%SZ") + "-" + hashlib.sha256(
         json.dumps(data.source, sort_keys=True).encode() + str(time.time_ns()).encode()).hexdigest()[:6]
-    info = {"trained_at": now.isoformat(timespec="seconds"), "params": trainer.get_params(),
-            "split": split.info, "data_fingerprint": _fingerprint(data, extra_files), "libraries": _versions(),
-            "data_dir": str(data_dir), "blend_search": {"warm": trainer.warm_search_, "cold": trainer.cold_search_},
-            "cold_services": trainer.cold_services_}
+    through = int(split.train["timestamp"].max()) if len(split.train) else None
+    info = {"trained_at": now.isoformat(timespec="seconds"), "trained_through": through,
+            "params": trainer.get_params(), "split": split.info, "data_fingerprint": _fingerprint(data, extra_files),
+            "libraries": _versions(), "data_dir": str(data_dir), "cold_services": trainer.cold_services_,
+            "hybrid": trainer.hybrid_}
     arrays, meta, catalog_json = build_parts(version=version, trainer=trainer, catalog=catalog, featurizer=featurizer,
                                              residents=data.residents, resident_extra=data.resident_extra_columns,
                                              train=train_df, info=info)
     rec = Recommender.from_parts(arrays, meta, catalog_json, {}, catalog=catalog)
 
     t = time.perf_counter()
-    counts = np.bincount(train_df.loc[train_df["event"].isin(POSITIVE_EVENTS), "s"], minlength=len(catalog))
-    rankers = [ModelRanker(rec, catalog), PopularityRanker(counts), NeedMatchRanker(counts)]
-    metrics = evaluate_holdout(rankers, catalog=catalog, residents=data.residents, train=split.train,
-                               holdout=split.holdout, max_residents=eval_residents, seed=seed, progress=progress)
+    metrics = evaluate_holdout(rec, residents=data.residents, train=split.train, holdout=split.holdout,
+                               max_residents=eval_residents, seed=seed, progress=progress)
+    per_resident = metrics.pop("per_resident")
     timing["evaluate"] = time.perf_counter() - t
-
-    current = artifacts.current_version(models_dir)
-    current_metrics = None
-    if current is not None:
-        t = time.perf_counter()
-        try:
-            old = Recommender.load(models_dir / current)
-            old_eval = evaluate_holdout([ModelRanker(old, catalog)], catalog=catalog, residents=data.residents,
-                                        train=split.train, holdout=split.holdout, max_residents=eval_residents,
-                                        seed=seed, progress=progress)
-            current_metrics = {g: old_eval[g]["model"] for g in ("warm", "cold") if "model" in old_eval.get(g, {})}
-        except (artifacts.ModelFileError, ValueError, KeyError) as e:
-            current_metrics = {"error": str(e)}
-        timing["rescore_current"] = time.perf_counter() - t
-    promoted, reason = decide(metrics, current, current_metrics, force=force, primary=PRIMARY)
-    timing["total"] = time.perf_counter() - t0
     metrics["data"] = {"residents": int(len(data.residents)), "services": int(len(data.services)),
                        "interactions": int(len(interactions)), **split.info, **metrics.pop("counts")}
-    metrics["timing"] = {k: round(v, 2) for k, v in timing.items()}
-    metrics["promotion"] = {"current_before": current, "current_rescored": current_metrics, "promoted": promoted,
-                            "reason": reason}
-    folder = artifacts.save_version(models_dir, version, arrays, meta, catalog_json, metrics)
-    if promoted:
-        artifacts.set_current(models_dir, version)
+    metrics["ranker"] = trainer.ranker_.to_json()
+
+    with promotion_lock(models_dir):
+        t = time.perf_counter()
+        current = artifacts.current_version(models_dir)
+        comparison, diff, error = None, None, None
+        if current is not None and not force:
+            try:
+                old = Recommender.load(models_dir / current)
+                comparison, diff = compare(old, rec, residents=data.residents, train=split.train,
+                                           holdout=split.holdout, seed=seed, progress=progress)
+            except (artifacts.ModelFileError, ValueError, KeyError) as e:
+                error = str(e)
+            timing["compare_current"] = time.perf_counter() - t
+        promoted, reason = decide(comparison, diff, current, force=force, error=error, seed=seed)
+        timing["total"] = time.perf_counter() - t0
+        metrics["timing"] = {k: round(v, 2) for k, v in timing.items()}
+        metrics["promotion"] = {"current_before": current, "promoted": promoted, "reason": reason,
+                                "comparison": None if comparison is None else comparison.to_json()}
+        folder = artifacts.save_version(models_dir, version, arrays, meta, catalog_json, metrics)
+        if promoted:
+            artifacts.set_current(models_dir, version)
+    del per_resident  # the equity audit reads it (training.equity)
     return TrainReport(version, folder, metrics, promoted, reason, timing)

@@ -16,7 +16,7 @@ def sm(*args, check=True, timeout=300):
     return p
 
 
-@pytest.mark.parametrize("cmd", ["", "generate", "train", "recommend", "models", "promote", "import-hsds"])
+@pytest.mark.parametrize("cmd", ["", "generate", "train", "recommend", "models", "promote", "compare", "import-hsds"])
 def test_every_command_explains_itself(cmd):
     out = sm(*([cmd] if cmd else []), "--help").stdout
     assert "usage: servicematch" in out
@@ -40,8 +40,12 @@ def test_generate_train_recommend_end_to_end(tmp_path):
     result = json.loads(walk_in)
     assert result["mode"] == "cold" and len(result["items"]) == 4
     assert set(result["needs"]) == {"eldercare", "food"}
-    text = sm("recommend", "--models", models, "--resident-id", "R000010", "-k", 3).stdout
-    assert "warm resident R000010" in text and " 1. " in text
+    from recommender.engine import Recommender
+
+    rec = Recommender.load(models)
+    known = next(r for r in (f"R{i:06d}" for i in range(1, 1500)) if rec.has_history(r))
+    text = sm("recommend", "--models", models, "--resident-id", known, "-k", 3).stdout
+    assert f"warm resident {known}" in text and " 1. " in text
 
     listing = sm("models", "--models", models).stdout
     assert f"* {version}" in listing
@@ -77,3 +81,32 @@ def test_promote_switches_current_and_refuses_damaged_versions(trained_models, t
     (copy / "metrics.json").write_text("{}")
     p = sm("promote", "copy-of-current", "--models", models, check=False)
     assert p.returncode == 2 and "checksum" in p.stderr
+
+
+def test_compare_scores_two_versions_on_data_neither_saw(city_dir, tmp_path):
+    """Two versions trained on the past, compared on what came after: paired, with an interval."""
+    import shutil
+
+    import pandas as pd
+
+    past = tmp_path / "past"
+    shutil.copytree(city_dir, past)
+    inter = pd.read_csv(city_dir / "interactions.csv")
+    cut = inter["timestamp"].quantile(0.7)
+    inter[inter["timestamp"] < cut].to_csv(past / "interactions.csv", index=False)
+    models = tmp_path / "models"
+    versions = []
+    for epochs in (1, 5):
+        sm("train", "--data", past, "--models", models, "--epochs", epochs, "--eval-residents", 200, "--force", "--quiet")
+        versions.append(artifacts.current_version(models))
+    out = sm("compare", *versions, "--models", models, "--data", city_dir, "--json").stdout
+    c = json.loads(out.strip().splitlines()[-1])
+    assert c["since"] < cut and c["residents"] > 100
+    assert c["diff"] == pytest.approx(c["ndcg@10_b"] - c["ndcg@10_a"], abs=1e-4)
+    assert c["ci"][0] <= c["diff"] <= c["ci"][1]
+    # nothing newer than both: a clear error, not a comparison on training data
+    older = tmp_path / "older"
+    shutil.copytree(past, older)
+    inter[inter["timestamp"] <= c["since"]].to_csv(older / "interactions.csv", index=False)
+    err = sm("compare", *versions, "--models", models, "--data", older, check=False)
+    assert err.returncode == 2 and "no interaction is newer" in err.stderr

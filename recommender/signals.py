@@ -1,0 +1,123 @@
+"""The candidate generators' scores for a batch of residents, every service at once, and the one
+kernel that combines them into ranking scores (see ``recommender.ranker`` for what each signal is).
+
+One resident (a request) and thousands (validation, evaluation) go through the same two functions,
+so what is measured is what is served.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .model import HybridModel
+from .ranker import LONG_HISTORY, SEGMENTS, Ranker
+
+
+@dataclass
+class Batch:
+    """What the generators need to know of n residents."""
+
+    warm_rows: np.ndarray            # (n,) row of each resident's own embedding, -1 where none
+    X: sp.csr_matrix                 # (n, n_features) profile features
+    history: sp.csr_matrix           # (n, n_services) 1 where used: training history + events since
+    need: np.ndarray                 # (n, n_services) bool: answers a declared need
+    coords: np.ndarray               # (n, 2) resident latitude, longitude; NaN where unknown
+    unknown: np.ndarray | None = None    # (n, n_services) bool: eligibility undecided
+
+    def __len__(self) -> int:
+        return len(self.warm_rows)
+
+    @property
+    def n_history(self) -> np.ndarray:
+        return np.diff(self.history.indptr)
+
+    def segment_rows(self) -> dict[str, np.ndarray]:
+        """Row indices of each segment (cold, short, long history)."""
+        n = self.n_history
+        codes = np.where(n <= 0, 0, np.where(n < LONG_HISTORY, 1, 2))
+        return {seg: np.flatnonzero(codes == c) for c, seg in enumerate(SEGMENTS)}
+
+
+def zscore(x: np.ndarray) -> np.ndarray:
+    """Per-row z-scores (float32); a constant row becomes zeros."""
+    x = np.asarray(x, dtype=np.float32)
+    mean = x.mean(axis=1, keepdims=True)
+    std = x.std(axis=1, keepdims=True)
+    std[std == 0] = 1.0
+    return (x - mean) / std
+
+
+def haversine_km(lat, lon, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """Great-circle distances; broadcasts (n, 1) residents against (n_services,) places."""
+    p1, p2 = np.radians(lat), np.radians(lats)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lons - lon) / 2) ** 2
+    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def nearness(coords: np.ndarray, service_lat: np.ndarray, service_lon: np.ndarray) -> np.ndarray:
+    """z-scored minus log distance per resident; 0 where the resident or the service has no place."""
+    out = np.zeros((len(coords), len(service_lat)), dtype=np.float32)
+    rows = np.flatnonzero(~np.isnan(coords).any(axis=1))
+    placed = ~(np.isnan(service_lat) | np.isnan(service_lon))
+    if len(rows) == 0 or placed.sum() < 2:
+        return out
+    d = haversine_km(coords[rows, :1], coords[rows, 1:], service_lat[placed], service_lon[placed])
+    out[np.ix_(rows, np.flatnonzero(placed))] = zscore(-np.log1p(d))
+    return out
+
+
+def segment_popularity(segments: sp.csr_matrix, X: sp.csr_matrix) -> np.ndarray:
+    """z-scored log of the average, over each resident's profile features, of the share of residents
+    with that feature who used each service (relative to a uniform choice)."""
+    n = np.asarray(X.sum(axis=1)).ravel()
+    avg = np.asarray((X @ segments).todense(), dtype=np.float32) / np.maximum(n, 1)[:, None]
+    return zscore(np.log1p(avg * segments.shape[1]))
+
+
+@dataclass
+class Signals:
+    values: dict[str, np.ndarray]    # signal -> (n, n_services) or (1, n_services) broadcast
+    U: np.ndarray                    # (n, d) the collaborative embedding each resident was scored with
+    cf_raw: np.ndarray               # (n, n_services) u . v_j + b_j before standardising
+
+
+def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.ndarray,
+            service_lon: np.ndarray) -> Signals:
+    """The requested signals (the collaborative one always: explanations decompose it)."""
+    U = model.cf.user_vectors(batch.warm_rows, batch.X)
+    raw = model.cf.scores(U)
+    values: dict[str, np.ndarray] = {"cf": zscore(raw)}
+    if "hyb" in wanted and model.hyb is not None:
+        values["hyb"] = zscore(model.hyb.scores(model.hyb.user_vectors(batch.warm_rows, batch.X)))
+    if "knn" in wanted:
+        knn = batch.history.astype(np.float32) @ model.neighbors
+        values["knn"] = zscore(knn.toarray()) if knn.nnz else np.zeros(raw.shape, dtype=np.float32)
+    if "seg" in wanted and model.segments is not None:
+        values["seg"] = segment_popularity(model.segments, batch.X)
+    if "need" in wanted:
+        values["need"] = batch.need.astype(np.float32)
+    if "pop" in wanted:
+        values["pop"] = model.popularity[None, :]
+    if "recent" in wanted:
+        values["recent"] = model.recent_popularity[None, :]
+    if "near" in wanted:
+        values["near"] = nearness(batch.coords, service_lat, service_lon)
+    if "unknown" in wanted and batch.unknown is not None:
+        values["unknown"] = batch.unknown.astype(np.float32)
+    return Signals(values, U, raw)
+
+
+def combine(signals: Signals, ranker: Ranker, batch: Batch) -> np.ndarray:
+    """Ranking scores (n, n_services): each resident's segment weights times the signals."""
+    n, m = signals.cf_raw.shape
+    out = np.zeros((n, m), dtype=np.float64)
+    for seg, rows in batch.segment_rows().items():
+        if len(rows) == 0:
+            continue
+        for name, w in ranker.for_segment(seg).items():
+            v = signals.values.get(name)
+            if v is not None:
+                out[rows] += w * (v if v.shape[0] == 1 else v[rows])
+    return out

@@ -1,0 +1,272 @@
+"""Choose the second-stage ranker on a time-forward validation slice, through the serving kernel.
+
+Who is validated, as evaluation will judge the model:
+
+* the **warm protocol**: every resident (not held out) with a strong positive (referred or deeper)
+  in the validation slice that they had not used before, whatever their history in the past - one
+  view, many services, or none at all (a resident new in the slice is scored from the profile);
+* the **cold protocol**: the held-out residents, scored from the profile alone against all their
+  strong positives.
+
+Residents are grouped by the segment serving will put them in (``recommender.ranker``: cold, short,
+long history). In each segment the learned ranker - pairwise logistic regression on the signals,
+positives against negatives drawn from what the resident could be shown - is scored out of fold
+(two folds) against every single generator and both baselines, each ranked exactly as served
+(``recommender.signals`` + ``recommender.ranking``: eligibility, exclusions, need answers). The learned
+weights serve only where they win; otherwise the best of the others does.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recommender.eligibility import UNK
+from recommender.model import HybridModel
+from recommender.ranker import BASELINES, SEGMENTS, SIGNALS, Ranker
+from recommender.ranking import BLOCKED, candidate_scores, rank_rows
+from recommender.schema import POSITIVE_EVENTS
+from recommender.signals import Batch, compute
+
+from .metrics import list_metrics
+
+K = 10
+#: fewer validation residents than this in a segment and its choice borrows from a neighbour
+MIN_RESIDENTS = 30
+#: negatives are drawn uniformly from what the resident could be shown: negatives taken from the top of
+#: one generator bias its learned weight down (a positive loses to them on that generator by design)
+RANDOM_NEGATIVES, MAX_POSITIVES = 50, 5
+#: pairs kept per resident (a random subset): enough to learn eight weights, few enough to fit fast
+MAX_PAIRS = 40
+#: the ranker used where nothing could be validated at all (an untried city): the collaborative
+#: score, the declared needs, and for residents with history their co-used services
+PRIOR = {"cold": {"cf": 1.0, "need": 1.0}, "short": {"cf": 1.0, "need": 1.0, "knn": 0.5},
+         "long": {"cf": 1.0, "need": 1.0, "knn": 0.5}}
+_NEIGHBOUR = {"short": "long", "long": "short", "cold": None}
+POOLED = "learned (short and long pooled)"
+
+
+def _pairs_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
+    m = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_rows, n_cols))
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m
+
+
+class _Residents:
+    """The validation residents: rows (warm-row numbering), truth, exclusions, past history."""
+
+    def __init__(self, part: pd.DataFrame, recent: np.ndarray, cold_val: np.ndarray, past_m: sp.csr_matrix,
+                 max_residents: int, rng):
+        n_rows, n_items = past_m.shape
+        strong = part["event"].isin(POSITIVE_EVENTS).to_numpy()
+        declined = (part["event"] == "declined").to_numpy()
+        r, s = part["r"].to_numpy(), part["s"].to_numpy()
+        held = np.isin(r, cold_val)
+        # what serving excludes for a warm resident: past strong uses and declines (views stay listable)
+        in_past = ~recent & ~held
+        known = _pairs_matrix(r[in_past & (strong | declined)], s[in_past & (strong | declined)], n_rows, n_items)
+        truth_warm = _pairs_matrix(r[recent & strong & ~held], s[recent & strong & ~held], n_rows, n_items)
+        truth_warm = truth_warm - truth_warm.multiply(known)
+        truth_warm.eliminate_zeros()
+        truth_cold = _pairs_matrix(r[held & strong], s[held & strong], n_rows, n_items)
+        warm = np.flatnonzero(np.diff(truth_warm.indptr) > 0)
+        cold = np.flatnonzero(np.diff(truth_cold.indptr) > 0)
+        if len(warm) > max_residents:
+            warm = np.sort(rng.choice(warm, size=max_residents, replace=False))
+        if len(cold) > max_residents // 2:
+            cold = np.sort(rng.choice(cold, size=max_residents // 2, replace=False))
+        self.rows = np.concatenate([warm, cold])
+        self.protocol = np.array(["warm"] * len(warm) + ["cold"] * len(cold))
+        self.truth = sp.vstack([truth_warm[warm], truth_cold[cold]]).tocsr()
+        empty = sp.csr_matrix((len(cold), n_items), dtype=np.float32)
+        self.known = sp.vstack([known[warm], empty]).tocsr()
+        self.history = sp.vstack([(past_m[warm] > 0).astype(np.float32), empty]).tocsr()
+        self.fitted = np.concatenate([np.diff(past_m.indptr)[warm] > 0, np.zeros(len(cold), dtype=bool)])
+        self.fold = rng.integers(0, 2, size=len(self.rows))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _batches(model: HybridModel, data, warm_res: np.ndarray, res: _Residents, batch: int):
+    """(positions, Batch, signals, outcomes, need masks) for the validation residents, a batch at a time."""
+    n_items = model.cf.item_embeddings.shape[0]
+    for start in range(0, len(res), batch):
+        pos = np.arange(start, min(start + batch, len(res)))
+        table_rows = warm_res[res.rows[pos]]
+        outcomes = (data.outcomes(table_rows) if data.outcomes is not None
+                    else np.zeros((len(pos), n_items), dtype=np.int8))
+        masks = data.need_masks(table_rows)
+        need = np.zeros((len(pos), n_items), dtype=bool)
+        for n, m in enumerate(masks):
+            for mask in m.values():
+                need[n] |= mask
+        coords = data.coords[table_rows] if data.coords is not None else np.full((len(pos), 2), np.nan)
+        b = Batch(warm_rows=np.where(res.fitted[pos], res.rows[pos], -1), X=data.X[table_rows],
+                  history=res.history[pos], need=need, coords=coords, unknown=outcomes == UNK)
+        sig = compute(model, b, set(SIGNALS), data.service_lat, data.service_lon)
+        yield pos, b, sig, outcomes, masks
+
+
+def _matrix(sig, names: list[str], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """(pairs x signals) values at (row, col) pairs of a batch."""
+    out = np.zeros((len(rows), len(names)), dtype=np.float32)
+    for j, name in enumerate(names):
+        v = sig.values[name]
+        out[:, j] = v[0, cols] if v.shape[0] == 1 else v[rows, cols]
+    return out
+
+
+def _segment_codes(b: Batch) -> np.ndarray:
+    out = np.empty(len(b), dtype=object)
+    for seg, rows in b.segment_rows().items():
+        out[rows] = seg
+    return out
+
+
+def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.DataFrame, past_m: sp.csr_matrix,
+                  recent: np.ndarray, cold_val: np.ndarray, max_residents: int = 3000, seed: int = 0) -> Ranker:
+    """The ranker to serve, chosen on the validation slice; ``model`` holds generators fitted on the past,
+    ``part`` every training interaction (``r`` = warm row), ``recent`` marks the slice, ``cold_val`` the
+    residents (warm rows) held out whole, ``data`` the trainer's :class:`~training.fit.FitData`."""
+    rng = np.random.default_rng(seed)
+    res = _Residents(part, recent, cold_val, past_m, max_residents, rng)
+    n_items = past_m.shape[1]
+    batch = int(max(16, min(512, 2e7 // max(n_items, 1))))
+    names = [s for s in SIGNALS if s != "hyb" or model.hyb is not None]
+    segment = np.empty(len(res), dtype=object)
+
+    # pass 1: pairs of (positive, negative) signal differences, per validation resident
+    diffs: list[np.ndarray] = []
+    owner: list[np.ndarray] = []
+    for pos, b, sig, outcomes, _ in _batches(model, data, warm_res, res, batch):
+        segment[pos] = _segment_codes(b)
+        known = res.known[pos].toarray() > 0
+        s = candidate_scores(np.zeros((len(pos), n_items)), outcomes, known)
+        listable = s > BLOCKED
+        truth = res.truth[pos]
+        for n in range(len(pos)):
+            p = truth.indices[truth.indptr[n]:truth.indptr[n + 1]]
+            p = p[listable[n, p]]
+            if len(p) == 0:
+                continue
+            if len(p) > MAX_POSITIVES:
+                p = rng.choice(p, size=MAX_POSITIVES, replace=False)
+            cand = listable[n].copy()
+            cand[truth.indices[truth.indptr[n]:truth.indptr[n + 1]]] = False
+            pool = np.flatnonzero(cand)
+            if len(pool) == 0:
+                continue
+            neg = rng.choice(pool, size=min(RANDOM_NEGATIVES, len(pool)), replace=False)
+            fp = _matrix(sig, names, np.full(len(p), n), p)
+            fn = _matrix(sig, names, np.full(len(neg), n), neg)
+            d = (fp[:, None, :] - fn[None, :, :]).reshape(-1, len(names))
+            if len(d) > MAX_PAIRS:
+                d = d[rng.choice(len(d), size=MAX_PAIRS, replace=False)]
+            diffs.append(d)
+            owner.append(np.full(len(d), pos[n]))
+    D = np.concatenate(diffs) if diffs else np.zeros((0, len(names)), dtype=np.float32)
+    who = np.concatenate(owner) if owner else np.zeros(0, dtype=np.int64)
+
+    # the learned weights: per segment, out of fold (for scoring) and on every resident (to serve)
+    # (a short-history segment often has few residents: its weights are also learned pooled with the long
+    # one, a second learned candidate that borrows strength; validation decides which serves)
+    learned: dict[str, dict] = {}
+    pools = {seg: (seg,) for seg in SEGMENTS} | {POOLED: ("short", "long")}
+    for key, members in pools.items():
+        in_seg = np.isin(segment[who], members)
+        learned[key] = {"all": _pairwise(D[in_seg], who[in_seg], names)}
+        for f in (0, 1):
+            train = in_seg & (res.fold[who] != f)
+            learned[key][f] = _pairwise(D[train], who[train], names)
+
+    # pass 2: every candidate ranked as served, ndcg@10 per resident
+    candidates = {name: {name: 1.0} for name in names if name not in ("need", "pop", "unknown")}
+    candidates.update(BASELINES)
+    ndcg: dict[str, np.ndarray] = {c: np.full(len(res), np.nan) for c in ["learned", POOLED, *candidates]}
+    for pos, b, sig, outcomes, masks in _batches(model, data, warm_res, res, batch):
+        known = res.known[pos].toarray() > 0
+        truth = res.truth[pos]
+        seg = _segment_codes(b)
+        weights = {c: [w] * len(pos) for c, w in candidates.items()}
+        weights["learned"] = [learned[seg[n]][res.fold[p]] or {} for n, p in enumerate(pos)]
+        weights[POOLED] = [learned[POOLED][res.fold[p]] or {} if seg[n] != "cold" else {} for n, p in enumerate(pos)]
+        for c, per_row in weights.items():
+            score = np.zeros((len(pos), n_items), dtype=np.float64)
+            for n, w in enumerate(per_row):
+                for name, v in w.items():
+                    val = sig.values.get(name)
+                    if val is not None:
+                        score[n] += v * (val[0] if val.shape[0] == 1 else val[n])
+            top = rank_rows(candidate_scores(score, outcomes, known), K, masks)
+            hits = np.asarray(truth[np.arange(len(pos))[:, None], np.maximum(top, 0)].todense(), dtype=bool) & (top >= 0)
+            ndcg[c][pos] = list_metrics(hits, np.diff(truth.indptr), K)[f"ndcg@{K}"]
+
+    return _select(learned, candidates, ndcg, segment, res)
+
+
+def _pairwise(D: np.ndarray, who: np.ndarray, names: list[str]) -> dict[str, float] | None:
+    """Pairwise logistic regression: P(positive above negative) = sigmoid(w . (f_pos - f_neg)), each
+    resident weighing the same however many pairs they bring."""
+    if len(np.unique(who)) < MIN_RESIDENTS or len(D) == 0:
+        return None
+    from sklearn.linear_model import LogisticRegression
+
+    keep = np.abs(D).sum(axis=0) > 0
+    if not keep.any():
+        return None
+    _, inverse, counts = np.unique(who, return_inverse=True, return_counts=True)
+    weight = 1.0 / counts[inverse]
+    # each pair once, in a random orientation: (f_pos - f_neg, 1) or (f_neg - f_pos, 0)
+    sign = np.where(np.random.default_rng(len(D)).random(len(D)) < 0.5, -1.0, 1.0)
+    lr = LogisticRegression(C=1.0, fit_intercept=False, max_iter=500)
+    lr.fit(D[:, keep] * sign[:, None], (sign > 0).astype(int), sample_weight=weight)
+    coef = lr.coef_.ravel()
+    return {str(n): round(float(c), 4) for n, c in zip(np.array(names)[keep], coef) if c != 0}
+
+
+def _select(learned, candidates, ndcg, segment, res) -> Ranker:
+    weights: dict[str, dict[str, float]] = {}
+    info: dict = {"residents": {"warm_protocol": int((res.protocol == "warm").sum()),
+                                "cold_protocol": int((res.protocol == "cold").sum())}, "segments": {}}
+    chosen_names = set()
+    for seg in SEGMENTS:
+        rows = segment == seg
+        n = int(rows.sum())
+        means = {c: round(float(np.nanmean(v[rows])), 5) for c, v in ndcg.items() if n and np.isfinite(v[rows]).any()}
+        entry = {"residents": n, "validation_ndcg@10": means}
+        if n < MIN_RESIDENTS or not means:
+            entry["chosen"] = None
+            info["segments"][seg] = entry
+            continue
+        own = {"learned": learned[seg]["all"], POOLED: learned[POOLED]["all"] if seg != "cold" else None}
+        tried = {c: means[c] for c, w in own.items() if w and c in means and np.isfinite(means[c])}
+        others = {c: m for c, m in means.items() if c not in own}
+        best_other = max(others, key=others.get)
+        best_learned = max(tried, key=tried.get) if tried else None
+        if best_learned and tried[best_learned] > others[best_other]:
+            entry["chosen"], weights[seg] = "learned", own[best_learned]
+            entry["why"] = (f"{best_learned} {tried[best_learned]:.4f} beats every single generator and baseline "
+                            f"(best: {best_other} {others[best_other]:.4f})")
+        else:
+            entry["chosen"] = best_other
+            weights[seg] = dict(candidates[best_other])
+            entry["why"] = (f"{best_other} {others[best_other]:.4f} is at least as good as the learned ranker"
+                            f" ({max(tried.values()) if tried else float('nan'):.4f})")
+        chosen_names.add(entry["chosen"])
+        info["segments"][seg] = entry
+    for seg in SEGMENTS:
+        if seg in weights:
+            continue
+        donor = _NEIGHBOUR[seg]
+        if donor in weights:
+            weights[seg] = dict(weights[donor])
+            info["segments"][seg]["chosen"] = f"as {donor} (too few validation residents)"
+        else:
+            weights[seg] = dict(PRIOR[seg])
+            info["segments"][seg]["chosen"] = "prior (too few validation residents)"
+    name = "learned" if chosen_names == {"learned"} else ("mixed" if "learned" in chosen_names else
+                                                          (chosen_names.pop() if len(chosen_names) == 1 else "mixed"))
+    return Ranker(name, weights, info)
+
