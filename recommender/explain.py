@@ -21,6 +21,7 @@ from .features import ResidentFeaturizer
 from .model import HybridModel
 from .profile import Profile
 from .results import Contribution
+from .signals import row_sum
 
 TASTE = "history:own taste"
 BASELINE = "service:baseline"
@@ -42,6 +43,7 @@ _WORDS = {
     "popularity": "how many residents use it",
     "similar": "{}",
     "near": "close to {}",
+    "new": "{}",
 }
 
 
@@ -103,14 +105,17 @@ class Explainer:
         w_knn = weights.get("knn", 0.0)
         if w_knn and len(hist):
             # the neighbour term is w * z(sum_h S[h]): one exact part per service in the history
-            rows = m.neighbors[np.asarray(hist)].toarray()
-            sd = float(rows.sum(axis=0).std()) or 1.0
-            blocks.append(w_knn * (rows[:, items] - rows.mean(axis=1, keepdims=True)) / sd)
+            hist = np.asarray(hist)
+            sd = float(row_sum(m.neighbors, hist).std()) or 1.0
+            sub = m.neighbors[hist]
+            means = np.asarray(sub.sum(axis=1)).ravel() / sub.shape[1]
+            blocks.append(w_knn * (sub[:, items].toarray() - means[:, None]) / sd)
             names.extend(f"used:{self.catalog.ids[h]}" for h in hist)
         for signal, name in (("hyb", "similar:services like those that suit this resident"),
                              ("seg", "similar:what residents with a similar profile use"),
                              ("pop", "popularity:overall"), ("recent", "popularity:recent"),
-                             ("near", "near:home"), ("unknown", "eligibility:unknown")):
+                             ("near", "near:home"), ("unknown", "eligibility:unknown"),
+                             ("new", "new:a programme nobody has used yet")):
             w = weights.get(signal, 0.0)
             v = signals.values.get(signal)
             if w and v is not None:

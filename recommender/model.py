@@ -40,6 +40,8 @@ class Embeddings:
     feature_intercept: np.ndarray
 
     def predicted(self, x: sp.csr_matrix) -> np.ndarray:
+        if x.shape[0] == 1:  # one request: a sum of a few rows, without the sparse product machinery
+            return (self.feature_intercept + self.feature_map[x.indices].sum(axis=0))[None, :].astype(np.float32)
         return np.asarray(x @ self.feature_map, dtype=np.float32) + self.feature_intercept
 
     def user_vectors(self, warm_rows: np.ndarray, x: sp.csr_matrix) -> np.ndarray:
@@ -83,6 +85,18 @@ class HybridModel:
     ranker: Ranker
     #: (n_features, n_services): share of the residents with each profile feature who used each service
     segments: sp.csr_matrix | None = None
+    #: (n_services,) bool: services nobody used in training. Signals learned from use (collaborative,
+    #: co-use, segment, popularity) know nothing of them: serving gives them the average (0) there, so
+    #: a new programme is ranked by its features, needs and place, not buried as "least used"
+    new_services: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.new_services is None:
+            self.new_services = np.zeros(self.popularity.shape, dtype=bool)
+        self.new_services = np.asarray(self.new_services, dtype=bool)
+        if self.new_services.any():
+            self.popularity = np.where(self.new_services, 0.0, self.popularity).astype(np.float32)
+            self.recent_popularity = np.where(self.new_services, 0.0, self.recent_popularity).astype(np.float32)
 
     # the collaborative arrays under their historical names (the explainer decomposes them)
     @property
@@ -121,6 +135,7 @@ class HybridModel:
             out.update({"segments.indptr": self.segments.indptr, "segments.indices": self.segments.indices,
                         "segments.data": self.segments.data})
         out.update({"popularity": self.popularity, "recent_popularity": self.recent_popularity,
+                    "new_services": self.new_services.astype(np.uint8),
                     "neighbors.indptr": self.neighbors.indptr, "neighbors.indices": self.neighbors.indices,
                     "neighbors.data": self.neighbors.data})
         return out
@@ -152,5 +167,9 @@ class HybridModel:
                 raise ValueError("model array segments does not match the features and services")
             segments = sp.csr_matrix((arrays["segments.data"], ind, arrays["segments.indptr"]),
                                      shape=(n_features, n_items))
+        new = arrays["new_services"]
+        if new.shape != (n_items,):
+            raise ValueError("model array new_services does not match the services")
         return cls(cf=cf, hyb=hyb, popularity=arrays["popularity"], recent_popularity=arrays["recent_popularity"],
-                   neighbors=neighbors, ranker=Ranker.from_json(meta["ranker"]), segments=segments)
+                   neighbors=neighbors, ranker=Ranker.from_json(meta["ranker"]), segments=segments,
+                   new_services=new.astype(bool))

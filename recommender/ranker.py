@@ -23,7 +23,9 @@ The signals (``SIGNALS``), each computed by :mod:`recommender.signals` for every
               most recent part (demand moves);
 * ``near``    closeness to the resident's own coordinates (z-scored minus log distance; 0 where either
               side has no place);
-* ``unknown`` 1 where eligibility cannot be decided from the profile.
+* ``unknown`` 1 where eligibility cannot be decided from the profile;
+* ``new``     1 for a service nobody used in training (the signals learned from use give it the
+              average there, so it is ranked by its features, the needs it answers and its place).
 
 The learned ranker's weights come from pairwise logistic regression on a time-forward validation
 slice (``training.fit``). A single generator or a baseline is the same kind of object with one
@@ -37,7 +39,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-SIGNALS = ("cf", "hyb", "knn", "seg", "need", "pop", "recent", "near", "unknown")
+SIGNALS = ("cf", "hyb", "knn", "seg", "need", "pop", "recent", "near", "unknown", "new")
 SEGMENTS = ("cold", "short", "long")
 #: a resident with at least this many services in their history is "long"
 LONG_HISTORY = 3

@@ -54,15 +54,23 @@ def need_quota(k: int, n_needs: int) -> int:
     return 2 if n_needs and k >= 2 * n_needs else 1
 
 
-def rank(s: np.ndarray, k: int, need_masks: dict[str, np.ndarray]) -> Ranked:
-    """Top k of candidate scores ``s`` (see :func:`candidate_scores`), every need answered if possible."""
+def shortlist_size(k: int, n_needs: int) -> int:
+    return k * (n_needs + 1) * 4
+
+
+def rank(s: np.ndarray, k: int, need_masks: dict[str, np.ndarray], shortlist: np.ndarray | None = None) -> Ranked:
+    """Top k of candidate scores ``s`` (see :func:`candidate_scores`), every need answered if possible.
+
+    ``shortlist``: the best listable services by score, best first, at least :func:`shortlist_size`
+    of them (or all) - a batch computes them for all its rows at once."""
     listable = s > BLOCKED
     if not need_masks:
         return Ranked(top_k(s, k), {}, {})
     quota = need_quota(k, len(need_masks))
     # the best few services by score usually hold every need's answers: work on those, and look at the
     # whole catalogue only for a need they do not answer (a long-tail catalogue has 50,000 services)
-    shortlist = np.array(top_k(s, k * (len(need_masks) + 1) * 4), dtype=np.int64)
+    if shortlist is None:
+        shortlist = np.array(top_k(s, shortlist_size(k, len(need_masks))), dtype=np.int64)
     taken = np.zeros(len(s), dtype=bool)
     chosen: list[int] = []
     unanswerable: dict[str, str] = {}
@@ -89,7 +97,7 @@ def rank(s: np.ndarray, k: int, need_masks: dict[str, np.ndarray]) -> Ranked:
         if len(chosen) + len(picks) < k and len(shortlist) < listable.sum():
             picks = top_k(s, k - len(chosen), listable & ~taken)
         chosen.extend(picks)
-    chosen.sort(key=lambda i: (-s[i], i))
+    chosen = [int(i) for i in np.array(chosen)[np.lexsort((chosen, -s[chosen]))]] if chosen else []
     answers = {need: [i for i in chosen if mask[i]] for need, mask in need_masks.items()}
     for need, items in answers.items():
         if items:
@@ -97,22 +105,35 @@ def rank(s: np.ndarray, k: int, need_masks: dict[str, np.ndarray]) -> Ranked:
     return Ranked(chosen, answers, unanswerable)
 
 
+def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """(n x k) best listable indices per row, best first (ties by index), -1 past the listable ones."""
+    n, m = scores.shape
+    allowed = np.where(scores > BLOCKED, scores, -np.inf)
+    kk = min(k, m)
+    top = np.argpartition(-allowed, kk - 1, axis=1)[:, :kk] if m > kk else np.tile(np.arange(m), (n, 1))
+    vals = np.take_along_axis(allowed, top, axis=1)
+    order = np.lexsort((top, -vals), axis=1)
+    top, vals = np.take_along_axis(top, order, axis=1), np.take_along_axis(vals, order, axis=1)
+    return np.where(np.isfinite(vals), top, -1)
+
+
 def rank_rows(scores: np.ndarray, k: int, need_masks: list[dict] | None = None) -> np.ndarray:
     """(n x k) service indices, best first, -1 where fewer than k may be listed: :func:`rank` for each
-    row that declares needs, a vectorised top k for the others."""
+    row that declares needs (on a shortlist computed for all rows at once), a vectorised top k for
+    the others."""
     n, m = scores.shape
     out = np.full((n, k), -1, dtype=np.int64)
-    plain = np.array([not (need_masks and need_masks[r]) for r in range(n)], dtype=bool)
-    if plain.any():
-        rows = np.flatnonzero(plain)
-        allowed = np.where(scores[rows] > BLOCKED, scores[rows], -np.inf)
-        kk = min(k, m)
-        top = np.argpartition(-allowed, kk - 1, axis=1)[:, :kk] if m > kk else np.tile(np.arange(m), (len(rows), 1))
-        vals = np.take_along_axis(allowed, top, axis=1)
-        order = np.lexsort((top, -vals), axis=1)
-        top, vals = np.take_along_axis(top, order, axis=1), np.take_along_axis(vals, order, axis=1)
-        out[rows, :kk] = np.where(np.isfinite(vals), top, -1)
-    for r in np.flatnonzero(~plain):
-        lst = rank(scores[r], k, need_masks[r]).indices
-        out[r, :len(lst)] = lst
+    if n == 0:
+        return out
+    with_needs = np.array([bool(need_masks and need_masks[r]) for r in range(n)], dtype=bool)
+    plain = np.flatnonzero(~with_needs)
+    if len(plain):
+        out[plain, :min(k, m)] = _top_rows(scores[plain], k)
+    rows = np.flatnonzero(with_needs)
+    if len(rows):
+        size = shortlist_size(k, max(len(need_masks[r]) for r in rows))
+        short = _top_rows(scores[rows], size)
+        for r, sl in zip(rows, short):
+            lst = rank(scores[r], k, need_masks[r], sl[sl >= 0]).indices
+            out[r, :len(lst)] = lst
     return out

@@ -40,6 +40,23 @@ class Batch:
         return {seg: np.flatnonzero(codes == c) for c, seg in enumerate(SEGMENTS)}
 
 
+def row_sum(m: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    """``m[rows].sum(axis=0)`` as a dense vector, by plain index arithmetic: for the handful of rows of
+    one request this is several times cheaper than scipy's slicing and product machinery."""
+    if len(rows) == 0:
+        return np.zeros(m.shape[1], dtype=np.float32)
+    starts, stops = m.indptr[rows], m.indptr[np.asarray(rows) + 1]
+    take = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops)]) if len(rows) > 1 else np.arange(starts[0], stops[0])
+    return np.bincount(m.indices[take], weights=m.data[take], minlength=m.shape[1]).astype(np.float32)
+
+
+def _product(X: sp.csr_matrix, m: sp.csr_matrix) -> np.ndarray:
+    """Dense ``X @ m`` for a 0/1 row matrix X; one row (a request) by :func:`row_sum`."""
+    if X.shape[0] == 1:
+        return row_sum(m, X.indices)[None, :]
+    return np.asarray((X @ m).todense(), dtype=np.float32)
+
+
 def zscore(x: np.ndarray) -> np.ndarray:
     """Per-row z-scores (float32); a constant row becomes zeros."""
     x = np.asarray(x, dtype=np.float32)
@@ -71,8 +88,8 @@ def nearness(coords: np.ndarray, service_lat: np.ndarray, service_lon: np.ndarra
 def segment_popularity(segments: sp.csr_matrix, X: sp.csr_matrix) -> np.ndarray:
     """z-scored log of the average, over each resident's profile features, of the share of residents
     with that feature who used each service (relative to a uniform choice)."""
-    n = np.asarray(X.sum(axis=1)).ravel()
-    avg = np.asarray((X @ segments).todense(), dtype=np.float32) / np.maximum(n, 1)[:, None]
+    n = np.diff(X.indptr)
+    avg = _product(X, segments) / np.maximum(n, 1)[:, None]
     return zscore(np.log1p(avg * segments.shape[1]))
 
 
@@ -92,8 +109,8 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
     if "hyb" in wanted and model.hyb is not None:
         values["hyb"] = zscore(model.hyb.scores(model.hyb.user_vectors(batch.warm_rows, batch.X)))
     if "knn" in wanted:
-        knn = batch.history.astype(np.float32) @ model.neighbors
-        values["knn"] = zscore(knn.toarray()) if knn.nnz else np.zeros(raw.shape, dtype=np.float32)
+        values["knn"] = (zscore(_product(batch.history, model.neighbors)) if batch.history.nnz
+                         else np.zeros(raw.shape, dtype=np.float32))
     if "seg" in wanted and model.segments is not None:
         values["seg"] = segment_popularity(model.segments, batch.X)
     if "need" in wanted:
@@ -106,6 +123,14 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
         values["near"] = nearness(batch.coords, service_lat, service_lon)
     if "unknown" in wanted and batch.unknown is not None:
         values["unknown"] = batch.unknown.astype(np.float32)
+    new = model.new_services
+    if new.any():
+        # what is learned from use says nothing of a service nobody used: the average, not the bottom
+        for name in ("knn", "seg") + (("cf",) if model.hyb is not None else ()):
+            if name in values:
+                values[name][:, new] = 0.0
+        if "new" in wanted:
+            values["new"] = new[None, :].astype(np.float32)
     return Signals(values, U, raw)
 
 

@@ -36,16 +36,14 @@ class FitData:
     resident_ids: np.ndarray          # every resident in the table, table order
     X: sp.csr_matrix                  # resident features, table order
     service_features: sp.csr_matrix   # service features, catalogue order
-    #: rows (table order) -> for each resident, declared need -> services answering it; asked only
-    #: for the few thousand validation residents (for a million residents the whole residents x
-    #: services matrix would hold about a billion entries)
-    need_masks: Callable[[np.ndarray], list[dict[str, np.ndarray]]]
+    #: rows (table order) -> (for each resident: declared need -> the services answering it, and
+    #: residents x services eligibility outcomes as served); asked only for the few thousand
+    #: validation residents, so the ranker is chosen on the lists residents actually see (for a million
+    #: residents a whole residents x services matrix would hold about a billion entries)
+    needs_and_eligibility: Callable[[np.ndarray], tuple[list[dict[str, np.ndarray]], np.ndarray]]
     interactions: pd.DataFrame        # training interactions with int columns 'r' and 's'
     service_lat: np.ndarray           # (n_services,) NaN where a service has no place
     service_lon: np.ndarray
-    #: rows (table order) -> residents x services eligibility outcomes (int8, as served), so the
-    #: ranker is chosen on the lists residents actually see
-    outcomes: Callable[[np.ndarray], np.ndarray] | None = None
     #: (n_residents, 2) latitude, longitude; NaN where unknown
     coords: np.ndarray | None = None
     #: services x tokens (categories with ancestors, languages, eligibility shape): what LightFM with
@@ -176,7 +174,7 @@ class HybridTrainer:
                  ridge_alpha: float = 10.0, neighbors: int = 100, validation_fraction: float = 0.15,
                  validation_residents: int = 3000, cold_validation: float = 0.1, refresh_epochs: int | None = None,
                  hybrid: str | bool = "auto", recent_fraction: float = 0.25, validation: str = "time",
-                 ease_lambda: float | None = None, num_threads: int = 2,
+                 ease_lambda: float | None = None, cold_services: float = 0.05, num_threads: int = 2,
                  random_state: int = 0, progress: bool = True):
         self.no_components = no_components
         self.epochs = epochs
@@ -195,13 +193,14 @@ class HybridTrainer:
         self.recent_fraction = recent_fraction
         self.validation = validation
         self.ease_lambda = ease_lambda
+        self.cold_services = cold_services
         self.num_threads = num_threads
         self.random_state = random_state
         self.progress = progress
 
     _PARAMS = ("no_components", "epochs", "learning_rate", "loss", "max_sampled", "item_alpha", "user_alpha",
                "ridge_alpha", "neighbors", "validation_fraction", "validation_residents", "cold_validation",
-               "refresh_epochs", "hybrid", "recent_fraction", "validation", "ease_lambda", "num_threads",
+               "refresh_epochs", "hybrid", "recent_fraction", "validation", "ease_lambda", "cold_services", "num_threads",
                "random_state")
 
     def get_params(self) -> dict:
@@ -296,8 +295,8 @@ class HybridTrainer:
                                 service_features=data.service_features),
             hyb=self._embeddings(hy, X_warm, fitted, item_features=tokens) if hy is not None else None,
             popularity=popularity(past_counts), recent_popularity=self._recent(past, n_items),
-            neighbors=self._co_use(past_m), ranker=None,
-            segments=segment_shares(X_warm[fitted], past_m[fitted]))
+            neighbors=self._co_use(past_m, sparse=hybrid), ranker=None,
+            segments=segment_shares(X_warm[fitted], past_m[fitted]), new_services=past_counts == 0)
         timing["generators_past"] = time.perf_counter() - t
 
         # 3. the ranker, chosen on the validation slice
@@ -323,7 +322,8 @@ class HybridTrainer:
                                 service_features=data.service_features),
             hyb=self._embeddings(hy, X_warm, everyone, item_features=tokens) if hy is not None else None,
             popularity=popularity(counts), recent_popularity=self._recent(part, n_items),
-            neighbors=self._co_use(all_m), ranker=self.ranker_, segments=segment_shares(X_warm, all_m))
+            neighbors=self._co_use(all_m, sparse=hybrid), ranker=self.ranker_, segments=segment_shares(X_warm, all_m),
+            new_services=cold_items)
         timing["generators"] = time.perf_counter() - t
         self.warm_rows_ = warm_rows
         self.cold_services_ = int(cold_items.sum())
@@ -332,12 +332,13 @@ class HybridTrainer:
         self.timing_ = timing
         return self
 
-    def _co_use(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
+    def _co_use(self, matrix: sp.csr_matrix, sparse: bool) -> sp.csr_matrix:
         """The co-use model behind the ``knn`` signal: EASE where the catalogue is small enough to invert
-        (its regulariser the mean number of uses per service: the scale of X^T X's diagonal), the
-        shrunk-cosine neighbourhood otherwise."""
+        and dense enough to learn from (its regulariser the mean number of uses per service: the scale
+        of X^T X's diagonal), the shrunk-cosine neighbourhood otherwise (a long tail of services used
+        once or twice has almost no co-use to fit, and inverting it would be most of the training time)."""
         n_items = matrix.shape[1]
-        if n_items <= EASE_MAX_SERVICES and matrix.nnz:
+        if n_items <= EASE_MAX_SERVICES and matrix.nnz and not sparse:
             lam = self.ease_lambda if self.ease_lambda is not None else max(10.0, matrix.nnz / n_items)
             return ease(matrix, lam)
         return item_neighbors(matrix, top=self.neighbors)
@@ -366,6 +367,12 @@ class HybridTrainer:
                      self.validation_residents // 2)
         cold_val = rng.choice(residents, size=n_cold, replace=False) if n_cold >= 20 else np.array([], dtype=np.int64)
         held = np.isin(part["r"].to_numpy(), cold_val)
+        # services held out of the past too (as if opened in the slice): what the ranker learns about
+        # a programme nobody has used yet, which serving meets whenever a service is new
+        used = np.unique(part["s"].to_numpy())
+        n_new = int(self.cold_services * len(used)) if len(used) >= 40 else 0
+        new = rng.choice(used, size=n_new, replace=False) if n_new else np.array([], dtype=np.int64)
+        held |= np.isin(part["s"].to_numpy(), new)
         return part[~recent & ~held], np.sort(cold_val), cut, recent
 
     def _random_slice(self, part: pd.DataFrame, rng) -> np.ndarray:

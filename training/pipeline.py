@@ -63,17 +63,15 @@ def _csr_of(df: pd.DataFrame, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.
     return m.indptr.astype(np.int64), m.indices.astype(np.int32)
 
 
-def need_masks(catalog: ServiceCatalog, profiles: list) -> list[dict[str, np.ndarray]]:
-    """For each profile: declared need -> the services answering it."""
-    return [{need: catalog.answers(need) for need in p.needs} for p in profiles]
-
-
-def outcomes(catalog: ServiceCatalog, profiles: list) -> np.ndarray:
-    """profiles x services eligibility outcomes, as served."""
+def needs_and_eligibility(catalog: ServiceCatalog, residents: pd.DataFrame, rows: np.ndarray
+                          ) -> tuple[list[dict[str, np.ndarray]], np.ndarray]:
+    """For the residents at ``rows``: declared need -> the services answering it, and their
+    eligibility outcomes over every service, as served."""
+    profiles = profiles_at(residents, rows)
     out = np.zeros((len(profiles), len(catalog)), dtype=np.int8)
     for n, p in enumerate(profiles):
         out[n] = evaluate(catalog, p).outcome
-    return out
+    return [{need: catalog.answers(need) for need in p.needs} for p in profiles], out
 
 
 def validation_mode(train: pd.DataFrame, holdout: pd.DataFrame) -> str:
@@ -182,8 +180,7 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), col
     fit_data = FitData(resident_ids=data.residents["resident_id"].to_numpy(), X=X,
                        service_features=service_features,
                        service_tokens=service_features[:, :len(service_featurizer.vocabulary_)].tocsr(),
-                       need_masks=lambda rows: need_masks(catalog, profiles_at(data.residents, rows)),
-                       outcomes=lambda rows: outcomes(catalog, profiles_at(data.residents, rows)),
+                       needs_and_eligibility=lambda rows: needs_and_eligibility(catalog, data.residents, rows),
                        coords=coordinates(data.residents), service_lat=catalog.latitude,
                        service_lon=catalog.longitude, interactions=train_df)
     timing["features"] = time.perf_counter() - t

@@ -26,24 +26,26 @@ from recommender.model import HybridModel
 from recommender.ranker import BASELINES, SEGMENTS, SIGNALS, Ranker
 from recommender.ranking import BLOCKED, candidate_scores, rank_rows
 from recommender.schema import POSITIVE_EVENTS
-from recommender.signals import Batch, compute
+from recommender.signals import Batch, combine, compute
 
 from .metrics import list_metrics
 
 K = 10
-#: fewer validation residents than this in a segment and its choice borrows from a neighbour
+#: fewer validation residents than this in a segment and its choice is made on a wider scope
 MIN_RESIDENTS = 30
 #: negatives are drawn uniformly from what the resident could be shown: negatives taken from the top of
 #: one generator bias its learned weight down (a positive loses to them on that generator by design)
 RANDOM_NEGATIVES, MAX_POSITIVES = 50, 5
 #: pairs kept per resident (a random subset): enough to learn eight weights, few enough to fit fast
-MAX_PAIRS = 40
+MAX_PAIRS = 20
+#: at most this many pairs per fit (a random subset, residents keep equal weight)
+MAX_FIT_PAIRS = 60_000
 #: the ranker used where nothing could be validated at all (an untried city): the collaborative
 #: score, the declared needs, and for residents with history their co-used services
 PRIOR = {"cold": {"cf": 1.0, "need": 1.0}, "short": {"cf": 1.0, "need": 1.0, "knn": 0.5},
          "long": {"cf": 1.0, "need": 1.0, "knn": 0.5}}
-_NEIGHBOUR = {"short": "long", "long": "short", "cold": None}
 POOLED = "learned (short and long pooled)"
+EVERYONE = "learned (every segment pooled)"
 
 
 def _pairs_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
@@ -89,16 +91,16 @@ class _Residents:
         return len(self.rows)
 
 
-def _batches(model: HybridModel, data, warm_res: np.ndarray, res: _Residents, batch: int):
-    """(positions, Batch, signals, outcomes, need masks) for the validation residents, a batch at a time."""
-    n_items = model.cf.item_embeddings.shape[0]
+def _batches(model: HybridModel, data, warm_res: np.ndarray, res: _Residents, batch: int, cache: dict):
+    """(positions, Batch, signals, outcomes, need masks) for the validation residents, a batch at a time;
+    each batch's needs and eligibility are computed once and kept in ``cache`` for the second pass."""
     for start in range(0, len(res), batch):
         pos = np.arange(start, min(start + batch, len(res)))
         table_rows = warm_res[res.rows[pos]]
-        outcomes = (data.outcomes(table_rows) if data.outcomes is not None
-                    else np.zeros((len(pos), n_items), dtype=np.int8))
-        masks = data.need_masks(table_rows)
-        need = np.zeros((len(pos), n_items), dtype=bool)
+        if start not in cache:
+            cache[start] = data.needs_and_eligibility(table_rows)
+        masks, outcomes = cache[start]
+        need = np.zeros(outcomes.shape, dtype=bool)
         for n, m in enumerate(masks):
             for mask in m.values():
                 need[n] |= mask
@@ -113,8 +115,9 @@ def _matrix(sig, names: list[str], rows: np.ndarray, cols: np.ndarray) -> np.nda
     """(pairs x signals) values at (row, col) pairs of a batch."""
     out = np.zeros((len(rows), len(names)), dtype=np.float32)
     for j, name in enumerate(names):
-        v = sig.values[name]
-        out[:, j] = v[0, cols] if v.shape[0] == 1 else v[rows, cols]
+        v = sig.values.get(name)
+        if v is not None:
+            out[:, j] = v[0, cols] if v.shape[0] == 1 else v[rows, cols]
     return out
 
 
@@ -140,7 +143,8 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
     # pass 1: pairs of (positive, negative) signal differences, per validation resident
     diffs: list[np.ndarray] = []
     owner: list[np.ndarray] = []
-    for pos, b, sig, outcomes, _ in _batches(model, data, warm_res, res, batch):
+    cache: dict = {}
+    for pos, b, sig, outcomes, _ in _batches(model, data, warm_res, res, batch, cache):
         segment[pos] = _segment_codes(b)
         known = res.known[pos].toarray() > 0
         s = candidate_scores(np.zeros((len(pos), n_items)), outcomes, known)
@@ -171,9 +175,9 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
 
     # the learned weights: per segment, out of fold (for scoring) and on every resident (to serve)
     # (a short-history segment often has few residents: its weights are also learned pooled with the long
-    # one, a second learned candidate that borrows strength; validation decides which serves)
+    # one, and with every segment - learned candidates that borrow strength; validation decides)
     learned: dict[str, dict] = {}
-    pools = {seg: (seg,) for seg in SEGMENTS} | {POOLED: ("short", "long")}
+    pools = {seg: (seg,) for seg in SEGMENTS} | {POOLED: ("short", "long"), EVERYONE: SEGMENTS}
     for key, members in pools.items():
         in_seg = np.isin(segment[who], members)
         learned[key] = {"all": _pairwise(D[in_seg], who[in_seg], names)}
@@ -182,23 +186,22 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
             learned[key][f] = _pairwise(D[train], who[train], names)
 
     # pass 2: every candidate ranked as served, ndcg@10 per resident
-    candidates = {name: {name: 1.0} for name in names if name not in ("need", "pop", "unknown")}
+    candidates = {name: {name: 1.0} for name in names if name not in ("need", "pop", "unknown", "new")}
     candidates.update(BASELINES)
-    ndcg: dict[str, np.ndarray] = {c: np.full(len(res), np.nan) for c in ["learned", POOLED, *candidates]}
-    for pos, b, sig, outcomes, masks in _batches(model, data, warm_res, res, batch):
+    ndcg: dict[str, np.ndarray] = {c: np.full(len(res), np.nan) for c in ["learned", POOLED, EVERYONE, *candidates]}
+    # each candidate as a Ranker per fold (the learned ones differ by fold), scored by the serving kernel
+    rankers: dict[str, list[Ranker]] = {c: [Ranker.uniform(c, w)] * 2 for c, w in candidates.items()}
+    rankers["learned"] = [Ranker("learned", {seg: learned[seg][f] or {} for seg in SEGMENTS}) for f in (0, 1)]
+    rankers[POOLED] = [Ranker(POOLED, {seg: learned[POOLED][f] or {} for seg in ("short", "long")}) for f in (0, 1)]
+    rankers[EVERYONE] = [Ranker.uniform(EVERYONE, learned[EVERYONE][f] or {}) for f in (0, 1)]
+    for pos, b, sig, outcomes, masks in _batches(model, data, warm_res, res, batch, cache):
         known = res.known[pos].toarray() > 0
         truth = res.truth[pos]
-        seg = _segment_codes(b)
-        weights = {c: [w] * len(pos) for c, w in candidates.items()}
-        weights["learned"] = [learned[seg[n]][res.fold[p]] or {} for n, p in enumerate(pos)]
-        weights[POOLED] = [learned[POOLED][res.fold[p]] or {} if seg[n] != "cold" else {} for n, p in enumerate(pos)]
-        for c, per_row in weights.items():
-            score = np.zeros((len(pos), n_items), dtype=np.float64)
-            for n, w in enumerate(per_row):
-                for name, v in w.items():
-                    val = sig.values.get(name)
-                    if val is not None:
-                        score[n] += v * (val[0] if val.shape[0] == 1 else val[n])
+        fold = res.fold[pos]
+        for c, per_fold in rankers.items():
+            score = combine(sig, per_fold[0], b)
+            if per_fold[1] is not per_fold[0]:
+                score[fold == 1] = combine(sig, per_fold[1], b)[fold == 1]
             top = rank_rows(candidate_scores(score, outcomes, known), K, masks)
             hits = np.asarray(truth[np.arange(len(pos))[:, None], np.maximum(top, 0)].todense(), dtype=bool) & (top >= 0)
             ndcg[c][pos] = list_metrics(hits, np.diff(truth.indptr), K)[f"ndcg@{K}"]
@@ -216,32 +219,52 @@ def _pairwise(D: np.ndarray, who: np.ndarray, names: list[str]) -> dict[str, flo
     keep = np.abs(D).sum(axis=0) > 0
     if not keep.any():
         return None
+    if len(D) > MAX_FIT_PAIRS:
+        sub = np.random.default_rng(len(D)).choice(len(D), size=MAX_FIT_PAIRS, replace=False)
+        D, who = D[sub], who[sub]
     _, inverse, counts = np.unique(who, return_inverse=True, return_counts=True)
     weight = 1.0 / counts[inverse]
     # each pair once, in a random orientation: (f_pos - f_neg, 1) or (f_neg - f_pos, 0)
     sign = np.where(np.random.default_rng(len(D)).random(len(D)) < 0.5, -1.0, 1.0)
-    lr = LogisticRegression(C=1.0, fit_intercept=False, max_iter=500)
+    lr = LogisticRegression(C=1.0, fit_intercept=False, max_iter=200, tol=1e-3)
     lr.fit(D[:, keep] * sign[:, None], (sign > 0).astype(int), sample_weight=weight)
     coef = lr.coef_.ravel()
     return {str(n): round(float(c), 4) for n, c in zip(np.array(names)[keep], coef) if c != 0}
 
 
+#: where a segment has too few validation residents, its choice is made on a wider scope
+_SCOPES = {"cold": (("cold",), ("cold", "short", "long")),
+           "short": (("short",), ("short", "long"), ("cold", "short", "long")),
+           "long": (("long",), ("short", "long"), ("cold", "short", "long"))}
+
+
 def _select(learned, candidates, ndcg, segment, res) -> Ranker:
+    """Per segment, the learned weights where they beat every single generator and both baselines on
+    validation, else the best of those; judged on the segment's own residents, or - too few of them -
+    on the widest scope that has enough (short and long together, then everyone)."""
     weights: dict[str, dict[str, float]] = {}
     info: dict = {"residents": {"warm_protocol": int((res.protocol == "warm").sum()),
                                 "cold_protocol": int((res.protocol == "cold").sum())}, "segments": {}}
     chosen_names = set()
     for seg in SEGMENTS:
-        rows = segment == seg
-        n = int(rows.sum())
-        means = {c: round(float(np.nanmean(v[rows])), 5) for c, v in ndcg.items() if n and np.isfinite(v[rows]).any()}
-        entry = {"residents": n, "validation_ndcg@10": means}
-        if n < MIN_RESIDENTS or not means:
-            entry["chosen"] = None
-            info["segments"][seg] = entry
+        entry: dict = {"residents": int((segment == seg).sum())}
+        info["segments"][seg] = entry
+        for scope in _SCOPES[seg]:
+            rows = np.isin(segment, scope)
+            if rows.sum() >= MIN_RESIDENTS:
+                break
+        else:
+            weights[seg] = dict(PRIOR[seg])
+            entry.update(chosen="prior", why=f"fewer than {MIN_RESIDENTS} validation residents in all")
+            chosen_names.add("prior")
             continue
-        own = {"learned": learned[seg]["all"], POOLED: learned[POOLED]["all"] if seg != "cold" else None}
-        tried = {c: means[c] for c, w in own.items() if w and c in means and np.isfinite(means[c])}
+        means = {c: round(float(np.nanmean(v[rows])), 5) for c, v in ndcg.items() if np.isfinite(v[rows]).any()}
+        entry["validation_ndcg@10"] = means
+        if scope != (seg,):
+            entry["judged_on"] = list(scope)
+        own = {"learned": learned[seg]["all"], POOLED: learned[POOLED]["all"] if seg != "cold" else None,
+               EVERYONE: learned[EVERYONE]["all"]}
+        tried = {c: means[c] for c, w in own.items() if w and c in means}
         others = {c: m for c, m in means.items() if c not in own}
         best_other = max(others, key=others.get)
         best_learned = max(tried, key=tried.get) if tried else None
@@ -255,18 +278,5 @@ def _select(learned, candidates, ndcg, segment, res) -> Ranker:
             entry["why"] = (f"{best_other} {others[best_other]:.4f} is at least as good as the learned ranker"
                             f" ({max(tried.values()) if tried else float('nan'):.4f})")
         chosen_names.add(entry["chosen"])
-        info["segments"][seg] = entry
-    for seg in SEGMENTS:
-        if seg in weights:
-            continue
-        donor = _NEIGHBOUR[seg]
-        if donor in weights:
-            weights[seg] = dict(weights[donor])
-            info["segments"][seg]["chosen"] = f"as {donor} (too few validation residents)"
-        else:
-            weights[seg] = dict(PRIOR[seg])
-            info["segments"][seg]["chosen"] = "prior (too few validation residents)"
-    name = "learned" if chosen_names == {"learned"} else ("mixed" if "learned" in chosen_names else
-                                                          (chosen_names.pop() if len(chosen_names) == 1 else "mixed"))
+    name = chosen_names.pop() if len(chosen_names) == 1 else "mixed"
     return Ranker(name, weights, info)
-

@@ -173,8 +173,6 @@ def test_the_served_ranker_is_never_below_a_baseline_on_validation(recommender):
     info = recommender.model.ranker.info
     for seg, entry in info["segments"].items():
         scores = entry["validation_ndcg@10"]
-        if not entry.get("why"):
-            continue  # too few validation residents: borrowed from a neighbouring segment
         chosen = max(scores[c] for c in scores if c.startswith("learned")) if entry["chosen"] == "learned" \
             else scores[entry["chosen"]]
         assert chosen >= scores["popularity"] and chosen >= scores["need_match"], (seg, entry)

@@ -28,3 +28,30 @@ def test_positives_matrix_drops_declined_and_keeps_strongest_event():
                        "weight": [0.25, 1.25, 0.0, 1.0]})
     m = positives_matrix(df, 2, 3).toarray()
     assert m[0, 0] == pytest.approx(1.25) and m[1, 1] == 0 and m[1, 2] == 1.0
+
+
+def test_a_sparse_catalogue_learns_services_from_their_features(tmp_path):
+    """Where most services have one or two uses, LightFM with service features is fitted and a service
+    nobody used yet is represented by its tags: equal tags, equal representation; it can be suggested."""
+    from recommender.engine import Recommender
+    from training import scenarios
+    from training.pipeline import train
+
+    scenarios.generate("long_tail", tmp_path / "city", residents=800, services=2_500, seed=5)
+    report = train(tmp_path / "city", tmp_path / "models", epochs=3, eval_residents=200, quiet=True)
+    rec = Recommender.load(report.folder)
+    assert rec.meta["hybrid"] and rec.model.hyb is not None
+    assert rec.meta["cold_services"] > 0
+    assert set(rec.model.ranker.signals()) & {"hyb", "seg", "need", "cf"}
+    from recommender.features import ServiceFeaturizer
+
+    featurizer = ServiceFeaturizer()
+    F = featurizer.fit_transform(rec.catalog)[:, :len(featurizer.vocabulary_)].tocsr()
+    rows = {}
+    for i in range(F.shape[0]):
+        rows.setdefault(tuple(F.indices[F.indptr[i]:F.indptr[i + 1]]), []).append(i)
+    V = rec.model.hyb.item_embeddings
+    # a service is its features: equal features, equal representation, used or not
+    for members in rows.values():
+        assert np.allclose(V[members], V[members[0]], atol=1e-5)
+    assert np.unique(V.round(4), axis=0).shape[0] == len(rows)
