@@ -27,8 +27,9 @@ MAX_OFFSET = 1_000_000
 Id = Annotated[str, Field(min_length=1, max_length=ID_MAX)]
 Code = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
 
-LangCode = Annotated[str, Field(pattern=r"^\s*[A-Za-z]{2}\s*$")]
-LANG_LIST = r"^\s*(?:[A-Za-z]{2}\s*)?(?:;\s*(?:[A-Za-z]{2}\s*)?)*$"
+# ISO 639-1 or 639-3 codes, or language names: the library normalises them (recommender.languages)
+LangCode = Annotated[str, Field(pattern=r"^\s*[A-Za-z][A-Za-z -]{1,39}\s*$")]
+LANG_LIST = r"^\s*(?:[A-Za-z][A-Za-z -]{1,39}\s*)?(?:;\s*(?:[A-Za-z][A-Za-z -]{1,39}\s*)?)*$"
 
 EventName = Literal["viewed", "referred", "applied", "enrolled", "completed", "declined"]
 StatusName = Literal["active", "inactive", "defunct", "temporarily closed"]
@@ -102,7 +103,8 @@ class ResidentProfile(BaseModel):
     employment_status: str | None = Field(None, max_length=TEXT_MAX)
     disability: bool | None = Field(None, description="true/false (also yes/no)")
     languages: list[LangCode] | Annotated[str, Field(pattern=LANG_LIST)] | None = Field(
-        None, description="ISO 639-1 codes, as a list or the contract's `;`-separated string")
+        None, description="ISO 639-1 or ISO 639-3 codes (or language names), as a list or the contract's "
+                          "`;`-separated string")
     needs: list[Code] | str | None = Field(
         None, description="need codes (hierarchical, e.g. `food/pantry`), list or `;`-separated")
     latitude: float | None = Field(None, **_range("latitude"))
@@ -165,6 +167,7 @@ class RecommendationRequest(BaseModel):
     include_unknown_eligibility: bool = Field(
         True, description="also suggest services whose eligibility cannot be decided from the profile")
     explain: bool = Field(True, description="compute explanations and score contributions")
+    lang: Literal["en", "zh"] = Field("en", description="language of the explanation sentences")
 
     @field_validator("needs", "categories", mode="before")
     @classmethod
@@ -197,6 +200,13 @@ class Suggestion(BaseModel):
     capacity: int | None
     explanation: str
     contributions: list[Contribution] = Field(default_factory=list)
+    # before you refer: what to tell the resident, where the listing says it
+    how_to_apply: str | None = None
+    referral_required: bool | None = Field(None, description="true when the listing requires a referral")
+    documents: str | None = Field(None, description="documents to bring")
+    fees: str | None = None
+    hours: str | None = None
+    wait_time: str | None = None
 
 
 class NeedAnswer(BaseModel):

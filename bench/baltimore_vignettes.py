@@ -34,19 +34,20 @@ from pathlib import Path
 
 import numpy as np
 
-from recommender.eligibility import FAIL, STRUCTURED_CHECKS, evaluate
-from recommender.eligibility_rules import Rule, check_rules, format_rules, summarise
-from recommender.eligibility_text import extract_rules
+from recommender.eligibility import Outcome, evaluate
+from recommender.eligibility.checks import STRUCTURED_CHECKS
+from recommender.eligibility.extract import extract_rules, listing_eligibility
+from recommender.eligibility.rules import Rule, check_rules, format_rules, summarise
 from recommender.engine import Recommender
 from recommender.profile import Profile
-from recommender.results import ELIGIBLE, INELIGIBLE, UNKNOWN, RecommendationResult
+from recommender.results import RecommendationResult
 from recommender.schema import split_list
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / ".." / "shared" / "data" / "baltimore-icarol"
 FIXTURE = ROOT / "tests" / "fixtures" / "baltimore_vignettes.csv"
 COLUMNS = ("vignette_id", "story", "profile_json", "needs")
-_RANK = {ELIGIBLE: 0, UNKNOWN: 1, INELIGIBLE: 2}
+ELIGIBLE, UNKNOWN, INELIGIBLE = Outcome.ELIGIBLE, Outcome.UNKNOWN, Outcome.INELIGIBLE
 
 
 # ----------------------------------------------------------------------------- the fixture
@@ -163,9 +164,9 @@ class ItemCheck:
     rank: int
     service_id: str
     name: str
-    engine_status: str
-    text_status: str           # under the listing's own text rules (eligible when it has none)
-    structured_status: str     # under the structured checks
+    engine_status: Outcome
+    text_status: Outcome           # under the listing's own text rules (eligible when it has none)
+    structured_status: Outcome     # under the structured checks
     rules: str                 # the text rules, compact form
     needs: list[str]
     problems: list[str] = field(default_factory=list)   # explanation problems (reasons, questions)
@@ -197,11 +198,14 @@ class VignetteChecker:
     def __init__(self, rec: Recommender):
         self.rec = rec
         self.catalog = rec.catalog
-        self.rules: list[list[Rule]] = [extract_rules(r.get("eligibility_description") or "")
-                                        for r in self.catalog.records]
+        # each listing read whole, as training reads it (the description's eligibility part where the
+        # field defers to it)
+        self.texts = [listing_eligibility(r.get("eligibility_description"), r.get("description"))
+                      for r in self.catalog.records]
+        self.rules: list[list[Rule]] = [extract_rules(t) for t in self.texts]
         self._with_rules = [i for i, rs in enumerate(self.rules) if rs]
         # the rules the engine applies (structured columns win over text of the same kind)
-        self._applied = next((c.rules for c in self.catalog.rule_checks if hasattr(c, "rules")), None)
+        self._applied = self.catalog.listing_rules.rules if self.catalog.listing_rules is not None else None
 
     def text_statuses(self, profile: dict) -> np.ndarray:
         """Status name per service under its own text rules, for the profile as written."""
@@ -215,20 +219,20 @@ class VignetteChecker:
         result = self.rec.recommend(profile=v.profile, needs=v.needs, k=k)
         text = self.text_statuses(v.profile)
         structured = evaluate(cat, Profile.from_dict(v.profile), checks=STRUCTURED_CHECKS)
-        open_ = (text != INELIGIBLE) & (structured.outcome != FAIL)
+        open_ = (text != INELIGIBLE) & (structured.outcome != INELIGIBLE)
 
         items, violations = [], []
         for s in result.items:
             i = cat.index[s.service_id]
             struct_status = structured.details(i)[0]
-            item = ItemCheck(rank=s.rank, service_id=s.service_id, name=s.name, engine_status=s.eligibility,
-                             text_status=str(text[i]), structured_status=struct_status,
+            item = ItemCheck(rank=s.rank, service_id=s.service_id, name=s.name, engine_status=Outcome.of(s.eligibility),
+                             text_status=Outcome(text[i]), structured_status=struct_status,
                              rules=format_rules(self.rules[i]), needs=s.needs)
             if text[i] == INELIGIBLE:
                 violations.append(f"{s.service_id} {s.name!r}: its text rules ({item.rules}) exclude the resident")
             if struct_status == INELIGIBLE:
                 violations.append(f"{s.service_id} {s.name!r}: a structured check excludes the resident")
-            if s.eligibility == INELIGIBLE:
+            if Outcome.of(s.eligibility) == INELIGIBLE:
                 violations.append(f"{s.service_id} {s.name!r}: listed although the engine says ineligible")
             item.problems = self._explanation_problems(i, s)
             items.append(item)
@@ -254,7 +258,7 @@ class VignetteChecker:
 
     def _explanation_problems(self, i: int, s) -> list[str]:
         problems = []
-        desc = self.catalog.records[i].get("eligibility_description") or ""
+        desc = self.texts[i]
         applied = self._applied[i] if self._applied is not None else self.rules[i]
         joined = " ".join(s.reasons)
         for rule in applied:
@@ -262,9 +266,9 @@ class VignetteChecker:
                 problems.append(f"rule text {rule.text!r} is not in the listing's eligibility text")
             if f"\u201c{rule.text}\u201d" not in joined:
                 problems.append(f"reasons do not quote the listing's words {rule.text!r}")
-        if s.eligibility == UNKNOWN and not s.questions:
+        if s.eligibility == UNKNOWN.label and not s.questions:
             problems.append("eligibility unknown but no question to ask")
-        if s.eligibility == UNKNOWN and not s.explanation:
+        if s.eligibility == UNKNOWN.label and not s.explanation:
             problems.append("eligibility unknown but no explanation")
         return problems
 
@@ -285,8 +289,8 @@ def print_check(c: VignetteCheck, taxonomy, out=sys.stdout) -> None:
               f"answered by {', '.join(ans) if ans else '- (' + c.why_not[need] + ')'}", file=out)
     print(f"    {'#':>2} {'service':<8} {'name':<48} {'engine':<10} {'text':<10} {'struct':<10} rules", file=out)
     for it in c.items:
-        print(f"    {it.rank:>2} {it.service_id:<8} {_short(it.name, 48):<48} {it.engine_status:<10} "
-              f"{it.text_status:<10} {it.structured_status:<10} {_short(it.rules, 50) or '-'}", file=out)
+        print(f"    {it.rank:>2} {it.service_id:<8} {_short(it.name, 48):<48} {it.engine_status.label:<10} "
+              f"{it.text_status.label:<10} {it.structured_status.label:<10} {_short(it.rules, 50) or '-'}", file=out)
     for msg in c.violations:
         print(f"    VIOLATION (a): {msg}", file=out)
     for msg in c.unanswered:

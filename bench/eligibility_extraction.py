@@ -7,8 +7,8 @@ The fixture ``tests/fixtures/baltimore_eligibility_labels.csv`` (columns ``servi
 expected``) holds eligibility texts of the Baltimore iCarol directory
 (``../shared/data/baltimore-icarol/services.csv``), labelled by hand by reading the text as a
 caseworker would, before and independently of the extractor, under the conventions written in
-``recommender/eligibility_text.py``. ``expected`` is the compact label form of
-``recommender.eligibility_rules`` (``min_age=18;gender=female|pregnant``; empty = no rules).
+``recommender/eligibility/extract.py``. ``expected`` is the compact label form of
+``recommender.eligibility.rules`` (``min_age=18;gender=female|pregnant``; empty = no rules).
 
 Which services are in it (``select_service_ids``, reproducible, not picked for the extractor):
 services with a non-empty ``eligibility``, one per distinct text (lower-cased, whitespace collapsed;
@@ -24,7 +24,14 @@ the smallest numeric ``id`` stands for the text), ordered by id; then
    texts, labelled after the first version of the extractor and before it was run on them;
 6. held out, second round: 60 drawn with ``random.Random(20240604).sample`` from the texts still
    remaining, labelled after the extractor was revised (the revision looked at stratum 5's errors
-   and at unlabelled output of the rest of the directory, never at these texts).
+   and at unlabelled output of the rest of the directory, never at these texts);
+7. third blind round (``select_round3``): 110 listings read whole — the description's eligibility
+   part joins a field that defers to it ("See notes.") — 50 of them deferring; labelled by hand and
+   committed before the extractor (with the reading of whole listings, in recovery, referral and
+   "cannot serve" rules, "youth") ever ran on them;
+8. fourth blind round (``select_round4``), drawn after the generic fixes that round 3's errors led
+   to: 65 listings read whole — all 5 remaining texts that name a place and 60 at random from the
+   rest — labelled and committed before the extractor ran on them.
 
 Strata 1-4 were read while the extractor was developed, so their figures flatter it. Each held-out
 round is honest only for its first run, before its errors were looked at; both were then used to fix
@@ -52,8 +59,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from recommender.eligibility_rules import KINDS, format_rules, parse_label
-from recommender.eligibility_text import extract_rules
+from recommender.eligibility.rules import KINDS, format_rules, parse_label
+from recommender.eligibility.extract import extract_rules, listing_eligibility
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "baltimore_eligibility_labels.csv"
@@ -107,6 +114,65 @@ def select_strata(services_csv: Path = SERVICES) -> tuple[list[str], list[str], 
     pool = [x for x in pool if x[0] not in first]
     second = {i for i, _ in random.Random(20240604).sample(pool, 60)}
     return sorted(ids, key=int), sorted(first, key=int), sorted(second, key=int)
+
+
+def _strata_rows(services_csv: Path = SERVICES, fixture: Path = FIXTURE) -> list[dict]:
+    """The fixture rows of strata 1-6: the first row of each of their service ids (a listing read
+    whole in round 3 may share its id with an earlier row that held its eligibility field alone)."""
+    earlier = set(sum(select_strata(services_csv), []))
+    out, seen = [], set()
+    for r in csv.DictReader(open(fixture, newline="", encoding="utf-8")):
+        if r["service_id"] in earlier and r["service_id"] not in seen:
+            seen.add(r["service_id"])
+            out.append(r)
+    return out
+
+
+#: How the description's eligibility part was cut when round 3 was drawn and labelled (to the next
+#: heading on a line of its own); the extractor now stops earlier, at a blank line or a numbered item,
+#: but the labelled texts are these.
+_ROUND3_PART = re.compile(r"\bELIGIBILITY(?:\s+[A-Z][\w/&' -]{0,60}?)?\s*:\s*(?P<part>.*?)(?=\n\s*[A-Z][A-Z /&'-]{2,40}:|\Z)",
+                          re.DOTALL)
+
+
+def select_round3(services_csv: Path = SERVICES, fixture: Path = FIXTURE) -> list[tuple[str, str]]:
+    """Stratum 7, the third blind round: (service id, text) of 110 listings read whole
+    (``listing_eligibility``: the description's eligibility part where the field defers), distinct
+    texts not in the fixture yet: 50 drawn with ``random.Random(20261202)`` from the deferring
+    listings, 60 with ``random.Random(20261203)`` from the others."""
+    known = {" ".join(r["text"].split()).lower() for r in _strata_rows(services_csv, fixture)}
+    seen: dict[str, tuple[str, str, bool]] = {}
+    for row in sorted(read_services(services_csv), key=lambda r: int(r["id"])):
+        whole = " ".join(listing_eligibility(row["eligibility"], row.get("description"), _ROUND3_PART).split())
+        if whole and whole.lower() not in known:
+            defers = whole != " ".join(row["eligibility"].split())
+            seen.setdefault(whole.lower(), (row["id"], whole, defers))
+    items = sorted(seen.values(), key=lambda x: int(x[0]))
+    deferring = [(i, t) for i, t, d in items if d]
+    rest = [(i, t) for i, t, d in items if not d]
+    picked = random.Random(20261202).sample(deferring, min(50, len(deferring)))
+    picked += random.Random(20261203).sample(rest, 60)
+    return sorted(picked, key=lambda x: int(x[0]))
+
+
+def select_round4(services_csv: Path = SERVICES, fixture: Path = FIXTURE) -> list[tuple[str, str]]:
+    """Stratum 8, the fourth blind round (drawn after the fixes that followed round 3): (service id,
+    text) of listings read whole by ``listing_eligibility``, distinct texts in no earlier stratum: 40
+    drawn with ``random.Random(20261204)`` from those naming a place (``_PLACE``), 60 with
+    ``random.Random(20261205)`` from the rest."""
+    earlier = {" ".join(r["text"].split()).lower() for r in _strata_rows(services_csv, fixture)}
+    earlier |= {" ".join(t.split()).lower() for _, t in select_round3(services_csv, fixture)}
+    seen: dict[str, tuple[str, str]] = {}
+    for row in sorted(read_services(services_csv), key=lambda r: int(r["id"])):
+        whole = " ".join(listing_eligibility(row["eligibility"], row.get("description")).split())
+        if whole and whole.lower() not in earlier:
+            seen.setdefault(whole.lower(), (row["id"], whole))
+    items = sorted(seen.values(), key=lambda x: int(x[0]))
+    places = [x for x in items if _PLACE.search(x[1])]
+    picked = random.Random(20261204).sample(places, min(40, len(places)))
+    rest = [x for x in items if x not in picked]
+    picked += random.Random(20261205).sample(rest, 60)
+    return sorted(picked, key=lambda x: int(x[0]))
 
 
 def load_fixture(path: Path = FIXTURE) -> list[dict]:
@@ -208,11 +274,21 @@ def main(argv=None) -> int:
     result = evaluate(rows)
     print_table(f"fixture {args.fixture.name}, all rows", result)
     if args.services.exists():
+        def key(r):
+            return r["service_id"], " ".join(r["text"].split()).lower()
+
+        early = {key(r) for r in _strata_rows(args.services, args.fixture)}
         development, first, second = (set(ids) for ids in select_strata(args.services))
         for title, ids in (("development rows (strata 1-4, read while writing the extractor)", development),
                            ("held-out round 1 (stratum 5; blind at first, since used for fixes)", first),
                            ("held-out round 2 (stratum 6; blind at first, since used for fixes)", second)):
-            print_table(title, evaluate([r for r in rows if r["service_id"] in ids]))
+            print_table(title, evaluate([r for r in rows if r["service_id"] in ids and key(r) in early]))
+        third = {(sid, " ".join(t.split()).lower()) for sid, t in select_round3(args.services, args.fixture)}
+        print_table("blind round 3 (stratum 7: listings read whole, labelled before the extractor ran on them)",
+                    evaluate([r for r in rows if key(r) in third]))
+        fourth = {(sid, " ".join(t.split()).lower()) for sid, t in select_round4(args.services, args.fixture)}
+        print_table("blind round 4 (stratum 8: drawn after round 3's fixes, labelled before the extractor ran on them)",
+                    evaluate([r for r in rows if key(r) in fourth]))
     else:
         print(f"(strata and timing skipped: {args.services} not found)")
     if args.services.exists():

@@ -1,7 +1,9 @@
 """The service catalogue as arrays: what ranking and eligibility need, for every service at once.
 
 Built once (at training, from the validated ``services`` table) and saved in the model folder as JSON
-records; loading rebuilds the arrays. Per-request changes (status and capacity patched through the
+records, with the eligibility rules read from the listings' text at training (``listing_rules``, a
+``recommender.eligibility.table.RuleTable``: data, not checks); loading rebuilds the arrays and uses the
+saved rules, so a model applies the rules it was trained with. Per-request changes (status and capacity patched through the
 API) are applied with :meth:`ServiceCatalog.with_overrides`, which copies only the two small arrays.
 """
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .eligibility.table import RuleTable
 from .schema import DEFAULT_STATUS, SERVICE_LISTS, SERVICE_NUMERIC, SERVICE_OPTIONAL, STATUSES, split_list
 from .taxonomy import Taxonomy
 
@@ -32,6 +35,8 @@ class ServiceCatalog:
     records: list[dict]
     taxonomy: Taxonomy
     extra_columns: list[str] = field(default_factory=list)
+    #: rules read from each listing's text (None: none were read)
+    listing_rules: RuleTable | None = None
 
     def __post_init__(self) -> None:
         n = len(self.records)
@@ -45,7 +50,10 @@ class ServiceCatalog:
         self.lists: dict[str, list[list[str]]] = {
             col: [split_list(r.get(col)) for r in self.records] for col in SERVICE_LISTS
         }
-        self.taxonomy.add_codes(c for cats in self.lists["categories"] for c in cats)
+        # a copy: the caller's taxonomy is not changed by the codes this catalogue uses
+        self.taxonomy = self.taxonomy.with_codes(c for cats in self.lists["categories"] for c in cats)
+        if self.listing_rules is not None and self.listing_rules.n_services != n:
+            raise ValueError(f"listing rules: {self.listing_rules.n_services} listings for {n} services")
         # services x terms, each category expanded with its ancestors: column t marks every service that
         # answers a need for term t.
         self.terms: list[str] = self.taxonomy.codes()
@@ -69,12 +77,6 @@ class ServiceCatalog:
         self._language_sets = [frozenset(d) for d in self.lists["languages"]]
         self._by_district = self._invert(self.lists["districts"])
         self._by_language = self._invert(self.lists["languages"])
-        # eligibility rules read from each listing's own text ("seniors 60+", "Baltimore City
-        # residents"): checked like the structured columns (recommender.listing_rules)
-        from .listing_rules import ListingRulesCheck  # a late import: listing_rules builds on eligibility
-
-        listing = ListingRulesCheck(self.records)
-        self.rule_checks: tuple = (listing,) if len(listing) else ()
 
     def _invert(self, lists: list[list[str]]) -> dict[str, np.ndarray]:
         out: dict[str, list[int]] = {}
@@ -86,7 +88,9 @@ class ServiceCatalog:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_frame(cls, services: pd.DataFrame, taxonomy: Taxonomy | None = None,
-                   extra_columns: list[str] | None = None) -> "ServiceCatalog":
+                   extra_columns: list[str] | None = None, read_rules=None) -> "ServiceCatalog":
+        """From a validated services table. ``read_rules(records) -> RuleTable`` reads the listings'
+        eligibility text (``recommender.eligibility.listing.read_listing_rules``, passed by training)."""
         extra_columns = list(extra_columns or [])
         keep = ["service_id", *SERVICE_OPTIONAL, *extra_columns]
         keep = ["service_id", "name"] + [c for c in keep if c in services.columns and c not in ("service_id", "name")]
@@ -100,15 +104,30 @@ class ServiceCatalog:
                 else:
                     rec[col] = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
             records.append(rec)
-        return cls(records=records, taxonomy=taxonomy or Taxonomy(), extra_columns=extra_columns)
+        return cls(records=records, taxonomy=taxonomy or Taxonomy(), extra_columns=extra_columns,
+                   listing_rules=read_rules(records) if read_rules is not None else None)
 
     def to_json(self) -> dict:
-        return {"records": self.records, "taxonomy": self.taxonomy.rows(), "extra_columns": self.extra_columns}
+        out = {"records": self.records, "taxonomy": self.taxonomy.rows(), "extra_columns": self.extra_columns}
+        if self.taxonomy.translations:
+            out["taxonomy_names"] = self.taxonomy.translations
+        # null: no rules were read (a catalogue built without reading its listings)
+        out["listing_rules"] = None if self.listing_rules is None else self.listing_rules.to_json()
+        return out
 
     @classmethod
     def from_json(cls, data: dict) -> "ServiceCatalog":
-        return cls(records=data["records"], taxonomy=Taxonomy.from_rows(data["taxonomy"]),
-                   extra_columns=data.get("extra_columns", []))
+        if "listing_rules" not in data and any(r.get("eligibility_description") for r in data["records"]):
+            # a model saved before listing rules were saved with it: applying none would silently
+            # open every listing its text restricts
+            raise ValueError("catalog.json holds no listing_rules (saved by an older version): retrain the model")
+        rules = data.get("listing_rules")
+        taxonomy = Taxonomy.from_rows(data["taxonomy"])
+        for lang, names in (data.get("taxonomy_names") or {}).items():
+            taxonomy.add_translations(lang, names.items())
+        return cls(records=data["records"], taxonomy=taxonomy,
+                   extra_columns=data.get("extra_columns", []),
+                   listing_rules=None if rules is None else RuleTable.from_json(rules))
 
     # ------------------------------------------------------------------ queries
     def __len__(self) -> int:

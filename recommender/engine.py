@@ -26,6 +26,7 @@ serves concurrent requests.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,8 @@ import scipy.sparse as sp
 from . import artifacts
 from .catalog import ServiceCatalog
 from .columns import EncodedTable
-from .eligibility import UNK, evaluate
+from .eligibility import Outcome, evaluate
+from .eligibility.extract import description_part, read_deferred
 from .explain import Explainer
 from .features import ResidentFeaturizer
 from .model import HybridModel
@@ -59,6 +61,8 @@ class _Query:
     needs: list[str]
     #: category code -> the free text it was matched from
     said: dict
+    #: free text -> what of it was not understood (and spelling suggestions)
+    unread: dict = None
 
 
 class Recommender:
@@ -194,20 +198,31 @@ class Recommender:
             merged.update(profile)
         if resident_id is None and profile is None:
             raise ValueError("resident_id or profile: give at least one")
-        p = Profile.from_dict(merged)
+        # checked like a form: a field the contract, the rules and the model do not know is refused
+        p = Profile.from_dict(merged, extra_columns=self.featurizer.extra_values_)
         if needs is not None:
             if isinstance(needs, str) or not all(isinstance(n, str) for n in needs):
                 raise ValueError("needs: expected a list of strings")
             p.needs = split_list(needs)
-        matched = {}
+        # free text may state several needs ("lost my job and can't pay rent", "我失业了，交不起房租"):
+        # each becomes a code, keyed back to the words it came from; what was not understood is kept
+        codes: list[str] = []
+        said: dict = {}
+        unread: dict[str, str] = {}
         for text in p.needs:
             if text in self.catalog.term_index or self._need_matcher is None:
+                codes.append(text)
                 continue
-            found = self._need_matcher.match(text, k=1)
-            if found:
-                matched[text] = found[0].code
-        p.needs = list(dict.fromkeys(matched.get(n, n) for n in p.needs))
-        return _Query(resident_id, row, p, p.needs, {v: k for k, v in matched.items()})
+            parsed = self._need_matcher.parse(text)
+            for n in parsed.needs:
+                codes.append(n.code)
+                said.setdefault(n.code, n.words if len(parsed.needs) > 1 or parsed.message() else text)
+            if not parsed.needs:
+                codes.append(text)
+            elif parsed.message():
+                unread[text] = parsed.message()
+        p.needs = list(dict.fromkeys(codes))
+        return _Query(resident_id, row, p, p.needs, said, unread)
 
     # ------------------------------------------------------------------ the one scoring kernel
     def _batch(self, rows: np.ndarray, profiles: list[Profile], extra_history=None,
@@ -240,7 +255,7 @@ class Recommender:
                           dtype=np.float64).reshape(n, 2)
         X = self.featurizer._matrix((self.featurizer.tokens(p) for p in profiles), n)
         return Batch(warm_rows=warm_rows, X=X, history=hist, need=need, coords=coords,
-                     unknown=None if outcomes is None else outcomes == UNK)
+                     unknown=None if outcomes is None else outcomes == Outcome.UNKNOWN)
 
     def _ranker(self, ranker) -> Ranker:
         if ranker is None:
@@ -295,7 +310,7 @@ class Recommender:
 
     def recommend(self, resident_id=None, profile=None, *, k: int = 10, needs=None, categories=None,
                   exclude_service_ids=(), near=None, include_unknown_eligibility: bool = True,
-                  history=(), overrides=None, explain: bool = True) -> RecommendationResult:
+                  history=(), overrides=None, explain: bool = True, lang: str = "en") -> RecommendationResult:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_K:
             raise ValueError(f"k: must be an integer from 1 to {MAX_K}")
         q = self._query(resident_id, profile, needs)
@@ -350,26 +365,55 @@ class Recommender:
             rec = cat.records[i]
             status, reasons, questions = elig.details(i)
             answered = [cat.taxonomy.path(need) for need, m in need_masks.items() if m[i]]
+            said = [cat.taxonomy.path_in(need, lang) for need, m in need_masks.items() if m[i]]
             d = None if distances is None or math.isnan(distances[i]) else round(float(distances[i]), 2)
             cap = elig.ctx.capacity[i]
             contributions = explained[pos]
-            text = self._explainer.sentence(rec, answered, status, reasons, questions, contributions, d) if explain else ""
+            text = (self._explainer.sentence(rec, said, status, reasons, questions, contributions, d, lang)
+                    if explain else "")
             items.append(Suggestion(
                 service_id=cat.ids[i], name=rec.get("name") or "", organization=rec.get("organization") or None,
-                rank=pos + 1, score=round(float(blended[i]), 4), needs=answered, eligibility=status,
+                rank=pos + 1, score=round(float(blended[i]), 4), needs=answered, eligibility=status.label,
                 reasons=reasons, questions=questions, distance_km=d,
-                capacity=None if math.isnan(cap) else int(cap), explanation=text, contributions=contributions))
+                capacity=None if math.isnan(cap) else int(cap), explanation=text, contributions=contributions,
+                **before_you_refer(cat, i)))
         need_answers = {}
         for need in q.needs:
             ids = [cat.ids[i] for i in ranked.need_answers.get(need, [])]
             reason = None if ids else ranked.unanswerable.get(need)
             if need not in cat.term_index:
                 reason = "no category of the catalogue matches this need"
+                parsed = self._need_matcher.parse(need) if self._need_matcher is not None else None
+                if parsed is not None and parsed.message():
+                    reason = f"{reason} ({parsed.message()})"
             key = q.said.get(need, need)
             need_answers[key] = NeedAnswer(need=need, service_ids=ids, reason=reason,
                                            path=cat.taxonomy.path(need) if need in cat.term_index else None)
+        for text, message in (q.unread or {}).items():
+            need_answers.setdefault(text, NeedAnswer(need="", service_ids=[], reason=message))
         return RecommendationResult(model_version=self.version, resident_id=q.resident_id,
                                     mode="warm" if warm else "cold", items=items, needs=need_answers)
+
+
+_APPLY_PART = description_part("APPLICATION|HOW TO APPLY|TO APPLY|INTAKE")
+_REFERRAL_WORDS = re.compile(r"\breferr(?:al|ed)\b[^.;]{0,40}\b(?:required|needed|necessary|only)\b|"
+                             r"\bby\s+referral\b|\bmust\s+be\s+referred\b|\brequires?\s+(?:a\s+)?referral\b", re.I)
+
+
+def before_you_refer(cat: ServiceCatalog, i: int) -> dict:
+    """What the caseworker must tell the resident about service ``i``, where the listing says it."""
+    rec = cat.records[i]
+
+    def text(col):
+        value = rec.get(col)
+        return str(value).strip() or None if value is not None else None
+
+    # "See notes." defers to the description's application or intake part
+    how = read_deferred(rec.get("application_process"), rec.get("description"), _APPLY_PART).strip() or None
+    rules = cat.listing_rules.rules[i] if cat.listing_rules is not None else []
+    referral = True if any(r.kind == "referral" for r in rules) or (how and _REFERRAL_WORDS.search(how)) else None
+    return {"how_to_apply": how, "referral_required": referral, "documents": text("required_documents"),
+            "fees": text("fees"), "hours": text("hours"), "wait_time": text("wait_time")}
 
 
 def _near(near) -> tuple[float, float, float]:

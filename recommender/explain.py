@@ -13,10 +13,13 @@ to which the blend adds the declared-need and popularity terms. These are the co
 from __future__ import annotations
 
 import functools
+import json
+from pathlib import Path
 
 import numpy as np
 
 from .catalog import ServiceCatalog
+from .eligibility import Outcome
 from .features import ResidentFeaturizer
 from .model import HybridModel
 from .profile import Profile
@@ -27,43 +30,46 @@ TASTE = "history:own taste"
 BASELINE = "service:baseline"
 
 
-_WORDS = {
-    "need": "profile declares {}",
-    "need_match": "answers declared need {}",
-    "age": "age {}",
-    "gender": "gender {}",
-    "district": "district {}",
-    "household": "household of {}",
-    "income": "monthly income {}",
-    "employment": "employment: {}",
-    "disability": "disability: {}",
-    "language": "speaks {}",
-    "history": "services used before (their own pattern)",
-    "service": "how well it suits residents in general",
-    "popularity": "how many residents use it",
-    "similar": "{}",
-    "near": "close to {}",
-    "new": "{}",
-}
+TEMPLATES_FILE = Path(__file__).parent / "data" / "explanations.json"
+#: Languages an explanation sentence can be written in (request ``lang``).
+LANGUAGES = ("en", "zh")
+
+
+@functools.lru_cache(maxsize=1)
+def _templates() -> dict:
+    data = json.loads(TEMPLATES_FILE.read_text(encoding="utf-8"))
+    return {lang: data[lang] for lang in LANGUAGES}
+
+
+def _lang(lang: str | None) -> dict:
+    lang = (lang or "en").strip().lower()
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
+    return _templates()[lang]
 
 
 @functools.lru_cache(maxsize=4096)
-def describe(feature: str) -> str:
-    """A feature token in words: ``need:food`` -> ``profile declares food``."""
+def describe(feature: str, lang: str = "en") -> str:
+    """A feature token in words: ``age:65+`` -> ``age 65+``."""
     kind, _, value = feature.partition(":")
-    template = _WORDS.get(kind)
+    t = _lang(lang)
+    template = t["words"].get(kind)
     if template is None:
         return f"{kind} {value}"
+    value = t.get("values", {}).get(value, value)
     return template.format(value.upper() if kind == "district" else value)
 
 
-def describe_with(catalog: ServiceCatalog, feature: str) -> str:
+def describe_with(catalog: ServiceCatalog, feature: str, lang: str = "en") -> str:
+    """A feature in words, naming services and taxonomy terms, never their codes."""
     kind, _, value = feature.partition(":")
     if kind == "used":
         j = catalog.index.get(value)
         name = catalog.records[j].get("name") if j is not None else value
-        return f"often used together with {name}, which the resident used"
-    return describe(feature)
+        return _lang(lang)["used_with"].format(name)
+    if kind in ("need", "need_match"):
+        return catalog.taxonomy.path_in(value, lang)
+    return describe(feature, lang)
 
 
 class Explainer:
@@ -134,20 +140,28 @@ class Explainer:
         return [[Contribution(names[f], v) for f, v in zip(fs, vs) if v != 0.0]
                 for fs, vs in zip(order.T.tolist(), values)]
 
-    def sentence(self, rec: dict, needs: list[str], status: str, reasons: list[str], questions: list[str],
-                 contributions: list[Contribution], distance_km: float | None) -> str:
+    def sentence(self, rec: dict, needs: list[str], status: Outcome, reasons: list[str], questions: list[str],
+                 contributions: list[Contribution], distance_km: float | None, lang: str = "en") -> str:
+        """The suggestion in plain words: the needs it answers (taxonomy names, not codes), eligibility
+        (reasons once each) or what to confirm, the main drivers of the score (no numbers; the
+        declared needs are not repeated), the distance. In English or Chinese (``lang``)."""
+        t = _lang(lang)
         parts = []
         if needs:
-            parts.append("Answers " + "; ".join(needs) + ".")
-        if status == "eligible":
-            parts.append("Eligible" + (": " + "; ".join(reasons) if reasons else " (no restrictions listed)") + ".")
+            parts.append(t["answers"].format(t["sep"].join(dict.fromkeys(needs))))
+        if status == Outcome.ELIGIBLE:
+            shown = list(dict.fromkeys(reasons)) if lang in (None, "en") else []
+            parts.append(t["eligible"].format(t["sep"].join(shown)) if shown else t["eligible_open"])
         else:
-            parts.append("Eligibility to confirm: " + " ".join(questions or reasons).rstrip(".?") + "?")
-        # "unknown" bands are real features but tell a caseworker nothing
-        drivers = [describe_with(self.catalog, c.feature) for c in
-                   [c for c in contributions if c.value > 0 and not c.feature.endswith(":unknown")][:3]]
+            asked = [t["questions"].get(q, q) for q in dict.fromkeys(questions)] or list(dict.fromkeys(reasons))
+            parts.append(t["confirm"].format(" ".join(asked)).rstrip(".?") + ("？" if lang == "zh" else "?"))
+        # "unknown" bands are real features but tell a caseworker nothing; the declared needs are
+        # already said above
+        drivers = list(dict.fromkeys(
+            describe_with(self.catalog, c.feature, lang) for c in contributions
+            if c.value > 0 and not c.feature.endswith(":unknown") and not c.feature.startswith(("need:", "need_match:"))))
         if drivers:
-            parts.append("Suggested mainly for: " + ", ".join(drivers) + ".")
+            parts.append(t["mainly"].format(t["list"].join(drivers[:3])))
         if distance_km is not None:
-            parts.append(f"{distance_km:.1f} km away.")
-        return " ".join(parts)
+            parts.append(t["km"].format(f"{distance_km:.1f}"))
+        return ("" if lang == "zh" else " ").join(parts)

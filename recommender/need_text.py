@@ -31,9 +31,13 @@ the model's ``taxonomy.csv`` is an equally valid choice.
 """
 from __future__ import annotations
 
+import functools
+import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
@@ -108,206 +112,19 @@ def _content(tokens: Iterable[str]) -> list[str]:
 # text; a trailing ``*`` matches any word starting so ("evict*": evict, evicted, eviction). Concept
 # words are the generic vocabulary taxonomies use in term names, several synonyms each, so whatever
 # the taxonomy calls the concept, one of them is likely in its names. No codes here, on purpose.
-_LEXICON: tuple[tuple[tuple[str, ...], str], ...] = (
-    # -- housing
-    (("rent*", "landlord", "behind on rent", "late on rent", "lease", "renta", "alquiler"),
-     "housing rent"),
-    # an eviction is a court process as much as a debt: both doors are right
-    (("evict*", "desalojo"), "housing rent legal eviction"),
-    (("mortgage*", "foreclos*", "lose our house", "lose our home", "lose my house", "lose my home",
-      "losing our house", "losing our home", "losing my house", "losing my home", "hipoteca"),
-     "housing foreclosure mortgage counseling pay"),
-    (("deposit", "tenant*", "inquilino"), "housing legal rent"),
-    (("homeless*", "nowhere to sleep", "nowhere to stay", "nowhere to go", "place to stay",
-      "place to sleep", "sleeping in", "sleep in my car", "on the street", "on the streets",
-      "kicked out", "got evicted", "no home", "shelter*", "couch surfing", "motel", "staying with friends",
-      "staying with family", "want us out", "doubled up", "refugio", "sin hogar",
-      "en la calle"), "shelter emergency homeless housing temporary"),
-    (("place to live", "apartment*", "find housing", "housing", "house", "home", "somewhere to live",
-      "move out", "moving", "vivienda", "apartamento", "casa"), "housing"),
-    (("roof", "leak*", "repair*", "broken", "fix", "mold*", "plumbing", "ceiling", "furnace", "toilet",
-      "sink", "pipes", "no hot water", "reparacion*"), "repair maintenance home"),
-    (("sober house", "sober living", "recovery house", "halfway house"), "sober living recovery housing"),
-    (("drafty", "draft*", "insulation", "freezing", "cold house", "cold in the house", "windows"),
-     "weatherization utility heat home weather"),
-    (("fire", "burned", "burnt", "flood*", "storm", "hurricane", "tornado", "disaster*",
-      "incendio"), "disaster response emergency relief"),
-    (("heat wave", "too hot", "air condition*", "cooling", "fan", "fans"), "weather relief fan"),
-    (("nursing home", "assisted living", "group home"), "nursing home assisted living residential"),
-    # -- food
-    (("food", "hungry", "hunger", "eat", "eating", "starving", "grocery", "groceries", "meal*",
-      "nothing to eat", "food bank", "fridge is empty", "empty fridge", "nothing in the fridge",
-      "cupboards are empty", "comida", "hambre", "comer", "alimento*"), "food meal pantry"),
-    (("food stamp*", "snap", "ebt", "wic", "cupones"), "food benefit snap"),
-    (("hot meal", "soup kitchen", "lunch", "dinner", "breakfast"), "meal free food"),
-    (("nutrition*", "diet", "eat healthy", "eating healthy"), "nutrition education"),
-    (("garden*",), "community garden"),
-    # -- utilities and bills
-    (("heat", "heater", "heating", "electric*", "power", "utility", "utilities", "shut off",
-      "shutoff", "cut off", "turned off", "turn off", "disconnect*", "water bill", "water",
-      "gas bill", "gas and electric", "light bill", "lights", "luz", "electricidad", "agua",
-      "calefaccion"), "utility bill pay"),
-    (("phone", "cell", "internet", "wifi", "telefono"), "phone internet"),
-    (("computer*", "laptop", "online", "email", "computadora"), "computer internet access class"),
-    # -- work and money
-    (("job*", "work", "working", "employ*", "hire*", "hiring", "career", "paycheck", "trabajo",
-      "empleo", "trabajar"), "employment work job"),
-    (("lost my job", "laid off", "fired", "unemploy*", "no job", "out of work", "jobless",
-      "desempleado"), "unemployment unemployed benefit employment work job"),
-    (("trade", "training", "skill*", "certificat*", "apprentice*", "learn to", "capacitacion"),
-     "training skill job"),
-    (("resume", "cv"), "resume development"),
-    (("interview*",), "interview training"),
-    (("overtime", "wage*", "paying me", "boss", "employer", "workplace", "harass*"),
-     "workplace right employment legal"),
-    (("money", "cash", "im broke", "am broke", "flat broke", "afford", "cant pay", "pay my",
-      "help paying", "bills", "dinero"), "financial pay money"),
-    (("cheap", "low cost", "free", "affordable", "sliding scale", "discount*", "gratis"),
-     "discounted free"),
-    (("tax", "taxes", "irs", "impuesto*"), "tax preparation"),
-    (("credit", "debt*", "budget*", "loan*", "saving*", "deuda*"), "credit financial counseling"),
-    (("ssi", "ssdi", "social security", "benefits", "welfare", "tanf", "government", "beneficio*"),
-     "benefit government program"),
-    (("retire*", "pension"), "retirement benefit"),
-    (("forms", "form", "paperwork", "application", "apply for", "sign up", "fill out", "filling out"),
-     "form fill understand program"),
-    # -- children and family
-    (("daycare", "day care", "child care", "childcare", "babysit*", "watch my baby",
-      "watch my", "someone to watch", "toddler", "preschool", "guarderia",
-      "cuidado de ninos"), "childcare daycare child"),
-    (("after school", "afterschool", "despues de la escuela"), "afterschool after school program"),
-    (("summer camp", "camp"), "camp day recreation"),
-    (("baby", "babies", "infant*", "newborn", "bebe"), "baby infant"),
-    (("diaper*", "formula", "breast pump", "pump", "panales"), "diaper formula baby supply"),
-    (("crib", "car seat", "stroller", "bassinet", "cuna"), "baby supply furniture"),
-    (("pregnan*", "expecting a baby", "prenatal", "embarazada"), "pregnancy maternity prenatal care"),
-    (("birth control", "condom*", "contracepti*", "plan b", "family planning"),
-     "birth control family planning"),
-    (("parenting", "my teenager", "my teen", "discipline", "parent class", "parenting class"),
-     "parenting education"),
-    (("foster*", "adopt*"), "adoption foster care"),
-    (("guardian*", "custody"), "guardianship legal"),
-    (("runaway", "ran away", "missing"), "missing person runaway"),
-    (("mentor*", "role model", "big brother", "big sister"), "mentoring"),
-    # read before "mom"/"dad" alone, which mostly mean an ageing parent in a caseworker's notes
-    (("single mom", "single mother", "single dad", "single father", "single parent"),
-     "single parent family"),
-    # -- older people and care at home
-    (("mother", "father", "mom", "dad", "grandma", "grandmother", "grandpa", "grandfather",
-      "elderly", "senior*", "aging", "old age", "dementia", "alzheimer*", "madre", "padre",
-      "abuela", "abuelo", "ancian*"), "senior elder eldercare aging"),
-    (("at home", "home care", "in home", "homecare", "caregiver*", "take care of her",
-      "take care of him", "look after", "bathing", "bathe", "bath", "shower", "falling", "falls",
-      "dress himself", "dress herself", "en casa"), "home care in-home support"),
-    (("alone all day", "alone during the day", "sits alone", "lonely", "day program", "adult day"),
-     "day center senior adult daycare"),
-    (("respite", "need a break", "burned out", "caregiver stress"), "relief caregiver respite"),
-    # -- health
-    (("doctor*", "sick", "clinic*", "checkup", "check up", "physical", "medical", "hospital",
-      "nurse", "illness", "medico", "enfermo", "salud"),
-     "health healthcare medical care clinic primary"),
-    (("depress*", "anxi*", "stress*", "mental", "crying", "panic", "therap*", "counsel*",
-      "psychiatr*", "ptsd", "trauma*", "bipolar", "schizo*", "hearing voices", "deprimid*",
-      "ansiedad"), "mental health counseling"),
-    (("suicid*", "kill myself", "killing myself", "kill himself", "kill herself", "end my life",
-      "hurt myself", "hurt himself", "hurt herself", "hurting myself", "hurting himself",
-      "hurting herself", "harm myself", "self harm", "crisis"),
-     "crisis psychiatric emergency hotline mental"),
-    (("hotline", "someone to talk to", "talk to someone"), "hotline support counseling"),
-    (("support group*", "people like me", "peer*"), "support group peer"),
-    (("grief", "griev*", "mourning", "passed away", "died", "death"), "bereavement grief support"),
-    (("funeral*", "burial", "bury", "cremat*"), "funeral burial"),
-    (("hospice", "dying", "terminal*", "end of life"), "hospice end life terminal"),
-    (("chronic pain", "in pain", "back pain", "pain management", "pain pills"), "pain management"),
-    (("tooth", "teeth", "dentist*", "dental", "toothache", "dentures", "dentista", "muela*"),
-     "dental"),
-    (("glasses", "eye*", "vision", "see well", "contacts", "lentes"), "vision eye"),
-    (("hearing aid*", "hear", "hearing"), "hearing assistive technology impairment"),
-    # a sensory loss is a disability as well as a health matter: the concept carries both
-    (("blind", "low vision", "ciego"), "vision visual impairment disability"),
-    (("deaf", "hard of hearing", "sordo"), "hearing impairment disability"),
-    (("medication*", "medicine*", "prescription*", "meds", "pills", "pharmacy", "insulin",
-      "medicina*"), "prescription medication health"),
-    (("insurance", "insured", "uninsured", "medicaid", "medicare", "coverage", "seguro"),
-     "health insurance"),
-    (("shot", "shots", "vaccin*", "immuniz*", "flu shot", "vacuna*"), "vaccination"),
-    (("hiv", "aids", "std", "sti", "get tested", "tested"), "hiv screening test disease"),
-    (("cancer", "chemo*", "tumor"), "cancer health"),
-    (("diabet*", "sugar", "blood pressure", "asthma", "chronic"), "disease management chronic health"),
-    (("dialysis", "kidney"), "health medical treatment"),
-    (("gym", "exercise", "fitness", "lose weight"), "exercise fitness"),
-    (("drink*", "alcohol*", "sober", "beer", "drunk"), "alcohol substance use disorder treatment"),
-    (("drug*", "addict*", "opioid*", "heroin", "pills", "fentanyl", "rehab", "detox", "hooked",
-      "withdrawal", "overdose", "cocaine", "crack", "drogas"),
-     "substance use disorder opioid treatment withdrawal"),
-    (("smok*", "cigarette*", "tobacco", "vap*", "nicotine"), "nicotine tobacco smoking"),
-    (("disab*", "handicap*", "autis*", "special needs", "discapacidad"), "disability support"),
-    (("wheelchair", "walker", "cane", "hospital bed", "oxygen", "crutches", "scooter"),
-     "disability medical equipment supply assistive"),
-    (("physical therapy", "rehab after", "after surgery"), "physical therapy"),
-    # -- safety and the law
-    (("domestic violence", "abus*", "hits me", "hit me", "beats me", "beat me", "hurts me",
-      "violent", "violence", "scared of my", "afraid of my", "unsafe", "not safe", "threaten*",
-      "stalk*", "violencia", "me pega", "maltrato"), "violence escape safety domestic survivor"),
-    (("rape*", "raped", "sexual assault", "sexually", "molest*", "assaulted"),
-     "sexual assault survivor violence safety"),
-    (("traffick*", "forced to work"), "human trafficking survivor"),
-    (("neglect*", "child abuse"), "abuse neglect survivor"),
-    (("lawyer*", "attorney*", "court", "legal", "sued", "sue", "suing", "judge", "filed papers",
-      "served papers", "summons", "abogado", "corte"),
-     "legal lawyer aid"),
-    (("jail", "prison", "incarcerat*", "probation", "parole", "felony", "record", "convict*",
-      "released", "locked up", "carcel"), "offender ex-offender jail criminal"),
-    (("immigra*", "green card", "visa", "citizenship", "citizen", "deport*", "asylum", "papers",
-      "undocumented", "refugee*", "immigration papers", "inmigracion", "ciudadania"),
-     "immigration citizenship legal immigrant"),
-    # not a bare "id": folding apostrophes turns "I'd" into "id"
-    (("my id", "state id", "photo id", "id card", "lost id", "birth certificate", "identification",
-      "social security card", "license",
-      "identificacion"), "identification recovery document"),
-    (("discriminat*", "civil rights", "racis*", "treated unfairly"), "discrimination civil right"),
-    (("dispute", "neighbor*", "mediat*"), "mediation"),
-    (("notar*",), "notary"),
-    (("translat*", "interpret*", "dont speak english", "speak spanish", "traductor"),
-     "translation interpretation"),
-    (("veteran*", "military", "army", "navy", "marines", "air force", "served", "veterano*"),
-     "veteran armed force"),
-    (("gay", "lesbian", "transgender", "trans", "queer", "lgbt*", "nonbinary", "non binary"),
-     "lgbtq transgender"),
-    # -- learning
-    (("english", "esl", "ingles"), "english language esl class second"),
-    (("ged", "diploma", "high school", "finish school", "finished school", "dropped out"),
-     "ged high school equivalency adult education"),
-    (("school", "class", "classes", "college", "escuela", "clases"), "education school"),
-    (("tuition", "fafsa", "scholarship*", "student loan*"), "financial aid school college loan"),
-    (("school supplies", "backpack*", "uniform*", "school clothes"), "school supply clothes"),
-    (("tutor*", "homework", "failing", "grades"), "tutoring"),
-    (("iep", "special ed", "special education", "learning disabilit*"),
-     "special education learning disability"),
-    (("read", "reading", "write", "literacy", "cant read", "leer"), "literacy reading basic"),
-    # -- getting around
-    (("ride*", "transport*", "car", "appointment*", "no way to get", "get to", "getting to",
-      "take me to", "drive me", "getting around", "get around", "transporte", "bus", "train"),
-     "transportation ride transit"),
-    (("fare*", "bus pass", "metro card", "bus ticket", "transit pass", "pasaje"),
-     "fare bus pass transit"),
-    (("gas for my car", "gas money", "gasoline", "money for gas", "gas for the car"),
-     "gas fuel transit pay"),
-    (("car repair", "car broke down", "fix my car", "car payment", "car insurance"),
-     "car transit pay repair"),
-    # -- goods
-    (("clothes", "clothing", "coat*", "shoe*", "jacket", "ropa"), "clothing clothes"),
-    (("furniture", "bed", "couch", "table", "mattress", "muebles", "cama"), "furniture home goods"),
-    (("fridge", "refrigerator", "stove", "washer", "dryer", "appliance*"), "appliance home goods"),
-    (("blanket*", "cold at night"), "blanket"),
-    (("toiletries", "soap", "shampoo", "hygiene", "tampons", "pads", "toothpaste"),
-     "personal care item"),
-    (("toy*", "christmas", "gift*", "presents", "juguetes"), "toy gift"),
-    (("book*", "libro*"), "book"),
-    (("dog", "cat", "pet", "pets", "vet", "mascota*"), "animal welfare pet"),
-    (("church", "pray*", "pastor", "spiritual", "faith", "iglesia"), "spiritual support"),
-    (("fuel oil", "propane", "firewood", "kerosene"), "home fuel heat"),
-)
+LEXICON_FILE = Path(__file__).parent / "data" / "need_lexicon.json"
+
+
+def _load_lexicon(path: Path = LEXICON_FILE):
+    """(Latin-script lexicon, Chinese triggers) from the data file: ``((phrases, concepts), ...)`` and
+    ``((zh phrase, concept index), ...)`` longest first."""
+    entries = json.loads(path.read_text(encoding="utf-8"))["entries"]
+    latin = tuple((tuple(e.get("phrases") or ()), str(e["concepts"])) for e in entries)
+    zh = sorted(((t, i) for i, e in enumerate(entries) for t in e.get("zh") or ()), key=lambda t: (-len(t[0]), t[1]))
+    return latin, tuple(zh)
+
+
+_LEXICON, _ZH_TRIGGERS = _load_lexicon()
 
 
 def _compile_lexicon() -> tuple[tuple[tuple[str, ...], bool, int], ...]:
@@ -370,11 +187,37 @@ def _concepts_of(words: list[str]) -> list[int]:
     return sorted(fired)
 
 
+#: Concepts of getting somewhere: a clause naming one asks for the ride, not for its destination.
+_TRANSPORT = frozenset(i for i, (_, concepts) in enumerate(_LEXICON) if concepts.split()[0] in ("transportation", "fare"))
+#: A child term scoring this share of its parent's score is answered instead of the parent.
+CHILD_RATIO = 0.85
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _zh_concepts(text: str) -> list[int]:
+    """Concepts named by Chinese phrasings in ``text`` (longest phrase first; each character once)."""
+    if not _CJK.search(text):
+        return []
+    taken = bytearray(len(text))
+    out: list[int] = []
+    for trig, index in _ZH_TRIGGERS:
+        start = text.find(trig)
+        while start != -1:
+            end = start + len(trig)
+            if not any(taken[start:end]):
+                taken[start:end] = b"\x01" * len(trig)
+                out.append(index)
+            start = text.find(trig, start + 1)
+    return out
+
+
 def _query_words(text: str) -> tuple[list[str], list[str]]:
     """(the text's own content words, the concept words its phrasings trigger), each list deduplicated."""
     words = _tokens(text)
     own = list(dict.fromkeys(_content(words)))
-    concepts = list(dict.fromkeys(c for i in _concepts_of(words) for c in _CONCEPTS[i]))
+    fired = _concepts_of(words) + _zh_concepts(text)
+    concepts = list(dict.fromkeys(c for i in fired for c in _CONCEPTS[i]))
     return own, concepts
 
 
@@ -412,6 +255,157 @@ def _variants(vocabulary: Iterable[str]) -> dict[str, tuple[str, ...]]:
                     if b in vocab:
                         links.setdefault(word, set()).add(b)
     return {w: tuple(sorted(v - {w})) for w, v in links.items() if v - {w}}
+
+
+# -- fast query vectors ----------------------------------------------------------------------------
+
+def _word_features(doc: str) -> list[str]:
+    """Word unigrams and bigrams of a query document, as the fitted word vectorizer counts them."""
+    toks = doc.split()
+    return toks + [f"{a} {b}" for a, b in zip(toks, toks[1:])]
+
+
+def _char_features(doc: str, lo: int, hi: int) -> list[str]:
+    """char_wb n-grams of a query document, exactly as scikit-learn's ``char_wb`` analyzer makes them."""
+    out: list[str] = []
+    for w in doc.split():
+        out.extend(_word_char_features(w, lo, hi))
+    return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_char_features(word: str, lo: int, hi: int) -> tuple[str, ...]:
+    """One word's char_wb n-grams (words recur across phrases: the lexicon's concept words above all)."""
+    out: list[str] = []
+    w = f" {word} "
+    n_w = len(w)
+    for n in range(lo, hi + 1):
+        offset = 0
+        out.append(w[offset:offset + n])
+        while offset + n < n_w:
+            offset += 1
+            out.append(w[offset:offset + n])
+        if offset == 0:  # a word shorter than n is counted once
+            break
+    return tuple(out)
+
+
+#: A fitted index is held as a dense features x terms array when it has at most this many cells
+#: (16 MB: a 211 taxonomy's ~4,000 char n-grams x 400 terms fits): a query is then one row gather and
+#: one product; larger ones keep the sparse rows.
+DENSE_CELLS = 2_000_000
+
+
+class _FastIndex:
+    """One fitted vectorizer as plain arrays: sublinear tf x idf, l2 norm, then the term scores as a
+    weighted sum of the matrix rows the query's features select (no scikit-learn call, no sparse
+    product)."""
+
+    def __init__(self, vectorizer, matrix: sp.csr_matrix):
+        self.vocabulary = dict(vectorizer.vocabulary_)
+        self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+        self.indptr, self.indices, self.data = matrix.indptr, matrix.indices, matrix.data
+        self.n_terms = matrix.shape[1]
+        self.dense = matrix.toarray() if matrix.shape[0] * matrix.shape[1] <= DENSE_CELLS else None
+
+    def scores(self, features: list[str]) -> np.ndarray:
+        counts: dict[int, int] = {}
+        vocab = self.vocabulary
+        for f in features:
+            j = vocab.get(f)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        if not counts:
+            return np.zeros(self.n_terms)
+        idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        w = (1.0 + np.log(tf)) * self.idf[idx]
+        w /= math.sqrt(float(w @ w))
+        if self.dense is not None:
+            return w @ self.dense[idx]
+        starts, ends = self.indptr[idx], self.indptr[idx + 1]
+        lens = ends - starts
+        total = int(lens.sum())
+        if not total:
+            return np.zeros(self.n_terms)
+        pos = np.repeat(starts - np.cumsum(np.r_[0, lens[:-1]]), lens) + np.arange(total)
+        return np.bincount(self.indices[pos], weights=self.data[pos] * np.repeat(w, lens), minlength=self.n_terms)
+
+
+#: Words the lexicon knows (for typo suggestions: "fod" -> food).
+_LEXICON_WORDS = frozenset(w for triggers, _ in _LEXICON for t in triggers if not t.endswith("*")
+                           for w in _tokens(t) if len(w) > 2)
+
+
+# -- several needs in one sentence ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ParsedNeed:
+    code: str
+    name: str
+    path: str
+    #: the resident's words this need came from
+    words: str
+    score: float
+
+
+@dataclass(frozen=True)
+class ParsedText:
+    needs: tuple[ParsedNeed, ...]
+    #: parts of the text no need was read from
+    not_understood: tuple[str, ...] = ()
+    #: a misspelt word -> the word it probably is ("fod" -> "food")
+    suggestions: tuple[tuple[str, str], ...] = ()
+
+    def message(self) -> str | None:
+        """What a caseworker should read about the parts not understood, or None."""
+        if not self.not_understood and not self.suggestions:
+            return None
+        parts = []
+        if self.not_understood:
+            parts.append("not understood: " + "; ".join(f"\u201c{t}\u201d" for t in self.not_understood))
+        if self.suggestions:
+            parts.append("did you mean " + ", ".join(f"{b!r} for {a!r}" for a, b in self.suggestions) + "?")
+        return "; ".join(parts)
+
+
+# list separators between needs: punctuation, "and", "also", "plus", "but"; Spanish "y", "e", "pero",
+# "también"; Chinese separators are jieba tokens
+_LATIN_SPLIT = re.compile(r"\s*(?:[,;.!?]+|\b(?:and|also|plus|but|as well as|y|e|pero|tambien|también|ademas|además)\b)\s*",
+                          re.IGNORECASE)
+_ZH_SEPARATORS = frozenset("，, 、。；;！!？?".split() + list("，、。；！？") + [
+    "和", "还", "也", "并且", "以及", "而且", "还有", "跟", "又", "同时", "另外", "还要", "也要"])
+
+
+@functools.lru_cache(maxsize=1)
+def _jieba():
+    import jieba  # imported when Chinese is first met: its dictionary takes ~0.5 s to load
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    for phrase, _ in _ZH_TRIGGERS:  # keep the lexicon's phrasings whole ("学英语", not "和学" + "英语")
+        jieba.add_word(phrase)
+    return jieba
+
+
+def split_clauses(text: str) -> list[str]:
+    """The parts of a need text that may each state one need."""
+    if _CJK.search(text):
+        clauses, cur = [], []
+        for tok in _jieba().lcut(text):
+            if tok.strip() in _ZH_SEPARATORS or not tok.strip():
+                if cur:
+                    clauses.append("".join(cur))
+                cur = []
+            else:
+                cur.append(tok)
+        if cur:
+            clauses.append("".join(cur))
+        out = []
+        for c in clauses:  # a Latin-script part inside ("我需要 food and jobs") splits like English
+            out.extend(p for p in _LATIN_SPLIT.split(c) if p and p.strip())
+        return out
+    return [p for p in _LATIN_SPLIT.split(text) if p and p.strip()]
 
 
 # -- the matcher ---------------------------------------------------------------------------------
@@ -467,6 +461,24 @@ class NeedMatcher:
         self.name_docs_ = [_term_doc(n) for n in self.names_]
         self.context_docs_ = [_term_doc(" ".join(taxonomy.names.get(a, a) for a in taxonomy.ancestors(c)[1:]))
                               for c in self.codes_]
+        # names in other languages (taxonomy.csv ``name_<lang>`` columns): Latin-script ones join the
+        # term's own name; Chinese names are matched as written
+        translations = getattr(taxonomy, "translations", {}) or {}
+        for lang, names in sorted(translations.items()):
+            if lang == "zh":
+                continue
+            self.name_docs_ = [f"{d} {_term_doc(names[c])}".strip() if names.get(c) else d
+                               for c, d in zip(self.codes_, self.name_docs_)]
+        # a clause naming the general need ("help", "health") adds nothing beside a specific one
+        self.ancestors_ = {c: tuple(taxonomy.ancestors(c)[1:]) for c in self.codes_}
+        position = {c: i for i, c in enumerate(self.codes_)}
+        self.children_ = {}
+        for c in self.codes_:
+            parent = taxonomy.parents.get(c)
+            if parent in position:
+                self.children_.setdefault(parent, []).append(position[c])
+        zh = translations.get("zh", {})
+        self.zh_names_ = {i: zh[c] for i, c in enumerate(self.codes_) if zh.get(c)}
         # idf over names and paths together: a word in every path ("health" under Health) is common
         self.word_vectorizer_ = self._word_vectorizer().fit(self.name_docs_ + self.context_docs_)
         self.char_vectorizer_ = self._char_vectorizer().fit(self.name_docs_ + self.context_docs_)
@@ -482,6 +494,16 @@ class NeedMatcher:
         self.word_matrix_ = blend(self.word_vectorizer_).T.tocsr()
         self.variants_ = _variants(self.word_vectorizer_.vocabulary_)
         self.char_matrix_ = blend(self.char_vectorizer_).T.tocsr()
+        # queries are vectorised by hand against plain arrays: scikit-learn's transform validates its
+        # input on every call, which cost ~1 ms a phrase, ten times the whole match
+        self._fast = {"word": _FastIndex(self.word_vectorizer_, self.word_matrix_),
+                      "char": _FastIndex(self.char_vectorizer_, self.char_matrix_)}
+        self._known = frozenset(w for w in self.word_vectorizer_.vocabulary_ if " " not in w) | _LEXICON_WORDS
+        self._known_by_head: dict[str, list[str]] = {}
+        for w in sorted(self._known):
+            self._known_by_head.setdefault(w[0], []).append(w)
+        self.parse = functools.lru_cache(maxsize=4096)(self._parse)
+        _jieba()  # jieba's dictionary loads once per process (~1 s), at model load rather than on a request
 
     def scores(self, text: str) -> np.ndarray:
         """Similarity of ``text`` to every indexed term, in ``codes_`` order."""
@@ -497,22 +519,98 @@ class NeedMatcher:
         # "pay"), while a resident's own word may mean something else once suffixed ("place")
         extra = [v for w in concepts for v in self.variants_.get(w, ()) if v not in words]
         doc = " ".join(words + list(dict.fromkeys(extra)))
-        word = (self.word_vectorizer_.transform([doc]) @ self.word_matrix_).toarray().ravel()
-        char = (self.char_vectorizer_.transform([doc]) @ self.char_matrix_).toarray().ravel()
-        return (1.0 - self.char_weight) * word + self.char_weight * char
+        word = self._fast["word"].scores(_word_features(doc))
+        char = self._fast["char"].scores(_char_features(doc, *self.char_ngrams))
+        out = (1.0 - self.char_weight) * word + self.char_weight * char
+        if self.zh_names_:
+            # a term named in Chinese by the taxonomy itself (``name_zh``), said as written
+            for i, name in self.zh_names_.items():
+                if name and name in text:
+                    out[i] = max(out[i], 1.0)
+        return out
 
     def match(self, text: str, k: int = 3, min_score: float | None = None) -> list[NeedMatch]:
         """The ``k`` closest terms scoring at least ``min_score``, best first; [] when none is close."""
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k!r}")
+        return self._top(self.scores(text), k, min_score)
+
+    def _top(self, scores: np.ndarray, k: int = 1, min_score: float | None = None) -> list[NeedMatch]:
         threshold = self.min_score if min_score is None else min_score
         # rounding makes near-equal float sums tie exactly, so the code decides and order is stable
-        s = np.round(self.scores(text), 6)
+        s = np.round(scores, 6)
         keep = np.flatnonzero((s >= threshold) & (s > 0))
         if keep.size == 0:
             return []
         order = sorted(keep.tolist(), key=lambda i: (-s[i], self.codes_[i]))[:k]
         return [NeedMatch(self.codes_[i], self.names_[i], self.paths_[i], float(s[i])) for i in order]
+
+    def _parse(self, text: str) -> ParsedText:
+        """Every need ``text`` states, each with the words it came from; what was not understood;
+        suggestions for misspelt words. Cached per matcher (``parse``): the same words cost a lookup."""
+        if not isinstance(text, str):
+            raise TypeError(f"need text must be a string, got {type(text).__name__}")
+        needs: dict[str, ParsedNeed] = {}
+        missed: list[str] = []
+        fixes: dict[str, str] = {}
+        for clause in split_clauses(text):
+            words = clause.strip()
+            found = self._match_clause(words)
+            if not found:
+                fixed = self._spelled(words, fixes)
+                found = self._match_clause(fixed) if fixed != words else []
+            if found:
+                m = found[0]
+                if m.code not in needs:
+                    needs[m.code] = ParsedNeed(m.code, m.name, m.path, words, m.score)
+            elif _content(_tokens(words)) or (_CJK.search(words) and len(words) > 1):
+                missed.append(words)
+        ancestors = getattr(self, "ancestors_", {})
+        covered = {a for code in needs for a in ancestors.get(code, ())}
+        kept = tuple(n for code, n in needs.items() if code not in covered)
+        return ParsedText(kept, tuple(missed), tuple(fixes.items()))
+
+    def _match_clause(self, words: str) -> list[NeedMatch]:
+        """The need of one clause: a way to get somewhere is the need, not where to ("a ride to my
+        doctor", "没车去医院"); among a term and its children, a child close to it is the more useful
+        answer ("transportation" -> Ride programs)."""
+        fired = set(_concepts_of(_tokens(words))) | set(_zh_concepts(words))
+        s = None
+        if fired & _TRANSPORT:
+            s = self.scores(" ".join(c for i in sorted(fired & _TRANSPORT) for c in _CONCEPTS[i]))
+            found = self._top(s)
+            if not found:
+                s = None
+        if s is None:
+            s = self.scores(words)
+            found = self._top(s)
+        if not found or not getattr(self, "children_", None):
+            return found
+        top = found[0]
+        kids = self.children_.get(top.code)
+        if kids:
+            best = max(kids, key=lambda i: (s[i], -i))
+            if s[best] >= CHILD_RATIO * top.score:
+                i = best
+                return [NeedMatch(self.codes_[i], self.names_[i], self.paths_[i], float(s[i]))]
+        return found
+
+    def _spelled(self, words: str, fixes: dict[str, str]) -> str:
+        """``words`` with each unknown word replaced by the closest known one (edit similarity >= 0.75)."""
+        import difflib
+
+        out = []
+        for w in _fold(words).split():
+            stem = _stem(w)
+            if len(w) > 2 and stem not in self._known and stem not in _STOP and not w.isdigit():
+                # candidates of a like length sharing the first letter: a typo rarely changes both
+                near = [k for k in self._known_by_head.get(stem[0], ()) if abs(len(k) - len(stem)) <= 2]
+                close = difflib.get_close_matches(stem, near, n=1, cutoff=0.75)
+                if close:
+                    fixes[w] = close[0]
+                    w = close[0]
+            out.append(w)
+        return " ".join(out)
 
     # -- persistence (plain JSON, no pickle) -----------------------------------------------------
 
@@ -529,7 +627,8 @@ class NeedMatcher:
             "params": {"min_score": self.min_score, "name_weight": self.name_weight,
                        "char_weight": self.char_weight, "char_ngrams": list(self.char_ngrams)},
             "terms": {"codes": self.codes_, "names": self.names_, "paths": self.paths_,
-                      "name_docs": self.name_docs_, "context_docs": self.context_docs_},
+                      "name_docs": self.name_docs_, "context_docs": self.context_docs_,
+                      "zh_names": {str(i): n for i, n in self.zh_names_.items()}},
             "word": vec_state(self.word_vectorizer_),
             "char": vec_state(self.char_vectorizer_),
         }
@@ -549,6 +648,7 @@ class NeedMatcher:
             self.paths_ = [str(p) for p in terms["paths"]]
             self.name_docs_ = [str(d) for d in terms["name_docs"]]
             self.context_docs_ = [str(d) for d in terms["context_docs"]]
+            self.zh_names_ = {int(i): str(n) for i, n in (terms.get("zh_names") or {}).items()}
             self.word_vectorizer_ = self._restore(self._word_vectorizer, data["word"], "word")
             self.char_vectorizer_ = self._restore(self._char_vectorizer, data["char"], "char")
         except KeyError as exc:

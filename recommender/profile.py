@@ -6,13 +6,39 @@ as a pass or a fail.
 """
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import asdict, dataclass, field
 
-from .schema import RANGES, RESIDENT_LISTS, RESIDENT_NUMERIC, RESIDENT_OPTIONAL, split_list
+from .languages import normalise_language
+from .schema import FALSE_WORDS, RANGES, RESIDENT_LISTS, RESIDENT_NUMERIC, RESIDENT_OPTIONAL, TRUE_WORDS, split_list
 
-_TRUE = {"true", "yes", "1", "y", "t"}
-_FALSE = {"false", "no", "0", "n", "f"}
+
+#: Fields the eligibility rules read from a profile besides the contract's (a resident's statuses
+#: and address parts); any profile may carry them.
+RULE_FIELDS = ("veteran", "homeless", "pregnant", "student", "caregiver", "hiv", "in_recovery",
+               "referral", "zip", "area", "city", "county", "state", "neighborhood", "neighbourhood")
+#: Everyday names of contract fields, refused with the field meant (``income`` -> ``monthly_income``).
+ALIASES = {"income": "monthly_income", "salary": "monthly_income", "need": "needs", "language": "languages",
+           "lang": "languages", "sex": "gender", "household": "household_size", "family_size": "household_size",
+           "lat": "latitude", "lon": "longitude", "lng": "longitude", "disabled": "disability",
+           "employment": "employment_status", "job_status": "employment_status", "years": "age", "zipcode": "zip",
+           "zip_code": "zip", "postcode": "zip"}
+
+
+def check_field_names(data: dict, extra_columns=()) -> None:
+    """Refuse a field that is not the contract's, a rule's or a known extra column of the model: a near
+    miss ("agee", "income") names the field meant; anything else lists the accepted fields."""
+    accepted = set(RESIDENT_OPTIONAL) | set(RULE_FIELDS) | set(extra_columns) | {"resident_id"}
+    for key in data:
+        name = str(key)
+        if name in accepted:
+            continue
+        meant = ALIASES.get(name.lower()) or next(iter(difflib.get_close_matches(name.lower(), sorted(accepted), 1, 0.75)),
+                                                  None)
+        if meant:
+            raise ValueError(f"{name}: not a profile field; did you mean {meant!r}?")
+        raise ValueError(f"{name}: not a profile field (accepted: {', '.join(sorted(accepted - {'resident_id'}))})")
 
 
 def _missing(value) -> bool:
@@ -26,9 +52,9 @@ def parse_bool(value, name: str) -> bool | None:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in _TRUE:
+    if text in TRUE_WORDS:
         return True
-    if text in _FALSE:
+    if text in FALSE_WORDS:
         return False
     raise ValueError(f"{name}: expected true or false, got {value!r}")
 
@@ -67,10 +93,14 @@ class Profile:
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Profile":
-        """Validate a dict of contract resident fields. Raises ValueError naming the field."""
+    def from_dict(cls, data: dict, extra_columns=None) -> "Profile":
+        """Validate a dict of contract resident fields. Raises ValueError naming the field. With
+        ``extra_columns`` (the model's extra resident columns), a field that is neither those, the
+        contract's nor one the eligibility rules read is refused, naming the field meant."""
         if not isinstance(data, dict):
             raise ValueError("profile: expected an object of resident fields")
+        if extra_columns is not None:
+            check_field_names(data, extra_columns)
         kwargs: dict = {}
         extra: dict[str, str] = {}
         for key, value in data.items():
@@ -102,9 +132,11 @@ class Profile:
                 extra[name] = str(value).strip().lower()
         if (kwargs.get("latitude") is None) != (kwargs.get("longitude") is None):
             raise ValueError("latitude/longitude: give both or neither")
-        for lang in kwargs.get("languages", []):
-            if len(lang) != 2 or not lang.isalpha():
-                raise ValueError(f"languages: {lang!r} is not an ISO 639-1 code")
+        if kwargs.get("languages"):
+            try:  # ISO 639-1 or 639-3 codes or names, as the contract's codes ("spanish" -> "es")
+                kwargs["languages"] = list(dict.fromkeys(normalise_language(x) for x in kwargs["languages"]))
+            except ValueError as e:
+                raise ValueError(f"languages: {e}") from None
         return cls(**kwargs, extra=extra)
 
     def get(self, name: str):

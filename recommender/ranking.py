@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .eligibility import FAIL, UNK
+from .eligibility import Outcome
 
 BLOCKED = -1e300
 
@@ -31,9 +31,9 @@ def candidate_scores(scores: np.ndarray, outcome: np.ndarray, excluded: np.ndarr
     """Scores with ``BLOCKED`` where eligibility rules a service out and -inf where it is excluded;
     works on one resident (n_services,) or a batch (n, n_services)."""
     s = np.array(scores, dtype=np.float64)
-    s[outcome == FAIL] = BLOCKED
+    s[outcome == Outcome.INELIGIBLE] = BLOCKED
     if not include_unknown:
-        s[outcome == UNK] = BLOCKED
+        s[outcome == Outcome.UNKNOWN] = BLOCKED
     if excluded is not None:
         s[excluded] = -np.inf
     return s

@@ -7,10 +7,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-ELIGIBLE = "eligible"
-UNKNOWN = "unknown"
-INELIGIBLE = "ineligible"
-
 
 @dataclass
 class Contribution:
@@ -29,7 +25,8 @@ class Suggestion:
     score: float
     #: declared needs this service answers, each as the taxonomy path that links them
     needs: list[str]
-    #: ``eligible`` or ``unknown`` (``ineligible`` services are never suggested)
+    #: the ``recommender.eligibility.Outcome`` label: ``eligible`` or ``unknown`` (``ineligible``
+    #: services are never suggested); a label, so the JSON form is the word
     eligibility: str
     #: the checks that passed, in words ("age 67 within 60-120")
     reasons: list[str]
@@ -40,6 +37,17 @@ class Suggestion:
     explanation: str
     #: the features that drove the model score, largest first
     contributions: list[Contribution] = field(default_factory=list)
+    # -- before you refer: what the caseworker must tell the resident, where the source has it
+    #: how to apply (HSDS ``application_process``)
+    how_to_apply: str | None = None
+    #: True when the listing says a referral is required (None: it does not say)
+    referral_required: bool | None = None
+    #: documents to bring (HSDS ``required_documents``)
+    documents: str | None = None
+    fees: str | None = None
+    #: opening hours (HSDS ``schedule``)
+    hours: str | None = None
+    wait_time: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -12,10 +12,13 @@ LIST_SEP = ";"
 CODE_SEP = "/"
 
 SERVICE_REQUIRED = ("service_id", "name")
+#: What a caseworker must tell the resident before referring (HSDS ``application_process``,
+#: ``required_documents``, ``fees``, ``schedule``, ``wait_time``): free text, shown with a suggestion.
+SERVICE_REFERRAL = ("application_process", "required_documents", "fees", "hours", "wait_time")
 SERVICE_OPTIONAL = (
     "description", "organization", "status", "categories", "min_age", "max_age", "districts",
     "languages", "max_income", "capacity", "eligibility_description", "latitude", "longitude",
-)
+) + SERVICE_REFERRAL
 SERVICE_NUMERIC = ("min_age", "max_age", "max_income", "capacity", "latitude", "longitude")
 SERVICE_LISTS = ("categories", "districts", "languages")
 
@@ -66,6 +69,14 @@ RANGES = {
     "longitude": (-180, 180),
     "weight": (0, 1_000),
 }
+
+
+#: The one vocabulary of yes/no and missing cells, shared by table loading and the API's profiles, so
+#: ``disability=y`` means the same in ``residents.csv`` and over HTTP.
+TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1"})
+FALSE_WORDS = frozenset({"false", "no", "n", "f", "0"})
+#: Cells that mean "not given" (besides an empty cell).
+MISSING_WORDS = frozenset({"", "nan", "none", "null", "n/a", "unknown"})
 
 
 def split_list(value) -> list[str]:

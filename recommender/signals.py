@@ -89,28 +89,36 @@ def segment_popularity(segments: sp.csr_matrix, X: sp.csr_matrix) -> np.ndarray:
     """z-scored log of the average, over each resident's profile features, of the share of residents
     with that feature who used each service (relative to a uniform choice)."""
     n = np.diff(X.indptr)
-    avg = _product(X, segments) / np.maximum(n, 1)[:, None]
+    if X.shape[0] == 1:
+        avg = row_sum(segments, X.indices)[None, :]
+    else:  # services x features (sparse) times features x residents (dense, small): no dense services x features
+        avg = np.asarray(segments.T @ X.T.toarray(), dtype=np.float32).T
+    avg = avg / np.maximum(n, 1)[:, None]
     return zscore(np.log1p(avg * segments.shape[1]))
 
 
 @dataclass
 class Signals:
     values: dict[str, np.ndarray]    # signal -> (n, n_services) or (1, n_services) broadcast
-    U: np.ndarray                    # (n, d) the collaborative embedding each resident was scored with
-    cf_raw: np.ndarray               # (n, n_services) u . v_j + b_j before standardising
+    U: np.ndarray | None             # (n, d) the collaborative embedding each resident was scored with
+    cf_raw: np.ndarray | None        # (n, n_services) u . v_j + b_j before standardising
 
 
 def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.ndarray,
             service_lon: np.ndarray) -> Signals:
-    """The requested signals (the collaborative one always: explanations decompose it)."""
-    U = model.cf.user_vectors(batch.warm_rows, batch.X)
-    raw = model.cf.scores(U)
-    values: dict[str, np.ndarray] = {"cf": zscore(raw)}
+    """The requested signals (the collaborative one, and its embedding, only when asked for)."""
+    n, m = len(batch), model.cf.item_embeddings.shape[0]
+    values: dict[str, np.ndarray] = {}
+    U, raw = None, None
+    if "cf" in wanted:
+        U = model.cf.user_vectors(batch.warm_rows, batch.X)
+        raw = model.cf.scores(U)
+        values["cf"] = zscore(raw)
     if "hyb" in wanted and model.hyb is not None:
         values["hyb"] = zscore(model.hyb.scores(model.hyb.user_vectors(batch.warm_rows, batch.X)))
     if "knn" in wanted:
         values["knn"] = (zscore(_product(batch.history, model.neighbors)) if batch.history.nnz
-                         else np.zeros(raw.shape, dtype=np.float32))
+                         else np.zeros((n, m), dtype=np.float32))
     if "seg" in wanted and model.segments is not None:
         values["seg"] = segment_popularity(model.segments, batch.X)
     if "need" in wanted:
@@ -136,8 +144,7 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
 
 def combine(signals: Signals, ranker: Ranker, batch: Batch) -> np.ndarray:
     """Ranking scores (n, n_services): each resident's segment weights times the signals."""
-    n, m = signals.cf_raw.shape
-    out = np.zeros((n, m), dtype=np.float64)
+    out = np.zeros(batch.need.shape, dtype=np.float64)
     for seg, rows in batch.segment_rows().items():
         if len(rows) == 0:
             continue

@@ -65,6 +65,11 @@ def _print_result(result, as_json: bool) -> None:
         where = f", {s.distance_km:.1f} km" if s.distance_km is not None else ""
         print(f"{s.rank:>2}. {s.name} [{s.service_id}] score {s.score:.3f}, {s.eligibility}{where}")
         print(f"    {s.explanation}")
+        refer = [(label, value) for label, value in (
+            ("how to apply", s.how_to_apply), ("referral required", "yes" if s.referral_required else None),
+            ("documents", s.documents), ("fees", s.fees), ("hours", s.hours), ("wait", s.wait_time)) if value]
+        if refer:
+            print("    before you refer: " + "; ".join(f"{k}: {' '.join(str(v).split())}" for k, v in refer))
     for need, ans in result.needs.items():
         if not ans.service_ids:
             print(f"need {need}: not answered ({ans.reason})")

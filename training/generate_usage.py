@@ -29,6 +29,8 @@ from tqdm.auto import tqdm
 from recommender import schema
 from recommender.taxonomy import Taxonomy
 
+from .tables import taxonomy_from_frame, validate_services
+
 from .generate_population import (
     CITY_LAT, CITY_LON, DEFAULT_DISTRICTS, DEFAULT_LANGUAGES, FEATURES, DistrictSet, Population,
     default_districts, residents_table, synthesise_population,
@@ -99,82 +101,29 @@ class Catalog:
 
 
 def parse_services(services: pd.DataFrame) -> Catalog:
-    """Read a services table in the contract; a bad cell raises ValueError naming row and column."""
-    if not isinstance(services, pd.DataFrame):
-        raise TypeError(f"services must be a pandas DataFrame, not {type(services).__name__}")
-    df = services.rename(columns=lambda c: str(c).strip().lower()).reset_index(drop=True)
-    if "service_id" not in df.columns:
-        raise ValueError("services: required column 'service_id' is missing")
-    if len(df) == 0:
-        raise ValueError("services: the table has no rows")
-    ids = df["service_id"].astype("string").str.strip()
-    bad = ids.isna() | (ids == "")
-    if bad.any():
-        raise ValueError(f"services row {int(np.flatnonzero(bad.to_numpy())[0]) + 1}: column service_id is empty")
-    dup = ids.duplicated()
-    if dup.any():
-        row = int(np.flatnonzero(dup.to_numpy())[0])
-        raise ValueError(f"services row {row + 1}: column service_id: duplicate id {ids[row]!r}")
+    """The services table as arrays, validated by the data layer (``training.tables``) exactly as a
+    data directory's services file is: a bad cell raises DataError (a ValueError) naming row and column."""
+    df, _ = validate_services(services.reset_index(drop=True))
 
     def numbers(col: str) -> np.ndarray:
-        if col not in df.columns:
-            return np.full(len(df), np.nan)
-        raw = df[col]
-        out = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
-        given = raw.notna().to_numpy() & (raw.astype("string").str.strip() != "").fillna(False).to_numpy()
-        wrong = given & np.isnan(out)
-        if wrong.any():
-            row = int(np.flatnonzero(wrong)[0])
-            raise ValueError(f"services row {row + 1}: column {col}: {raw.iloc[row]!r} is not a number")
-        lo, hi = schema.RANGES[col]
-        outside = ~np.isnan(out) & ((out < lo) | (out > hi))
-        if outside.any():
-            row = int(np.flatnonzero(outside)[0])
-            raise ValueError(f"services row {row + 1}: column {col}: {out[row]:g} is outside {lo}..{hi}")
-        return out
+        return df[col].to_numpy(dtype=np.float64, copy=True)
 
     def lists(col: str) -> list[list[str]]:
-        if col not in df.columns:
-            return [[] for _ in range(len(df))]
         return [schema.split_list(v) for v in df[col].tolist()]
 
+    ids = df["service_id"]
     min_age, max_age = numbers("min_age"), numbers("max_age")
-    swapped = min_age > max_age
-    if swapped.any():
-        row = int(np.flatnonzero(swapped)[0])
-        raise ValueError(f"services row {row + 1}: column min_age: {min_age[row]:g} is above max_age {max_age[row]:g}")
-    status = ["active"] * len(df)
-    if "status" in df.columns:
-        status = [str(v).strip().lower() if pd.notna(v) and str(v).strip() else "active" for v in df["status"]]
-        for row, s in enumerate(status):
-            if s not in schema.STATUSES:
-                raise ValueError(f"services row {row + 1}: column status: {s!r} is not one of {schema.STATUSES}")
+    status = df["status"].tolist()
     remote = np.zeros(len(df), dtype=bool)
     if "delivery" in df.columns:
         remote = df["delivery"].astype("string").str.strip().str.lower().isin(["phone", "online"]).to_numpy()
     lat, lon = numbers("latitude"), numbers("longitude")
-    located = ~np.isnan(lat) & ~np.isnan(lon)
-    lat[~located] = np.nan
-    lon[~located] = np.nan
     return Catalog(
         ids=ids.tolist(), categories=lists("categories"), districts=lists("districts"),
         languages=lists("languages"), min_age=min_age, max_age=max_age,
         max_income=numbers("max_income"), capacity=numbers("capacity"), lat=lat, lon=lon,
         status=status, remote=remote,
     )
-
-
-def taxonomy_from_frame(taxonomy: pd.DataFrame | None) -> Taxonomy:
-    """A :class:`recommender.taxonomy.Taxonomy` from a ``code,name,parent`` frame (or an empty one)."""
-    if taxonomy is None:
-        return Taxonomy()
-    cols = {str(c).strip().lower(): c for c in taxonomy.columns}
-    for need in ("code", "parent"):
-        if need not in cols:
-            raise ValueError(f"taxonomy: required column {need!r} is missing (columns: code, name, parent)")
-    names = taxonomy[cols["name"]] if "name" in cols else taxonomy[cols["code"]]
-    rows = zip(taxonomy[cols["code"]].tolist(), names.tolist(), taxonomy[cols["parent"]].tolist())
-    return Taxonomy.from_rows((c, n, None if pd.isna(p) else p) for c, n, p in rows if pd.notna(c))
 
 
 # --------------------------------------------------------------------------- needs

@@ -17,17 +17,17 @@ from recommender import artifacts
 from recommender.catalog import ServiceCatalog
 from recommender.columns import encode_table
 from recommender.eligibility import evaluate
+from recommender.eligibility.listing import read_listing_rules
 from recommender.engine import Recommender
 from recommender.files import sha256_file
 from recommender.features import ResidentFeaturizer, ServiceFeaturizer, profiles_at
 from recommender.schema import POSITIVE_EVENTS, RESIDENT_LISTS, RESIDENT_NUMERIC, RESIDENT_OPTIONAL
-from recommender.taxonomy import Taxonomy
 
 from .evaluate import evaluate_holdout
 from .fit import FitData, HybridTrainer
 from .promote import compare, decide, promotion_lock
 from .split import split_interactions
-from .tables import CityData, load_data_dir, load_interactions
+from .tables import CityData, load_data_dir, load_interactions, load_taxonomy  # noqa: F401 (re-exported)
 
 
 
@@ -39,20 +39,6 @@ class TrainReport:
     promoted: bool
     reason: str
     timing: dict = field(default_factory=dict)
-
-
-def load_taxonomy(data_dir: Path) -> Taxonomy:
-    """``taxonomy.csv`` (code, name, parent, optional type) when the data directory has one; codes
-    alone otherwise."""
-    path = Path(data_dir) / "taxonomy.csv"
-    if not path.exists():
-        return Taxonomy()
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = {"code", "name", "parent"} - set(df.columns)
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-    columns = ["code", "name", "parent"] + (["type"] if "type" in df.columns else [])
-    return Taxonomy.from_rows(df[columns].itertuples(index=False, name=None))
 
 
 def _csr_of(df: pd.DataFrame, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
@@ -169,7 +155,8 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), col
     t = time.perf_counter()
     split = split_interactions(interactions, fraction=holdout_fraction, holdout=holdout,
                                cold_fraction=cold_residents, seed=seed)
-    catalog = ServiceCatalog.from_frame(data.services, taxonomy, data.service_extra_columns)
+    catalog = ServiceCatalog.from_frame(data.services, taxonomy, data.service_extra_columns,
+                                          read_rules=read_listing_rules)
     featurizer = ResidentFeaturizer()
     X = featurizer.fit_transform(data.residents, catalog.taxonomy, data.resident_extra_columns)
     service_featurizer = ServiceFeaturizer()

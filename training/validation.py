@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recommender.eligibility import UNK
+from recommender.eligibility import Outcome
 from recommender.model import HybridModel
 from recommender.ranker import BASELINES, SEGMENTS, SIGNALS, Ranker
 from recommender.ranking import BLOCKED, candidate_scores, rank_rows
@@ -31,6 +31,8 @@ from recommender.signals import Batch, combine, compute
 from .metrics import list_metrics
 
 K = 10
+#: validation residents x services ranked per candidate, at most
+RESIDENT_SERVICE_BUDGET = 15_000_000
 #: fewer validation residents than this in a segment and its choice is made on a wider scope
 MIN_RESIDENTS = 30
 #: negatives are drawn uniformly from what the resident could be shown: negatives taken from the top of
@@ -106,7 +108,7 @@ def _batches(model: HybridModel, data, warm_res: np.ndarray, res: _Residents, ba
                 need[n] |= mask
         coords = data.coords[table_rows] if data.coords is not None else np.full((len(pos), 2), np.nan)
         b = Batch(warm_rows=np.where(res.fitted[pos], res.rows[pos], -1), X=data.X[table_rows],
-                  history=res.history[pos], need=need, coords=coords, unknown=outcomes == UNK)
+                  history=res.history[pos], need=need, coords=coords, unknown=outcomes == Outcome.UNKNOWN)
         sig = compute(model, b, set(SIGNALS), data.service_lat, data.service_lon)
         yield pos, b, sig, outcomes, masks
 
@@ -134,6 +136,10 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
     ``part`` every training interaction (``r`` = warm row), ``recent`` marks the slice, ``cold_val`` the
     residents (warm rows) held out whole, ``data`` the trainer's :class:`~training.fit.FitData`."""
     rng = np.random.default_rng(seed)
+    # every candidate ranks every service for every validation resident: on a catalogue of 50,000
+    # services fewer residents keep that within a few times a LightFM fit (the ranking noise it adds is
+    # what the out-of-fold comparison sees)
+    max_residents = int(min(max_residents, max(600, RESIDENT_SERVICE_BUDGET // max(past_m.shape[1], 1))))
     res = _Residents(part, recent, cold_val, past_m, max_residents, rng)
     n_items = past_m.shape[1]
     batch = int(max(16, min(512, 2e7 // max(n_items, 1))))

@@ -29,7 +29,7 @@ def _payload(result, rid: str | None) -> dict:
 def recommend_for_resident(ctx: AppContext, model: LoadedModel, resident_id: str, *,
                            k: int = 10, needs=None, categories=None, exclude_service_ids=(),
                            near=None, include_unknown_eligibility: bool = True,
-                           explain: bool = True):
+                           explain: bool = True, lang: str = "en"):
     """Rank for a known resident: the stored profile if any (the engine lays it over the training
     profile of a resident the model knows), their events since training as history (a declined
     service is never suggested again) and the live service overrides."""
@@ -44,7 +44,7 @@ def recommend_for_resident(ctx: AppContext, model: LoadedModel, resident_id: str
         resident_id=resident_id, profile=profile, k=k, needs=needs, categories=categories,
         exclude_service_ids=exclude, near=near,
         include_unknown_eligibility=include_unknown_eligibility, history=history,
-        overrides=ctx.overrides.get(), explain=explain)
+        overrides=ctx.overrides.get(), explain=explain, lang=lang)
 
 
 def _ids(result) -> list[str]:
@@ -66,7 +66,7 @@ async def recommend(body: RecommendationRequest, request: Request) -> Response:
     params = dict(k=body.k, needs=body.needs, categories=body.categories,
                   exclude_service_ids=body.exclude_service_ids, near=near,
                   include_unknown_eligibility=body.include_unknown_eligibility,
-                  explain=body.explain)
+                  explain=body.explain, lang=body.lang)
     if body.profile is not None:
         if not allowed(caller.role, INLINE_PROFILE):
             raise HTTPException(403, f"role {caller.role!r} may not recommend for an inline profile "

@@ -36,7 +36,8 @@ def _plain(profile: dict) -> dict:
 def put_profile(request: Request, resident_id: str = ResidentId,
                 profile: ResidentProfile = Body(...)) -> dict:
     data = profile.to_contract()
-    Profile.from_dict(data)  # the library's checks (language codes, lat/lon pairs): ValueError -> 422
+    # the library's checks (field names, language codes, lat/lon pairs): ValueError -> 422
+    Profile.from_dict(data, extra_columns=ctx_of(request).model.rec.featurizer.extra_values_)
     ctx_of(request).store.put_profile(resident_id, data)
     return {"resident_id": resident_id, "source": "store", "profile": data}
 

@@ -416,7 +416,10 @@ def test_probes_and_docs_need_no_key(api):
     ({"profile": WALK_IN, "near": {"lat": 95, "lon": 0, "max_km": 1}}, "body.near.lat"),
     ({"profile": WALK_IN, "resident_id": "R000042"}, "body"),
     ({}, "body"),
-    ({"profile": {**WALK_IN, "languages": ["english"]}}, "languages"),
+    ({"profile": {**WALK_IN, "languages": ["klingonese"]}}, "languages"),
+    ({"profile": {**WALK_IN, "agee": 67}}, "did you mean 'age'"),
+    ({"profile": {**WALK_IN, "income": 900}}, "did you mean 'monthly_income'"),
+    ({"profile": {**WALK_IN, "shoe_size": 9}}, "accepted: age"),
     ({"profile": {**WALK_IN, "latitude": None}}, "latitude/longitude"),
 ])
 def test_bad_bodies_get_a_4xx_naming_the_field(api, api_keys, body, field):
@@ -425,6 +428,12 @@ def test_bad_bodies_get_a_4xx_naming_the_field(api, api_keys, body, field):
     assert r.status_code == 422, r.text
     assert field in r.json()["detail"]
     assert r.json()["request_id"] == r.headers["x-request-id"]
+
+
+def test_language_names_and_iso_639_3_codes_are_accepted_as_codes(api, api_keys):
+    with api.client(api_keys["caseworker"]) as c:
+        r = c.post("/v1/recommendations", json={"profile": {**WALK_IN, "languages": ["spanish", "hmn", "spa"]}})
+    assert r.status_code == 200, r.text
 
 
 def test_malformed_json_and_wrong_types_are_4xx(api, api_keys):
@@ -456,3 +465,14 @@ def test_oversized_bodies_are_413_with_or_without_content_length(api, api_keys):
         assert r.status_code == 413
         # Still serving afterwards.
         assert c.post("/v1/recommendations", json={"profile": WALK_IN}).status_code == 200
+
+
+def test_chinese_free_text_with_several_needs_and_a_chinese_explanation(api, api_keys):
+    with api.client(api_keys["caseworker"]) as c:
+        r = c.post("/v1/recommendations", json={"profile": {**WALK_IN, "needs": ["我失业了，交不起房租"]},
+                                                "k": 5, "lang": "zh"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert {"我失业了", "交不起房租"} <= set(body["needs"])
+    assert all(item["explanation"].startswith("满足需求") for item in body["items"])
+    assert all("how_to_apply" in item and "referral_required" in item for item in body["items"])

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from recommender.engine import Recommender
-from recommender.results import UNKNOWN
+from recommender.eligibility import Outcome
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / ".." / "shared" / "data" / "baltimore-icarol"
@@ -97,7 +97,7 @@ def test_the_exclusion_check_has_something_to_catch(checked):
 
 def test_the_exclusion_check_fails_an_engine_that_ignores_listing_text(models_dir):
     rec = Recommender.load(models_dir)
-    rec.catalog.rule_checks = ()  # the engine of before listing rules: structured columns only
+    rec.catalog.listing_rules = None  # the engine of before listing rules: structured columns only
     blind = bench.VignetteChecker(rec)
     violations = [m for v in VIGNETTES for m in blind.check(v, k=5)[0].violations]
     assert any("text rules" in m for m in violations)
@@ -119,15 +119,15 @@ def test_explanations_quote_the_listing_and_ask_what_is_unknown(checked, vignett
     check, result = checked[vignette_id]
     assert check.explanation_problems == []
     for item in result.items:
-        if item.eligibility == UNKNOWN:
+        if item.eligibility == Outcome.UNKNOWN.label:
             assert item.questions and all(q.strip().endswith("?") for q in item.questions)
 
 
 def test_explanations_are_exercised(checker, checked):
     # the explanation test must meet listings with text rules and items of unknown eligibility
-    applied = checker.catalog.rule_checks[0].rules
+    applied = checker.catalog.listing_rules.rules
     with_rules = [it for c, _ in checked.values() for it in c.items if applied[checker.catalog.index[it.service_id]]]
-    unknown = [it for c, _ in checked.values() for it in c.items if it.engine_status == UNKNOWN]
+    unknown = [it for c, _ in checked.values() for it in c.items if it.engine_status == Outcome.UNKNOWN]
     assert len(with_rules) >= 10
     assert len(unknown) >= 3
 

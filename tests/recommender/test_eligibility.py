@@ -2,7 +2,10 @@ import pandas as pd
 import pytest
 
 from recommender.catalog import ServiceCatalog
-from recommender.eligibility import FAIL, PASS, UNK, evaluate
+from recommender.eligibility import Outcome, evaluate
+from recommender.eligibility.listing import read_listing_rules
+
+PASS, UNK, FAIL = Outcome.ELIGIBLE, Outcome.UNKNOWN, Outcome.INELIGIBLE
 from recommender.profile import Profile
 
 
@@ -18,7 +21,7 @@ def catalog():
         dict(service_id="full", name="Full", capacity=0),
         dict(service_id="closed", name="Closed", status="inactive"),
     ]
-    return ServiceCatalog.from_frame(pd.DataFrame(rows))
+    return ServiceCatalog.from_frame(pd.DataFrame(rows), read_rules=read_listing_rules)
 
 
 def outcome(catalog, **profile):
@@ -37,15 +40,15 @@ def test_missing_fields_make_unknown_not_dropped(catalog):
     assert out["seniors"] == UNK and out["d04"] == UNK and out["spanish"] == UNK and out["means"] == UNK
     assert out["open"] == PASS
     status, reasons, questions = e.details(catalog.index["seniors"])
-    assert status == "unknown" and questions == ["What is the resident's age?"]
+    assert status == Outcome.UNKNOWN and questions == ["What is the resident's age?"]
 
 
 def test_reasons_say_why_in_words(catalog):
     _, e = outcome(catalog, age=67, monthly_income=2500)
     status, reasons, _ = e.details(catalog.index["seniors"])
-    assert status == "eligible" and "age 67 meets ages 60 and over" in reasons
+    assert status == Outcome.ELIGIBLE and "age 67 meets ages 60 and over" in reasons
     status, reasons, _ = e.details(catalog.index["means"])
-    assert status == "ineligible" and any("above limit 2,000" in r for r in reasons)
+    assert status == Outcome.INELIGIBLE and any("above limit 2,000" in r for r in reasons)
 
 
 def test_overrides_change_status_and_capacity_without_touching_catalog(catalog):

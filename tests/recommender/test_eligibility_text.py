@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recommender.eligibility_rules import (
+from recommender.eligibility.outcome import Outcome
+from recommender.eligibility.rules import (
     POVERTY_GUIDELINE_YEAR,
     Rule,
     check_rules,
@@ -20,7 +21,7 @@ from recommender.eligibility_rules import (
     poverty_guideline,
     summarise,
 )
-from recommender.eligibility_text import extract_rules
+from recommender.eligibility.extract import extract_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / ".." / "shared" / "data"
@@ -88,7 +89,12 @@ def needs_data():
     ("Elderly persons", "min_age=60"),
     ("Seniors 55 and older", "min_age=55"),
     ("Children", "max_age=17"),
-    ("Youth", ""),
+    ("Youth", "max_age=24"),  # the vignettes' gap: "youth" alone gives an age bound
+    ("Ex-offender, drug addicted, or homeless women", "gender=female|homeless;gender=female"),
+    ("Persons 18 and older, currently in or have completed treatment for substance or alcohol abuse",
+     "min_age=18;in_recovery"),
+    ("Individuals and families in need (cannot help the homeless)", "excludes=homeless"),
+    ("Referral required. Adults 18 and older.", "referral;min_age=18"),
     ("Teens and young adults", ""),
     # gender
     ("Women", "gender=female"),
@@ -315,65 +321,65 @@ def outcome(text: str, profile: dict, kind: str):
 
 
 def test_age_outcomes():
-    assert outcome("Seniors 60+", {"age": 67}, "min_age").status == "eligible"
+    assert outcome("Seniors 60+", {"age": 67}, "min_age").status == Outcome.ELIGIBLE
     assert outcome("Seniors 60+", {"age": 67}, "min_age").reason == "age 67 meets '60+'"
     out = outcome("Seniors 60+", {"age": 45}, "min_age")
-    assert out.status == "ineligible" and "minimum age 60" in out.reason
+    assert out.status == Outcome.INELIGIBLE and "minimum age 60" in out.reason
     for missing in ({}, {"age": None}, {"age": math.nan}):
         out = outcome("Seniors 60+", missing, "min_age")
-        assert out.status == "unknown" and out.question == "What is the resident's age?"
-    assert outcome("Ages 3-5", {"age": 5.5}, "max_age").status == "eligible"  # still 5
-    assert outcome("Ages 3-5", {"age": 6}, "max_age").status == "ineligible"
+        assert out.status == Outcome.UNKNOWN and out.question == "What is the resident's age?"
+    assert outcome("Ages 3-5", {"age": 5.5}, "max_age").status == Outcome.ELIGIBLE  # still 5
+    assert outcome("Ages 3-5", {"age": 6}, "max_age").status == Outcome.INELIGIBLE
 
 
 def test_status_outcomes_and_questions():
-    assert outcome("Veterans", {"veteran": True}, "veteran").status == "eligible"
-    assert outcome("Veterans", {"veteran": "no"}, "veteran").status == "ineligible"
+    assert outcome("Veterans", {"veteran": True}, "veteran").status == Outcome.ELIGIBLE
+    assert outcome("Veterans", {"veteran": "no"}, "veteran").status == Outcome.INELIGIBLE
     out = outcome("Veterans", {"age": 40}, "veteran")
-    assert (out.status, out.question) == ("unknown", "Is the resident a veteran?")
+    assert (out.status, out.question) == (Outcome.UNKNOWN, "Is the resident a veteran?")
     assert outcome("Must be pregnant", {}, "pregnant").question == "Is the resident pregnant?"
-    assert outcome("Persons with disabilities", {"disability": 1}, "disability").status == "eligible"
-    assert outcome("Persons with disabilities", {"disability": False}, "disability").status == "ineligible"
+    assert outcome("Persons with disabilities", {"disability": 1}, "disability").status == Outcome.ELIGIBLE
+    assert outcome("Persons with disabilities", {"disability": False}, "disability").status == Outcome.INELIGIBLE
     assert outcome("Homeless adults", {}, "homeless").question == "Is the resident currently homeless?"
 
 
 def test_gender_outcomes():
-    assert outcome("Women", {"gender": "F"}, "gender").status == "eligible"
-    assert outcome("Women", {"gender": "male"}, "gender").status == "ineligible"
+    assert outcome("Women", {"gender": "F"}, "gender").status == Outcome.ELIGIBLE
+    assert outcome("Women", {"gender": "male"}, "gender").status == Outcome.INELIGIBLE
     assert outcome("Women", {}, "gender").question == "What is the resident's gender?"
-    assert outcome("Women", {"gender": "non-binary"}, "gender").status == "unknown"
+    assert outcome("Women", {"gender": "non-binary"}, "gender").status == Outcome.UNKNOWN
 
 
 def test_residency_city_and_county_are_different_places():
     city = "Baltimore City residents"
     county = "Residents of Baltimore County"
-    assert outcome(city, {"county": "Baltimore City"}, "residency").status == "eligible"
-    assert outcome(city, {"county": "Baltimore County"}, "residency").status == "ineligible"
+    assert outcome(city, {"county": "Baltimore City"}, "residency").status == Outcome.ELIGIBLE
+    assert outcome(city, {"county": "Baltimore County"}, "residency").status == Outcome.INELIGIBLE
     # a county field that says "Baltimore" means the county
-    assert outcome(county, {"county": "Baltimore"}, "residency").status == "eligible"
-    assert outcome(city, {"county": "Baltimore"}, "residency").status == "ineligible"
+    assert outcome(county, {"county": "Baltimore"}, "residency").status == Outcome.ELIGIBLE
+    assert outcome(city, {"county": "Baltimore"}, "residency").status == Outcome.INELIGIBLE
     # a mailing city of "Baltimore" could be either: ask
     out = outcome(city, {"city": "Baltimore"}, "residency")
-    assert out.status == "unknown" and "Baltimore City or in Baltimore County" in out.question
-    assert outcome(county, {"area": "Baltimore County"}, "residency").status == "eligible"
-    assert outcome(city, {"county": "Montgomery"}, "residency").status == "ineligible"
+    assert out.status == Outcome.UNKNOWN and "Baltimore City or in Baltimore County" in out.question
+    assert outcome(county, {"area": "Baltimore County"}, "residency").status == Outcome.ELIGIBLE
+    assert outcome(city, {"county": "Montgomery"}, "residency").status == Outcome.INELIGIBLE
     out = outcome(city, {}, "residency")
-    assert (out.status, out.question) == ("unknown", "Does the resident live in Baltimore City?")
+    assert (out.status, out.question) == (Outcome.UNKNOWN, "Does the resident live in Baltimore City?")
 
 
 def test_residency_state_and_zip():
     md = "Maryland residents"
-    assert outcome(md, {"county": "Baltimore City"}, "residency").status == "eligible"
-    assert outcome(md, {"city": "Baltimore"}, "residency").status == "eligible"  # either way, in Maryland
-    assert outcome(md, {"zip": "21217"}, "residency").status == "eligible"
-    assert outcome(md, {"zip": 20001}, "residency").status == "ineligible"  # Washington DC
-    assert outcome(md, {"state": "VA"}, "residency").status == "ineligible"
+    assert outcome(md, {"county": "Baltimore City"}, "residency").status == Outcome.ELIGIBLE
+    assert outcome(md, {"city": "Baltimore"}, "residency").status == Outcome.ELIGIBLE  # either way, in Maryland
+    assert outcome(md, {"zip": "21217"}, "residency").status == Outcome.ELIGIBLE
+    assert outcome(md, {"zip": 20001}, "residency").status == Outcome.INELIGIBLE  # Washington DC
+    assert outcome(md, {"state": "VA"}, "residency").status == Outcome.INELIGIBLE
     zip_rule = "Must live in zip code 21217"
-    assert outcome(zip_rule, {"zip": "21217-1234"}, "residency").status == "eligible"
-    assert outcome(zip_rule, {"zip": "21218"}, "residency").status == "ineligible"
+    assert outcome(zip_rule, {"zip": "21217-1234"}, "residency").status == Outcome.ELIGIBLE
+    assert outcome(zip_rule, {"zip": "21218"}, "residency").status == Outcome.INELIGIBLE
     assert outcome(zip_rule, {}, "residency").question == "What is the resident's ZIP code?"
-    assert outcome("Open to any resident of Hampden.", {"area": "Hampden"}, "residency").status == "eligible"
-    assert outcome("Open to any resident of Hampden.", {"area": "Canton"}, "residency").status == "unknown"
+    assert outcome("Open to any resident of Hampden.", {"area": "Hampden"}, "residency").status == Outcome.ELIGIBLE
+    assert outcome("Open to any resident of Hampden.", {"area": "Canton"}, "residency").status == Outcome.UNKNOWN
 
 
 def test_poverty_guideline_arithmetic():
@@ -387,41 +393,41 @@ def test_poverty_guideline_arithmetic():
 def test_fpl_income_limit():
     text = "Income at or below 200% of the federal poverty level"
     # 200% of the guideline for 4 is $62,400 a year, $5,200 a month
-    assert outcome(text, {"monthly_income": 5200, "household_size": 4}, "income_limit").status == "eligible"
+    assert outcome(text, {"monthly_income": 5200, "household_size": 4}, "income_limit").status == Outcome.ELIGIBLE
     out = outcome(text, {"monthly_income": 5201, "household_size": 4}, "income_limit")
-    assert out.status == "ineligible" and "$62,400" in out.reason
+    assert out.status == Outcome.INELIGIBLE and "$62,400" in out.reason
     out = outcome(text, {"monthly_income": 1000}, "income_limit")
-    assert (out.status, out.question) == ("unknown", "How many people are in the resident's household?")
+    assert (out.status, out.question) == (Outcome.UNKNOWN, "How many people are in the resident's household?")
     out = outcome(text, {"household_size": 2, "monthly_income": math.nan}, "income_limit")
-    assert (out.status, out.question) == ("unknown", "What is the household's monthly income?")
+    assert (out.status, out.question) == (Outcome.UNKNOWN, "What is the household's monthly income?")
 
 
 def test_money_income_limits():
-    assert outcome("Income below $2,000/month", {"monthly_income": 2000}, "income_limit").status == "eligible"
-    assert outcome("Income below $2,000/month", {"monthly_income": 2500}, "income_limit").status == "ineligible"
+    assert outcome("Income below $2,000/month", {"monthly_income": 2000}, "income_limit").status == Outcome.ELIGIBLE
+    assert outcome("Income below $2,000/month", {"monthly_income": 2500}, "income_limit").status == Outcome.INELIGIBLE
     table = [r for r in extract_rules("Maximum income 1 person: $31,860; 2 people: $36,360.")]
     two = check_rules(table, {"monthly_income": 3000, "household_size": 2})  # $36,000 a year
-    assert listing_status(two) == "eligible"
+    assert listing_status(two) == Outcome.ELIGIBLE
     two_over = check_rules(table, {"monthly_income": 3100, "household_size": 2})  # $37,200
-    assert listing_status(two_over) == "ineligible"
+    assert listing_status(two_over) == Outcome.INELIGIBLE
     five = check_rules(table, {"monthly_income": 1000, "household_size": 5})
-    assert listing_status(five) == "unknown"
+    assert listing_status(five) == Outcome.UNKNOWN
     assert five[0].question == "What is the listing's income limit for a household of 5?"
     # the table is one rule: it can be checked on its own, as callers that share outcomes do
     assert len(table) == 1 and table[0].value == {"annual_by_household_size": ((1, 31860), (2, 36360))}
     across = extract_rules("Individual income cannot exceed $41,300. Couple's income cannot exceed $47,200.")
     assert [r.value for r in across] == [{"annual_by_household_size": ((1, 41300), (2, 47200))}]
-    assert check_rules(across, {"monthly_income": 3500, "household_size": 2})[0].status == "eligible"
-    assert check_rules(across, {"monthly_income": 3500, "household_size": 1})[0].status == "ineligible"
+    assert check_rules(across, {"monthly_income": 3500, "household_size": 2})[0].status == Outcome.ELIGIBLE
+    assert check_rules(across, {"monthly_income": 3500, "household_size": 1})[0].status == Outcome.INELIGIBLE
 
 
 def test_low_income_is_never_ineligible():
     text = "Low-income families"
     poor = outcome(text, {"monthly_income": 1000, "household_size": 3}, "income_limit")  # $12,000 < $25,820
-    assert poor.status == "eligible"
+    assert poor.status == Outcome.ELIGIBLE
     richer = outcome(text, {"monthly_income": 9000, "household_size": 1}, "income_limit")
-    assert richer.status == "unknown" and "low income" in richer.question
-    assert outcome(text, {"monthly_income": 1000}, "income_limit").status == "unknown"
+    assert richer.status == Outcome.UNKNOWN and "low income" in richer.question
+    assert outcome(text, {"monthly_income": 1000}, "income_limit").status == Outcome.UNKNOWN
 
 
 def test_bad_profile_values_name_the_field():
@@ -437,32 +443,32 @@ def test_bad_profile_values_name_the_field():
 
 def test_alternatives_decide_the_listing_status():
     rules = extract_rules("Children up to age 19, and pregnant women of any age.")
-    assert listing_status(check_rules(rules, {"age": 30, "pregnant": True})) == "eligible"
-    assert listing_status(check_rules(rules, {"age": 10})) == "eligible"
-    assert listing_status(check_rules(rules, {"age": 30, "pregnant": False})) == "ineligible"
+    assert listing_status(check_rules(rules, {"age": 30, "pregnant": True})) == Outcome.ELIGIBLE
+    assert listing_status(check_rules(rules, {"age": 10})) == Outcome.ELIGIBLE
+    assert listing_status(check_rules(rules, {"age": 30, "pregnant": False})) == Outcome.INELIGIBLE
     status, reasons, questions = summarise(check_rules(rules, {"age": 30}))
-    assert status == "unknown" and questions == ["Is the resident pregnant?"]
+    assert status == Outcome.UNKNOWN and questions == ["Is the resident pregnant?"]
     # women and children: a boy is served, a man on his own is not
     wc = extract_rules("Women and children")
-    assert listing_status(check_rules(wc, {"age": 9, "gender": "male"})) == "eligible"
-    assert listing_status(check_rules(wc, {"age": 40, "gender": "male"})) == "ineligible"
-    assert listing_status(check_rules(wc, {"age": 40, "gender": "female"})) == "eligible"
+    assert listing_status(check_rules(wc, {"age": 9, "gender": "male"})) == Outcome.ELIGIBLE
+    assert listing_status(check_rules(wc, {"age": 40, "gender": "male"})) == Outcome.INELIGIBLE
+    assert listing_status(check_rules(wc, {"age": 40, "gender": "female"})) == Outcome.ELIGIBLE
 
 
 def test_a_rule_for_part_of_the_people_is_not_a_rule_for_all():
     rules = extract_rules("Homeless families and single women. Men must have children.")
-    assert listing_status(check_rules(rules, {"homeless": True, "gender": "female"})) == "eligible"
+    assert listing_status(check_rules(rules, {"homeless": True, "gender": "female"})) == Outcome.ELIGIBLE
 
 
 def test_summarise_reasons_and_questions():
     rules = extract_rules("Homeless women, 18 and older")
     status, reasons, questions = summarise(check_rules(rules, {"age": 30, "gender": "female"}))
-    assert status == "unknown"
+    assert status == Outcome.UNKNOWN
     assert "age 30 meets '18 and older'" in reasons
     assert questions == ["Is the resident currently homeless?"]
     status, reasons, _ = summarise(check_rules(rules, {"age": 16, "gender": "female", "homeless": True}))
-    assert status == "ineligible" and any("minimum age 18" in r for r in reasons)
-    assert summarise([]) == ("eligible", [], [])
+    assert status == Outcome.INELIGIBLE and any("minimum age 18" in r for r in reasons)
+    assert summarise([]) == (Outcome.ELIGIBLE, [], [])
 
 
 # ----------------------------------------------------------------------------- compact labels
@@ -487,8 +493,8 @@ def test_label_round_trip_and_errors():
 def test_fixture_is_well_formed():
     rows = _bench().load_fixture(FIXTURE)
     assert len(rows) >= 150
-    ids = [r["service_id"] for r in rows]
-    assert len(ids) == len(set(ids))
+    keys = [(r["service_id"], r["text"]) for r in rows]
+    assert len(keys) == len(set(keys))
     assert sum(not r["clauses"] for r in rows) >= 50  # plenty of texts with no rules
     kinds = {k.partition("=")[0] for r in rows for c in r["clauses"] for k in c}
     assert {"min_age", "max_age", "gender", "residency", "income_limit", "veteran", "homeless", "pregnant",
@@ -499,9 +505,15 @@ def test_fixture_follows_the_documented_selection():
     needs_data()
     bench = _bench()
     rows = bench.load_fixture(FIXTURE)
-    assert [r["service_id"] for r in rows] == bench.select_service_ids(SERVICES)
+    early = bench._strata_rows(SERVICES, FIXTURE)
+    assert [r["service_id"] for r in early] == bench.select_service_ids(SERVICES)
     source = {i: t for i, t in bench.distinct_texts(bench.read_services(SERVICES))}
-    assert all(source[r["service_id"]] == r["text"] for r in rows)
+    assert all(source[r["service_id"]] == r["text"] for r in early)
+    # the third round: listings read whole, appended after the earlier strata
+    third = bench.select_round3(SERVICES, FIXTURE)
+    fourth = bench.select_round4(SERVICES, FIXTURE)
+    assert [(r["service_id"], r["text"]) for r in rows[len(early):]] == third + fourth
+    assert len(third) >= 100 and len(fourth) >= 60
 
 
 def test_bad_fixture_row_is_named(tmp_path):
@@ -528,6 +540,22 @@ def test_whole_directory_is_fast_and_deterministic():
     bench = _bench()
     n, seconds = bench.time_directory(SERVICES, repeats=3)
     assert n == 1876
-    assert seconds < 1.0, f"{n} texts took {seconds:.2f} s"
+    # a guard against a pathological regex, not the figure (bench/eligibility_extraction.py times it):
+    # the machine is shared, so the bound is loose
+    assert seconds < 3.0, f"{n} texts took {seconds:.2f} s"
     texts = [r["eligibility"] for r in bench.read_services(SERVICES)][:300]
     assert [extract_rules(t) for t in texts] == [extract_rules(t) for t in texts]
+
+
+def test_a_neighbourhood_resolves_through_the_gazetteer():
+    city = "Baltimore City residents"
+    assert outcome(city, {"area": "Hampden"}, "residency").status == Outcome.ELIGIBLE
+    assert outcome(city, {"neighborhood": "Towson"}, "residency").status == Outcome.INELIGIBLE
+    east = "Residents of East Baltimore"
+    assert outcome(east, {"county": "Baltimore County"}, "residency").status == Outcome.INELIGIBLE
+    assert outcome(east, {"county": "Baltimore City"}, "residency").status == Outcome.UNKNOWN
+
+
+def test_a_boy_is_not_asked_whether_he_is_pregnant():
+    out = outcome("Pregnant women", {"gender": "male", "age": 14}, "pregnant")
+    assert out.status == Outcome.INELIGIBLE and out.question is None

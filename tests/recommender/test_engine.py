@@ -123,7 +123,69 @@ def test_free_text_needs_are_matched_to_categories(recommender):
     assert said == "can't pay my rent this month"
     assert answer.need.startswith("housing") and answer.service_ids and answer.path.startswith("Housing")
     nonsense = recommender.recommend(profile={"needs": ["qwzx vbnm"]}, k=5)
-    assert nonsense.needs["qwzx vbnm"].reason == "no category of the catalogue matches this need"
+    reason = nonsense.needs["qwzx vbnm"].reason
+    assert reason.startswith("no category of the catalogue matches this need") and "not understood" in reason
+
+
+def test_one_sentence_states_several_needs_in_any_of_three_languages(recommender):
+    for text in ("I lost my job and can't pay rent", "我失业了，交不起房租", "perdi mi trabajo y no puedo pagar la renta"):
+        result = recommender.recommend(profile={"needs": [text]}, k=5)
+        codes = {a.need.split("/")[0] for a in result.needs.values() if a.need}
+        assert codes == {"jobs", "housing"}, (text, result.needs)
+        assert all(a.service_ids for a in result.needs.values())
+    typo = recommender.recommend(profile={"needs": ["fod and blorf"]}, k=5)
+    (key, answer), = [(k, a) for k, a in typo.needs.items() if a.need]
+    assert answer.need.startswith("food")
+    assert "not understood" in typo.needs["fod and blorf"].reason and "'food' for 'fod'" in typo.needs["fod and blorf"].reason
+
+
+def test_explanations_name_terms_not_codes_without_scores_or_repeats(recommender):
+    import re
+
+    result = recommender.recommend(profile={"age": 70, "needs": ["food", "health"]}, k=5)
+    for item in result.items:
+        text = item.explanation
+        assert "need_match" not in text and "profile declares" not in text and "answers declared need" not in text
+        assert not re.search(r"\d\.\d{3}", text)  # no raw scores
+        sentences = [s for s in re.split(r"(?<=[.?])\s+", text) if s]
+        assert len(sentences) == len(set(sentences))
+        for reason in item.reasons:
+            assert text.count(reason) <= 1
+        assert any(path in text for path in item.needs)
+
+
+def test_the_explanation_in_chinese(recommender):
+    en = recommender.recommend(profile={"age": 70, "needs": ["food"]}, k=3)
+    zh = recommender.recommend(profile={"age": 70, "needs": ["food"]}, k=3, lang="zh")
+    assert [i.service_id for i in en.items] == [i.service_id for i in zh.items]
+    assert all(i.explanation.startswith("满足需求") for i in zh.items)
+    with pytest.raises(ValueError, match="lang"):
+        recommender.recommend(profile={"needs": ["food"]}, k=3, lang="fr")
+
+
+def test_before_you_refer_carries_what_the_listing_says():
+    import pandas as pd
+
+    from recommender.catalog import ServiceCatalog
+    from recommender.eligibility.listing import read_listing_rules
+    from recommender.engine import before_you_refer
+
+    rows = [{"service_id": "a", "name": "A", "application_process": "Walk in. Referral required from DSS.",
+             "required_documents": "Photo ID; proof of income", "fees": "None", "hours": "Mon 09:00-17:00",
+             "wait_time": "2 weeks"},
+            {"service_id": "b", "name": "B", "eligibility_description": "By referral only. Adults 18 and older."},
+            {"service_id": "c", "name": "C"},
+            {"service_id": "d", "name": "D", "application_process": "See notes.",
+             "description": "Job training.\n\nINTAKE PROCEDURE: Must be referred by DRS. Bring photo ID.\n\nFEES: None"}]
+    cat = ServiceCatalog.from_frame(pd.DataFrame(rows), read_rules=read_listing_rules)
+    a = before_you_refer(cat, 0)
+    assert a == {"how_to_apply": "Walk in. Referral required from DSS.", "referral_required": True,
+                 "documents": "Photo ID; proof of income", "fees": "None", "hours": "Mon 09:00-17:00",
+                 "wait_time": "2 weeks"}
+    assert before_you_refer(cat, 1)["referral_required"] is True
+    assert before_you_refer(cat, 2) == dict.fromkeys(a)
+    d = before_you_refer(cat, 3)  # "See notes." is read from the description's intake part
+    assert d["how_to_apply"] == "Must be referred by DRS. Bring photo ID." and d["referral_required"] is True
 
 
 def test_several_needs_each_get_more_than_one_option(recommender):

@@ -2,7 +2,10 @@ import pandas as pd
 import pytest
 
 from recommender.catalog import ServiceCatalog
-from recommender.eligibility import FAIL, PASS, UNK, evaluate
+from recommender.eligibility import Outcome, evaluate
+from recommender.eligibility.listing import read_listing_rules
+
+PASS, UNK, FAIL = Outcome.ELIGIBLE, Outcome.UNKNOWN, Outcome.INELIGIBLE
 from recommender.profile import Profile
 
 
@@ -15,7 +18,7 @@ def catalog():
              eligibility_description="Children up to age 19, and pregnant women of any age"),
         dict(service_id="open", name="Open", eligibility_description="Open to all"),
     ]
-    return ServiceCatalog.from_frame(pd.DataFrame(rows))
+    return ServiceCatalog.from_frame(pd.DataFrame(rows), read_rules=read_listing_rules)
 
 
 def outcome(catalog, **profile):
@@ -31,7 +34,7 @@ def test_rules_read_from_text_pass_fail_or_ask(catalog):
     out, e = outcome(catalog, age=30, gender="female")
     assert out["shelter"] == UNK
     status, reasons, questions = e.details(catalog.index["shelter"])
-    assert status == "unknown" and any("homeless" in q.lower() for q in questions)
+    assert status == Outcome.UNKNOWN and any("homeless" in q.lower() for q in questions)
     assert any("listing says \u201cHomeless\u201d" in r and "18 and older" in r for r in reasons)  # its own words
 
 
@@ -45,3 +48,32 @@ def test_alternative_clauses(catalog):
     assert outcome(catalog, age=30, gender="female", pregnant="yes")[0]["either"] == PASS
     assert outcome(catalog, age=12)[0]["either"] == PASS
     assert outcome(catalog, age=30, gender="male", pregnant="no")[0]["either"] == FAIL
+
+
+def test_the_baltimore_cases_of_the_issue():
+    """Read the whole listing: the boy and the men's shelter whose rules are in the description, the
+    recovery home for a 67-year-old woman, the pantry that cannot help the homeless."""
+    rows = [
+        {"service_id": "mission", "name": "Helping Up Mission", "eligibility_description": "See notes.",
+         "description": "Helping Up Mission offers shelter.\n\nELIGIBILITY: Men ages 21 years and older\nFEES: None."},
+        {"service_id": "recovery", "name": "Recovery home",
+         "eligibility_description": "Persons 18 and older, currently in or have completed treatment for substance "
+                                    "or alcohol abuse"},
+        {"service_id": "pantry", "name": "Pantry",
+         "eligibility_description": "Individuals and families in need with a kitchen (cannot help the homeless)"},
+        {"service_id": "city", "name": "City residents only", "eligibility_description": "Baltimore City residents"},
+        {"service_id": "wic", "name": "WIC", "eligibility_description": "Pregnant women"},
+    ]
+    cat = ServiceCatalog.from_frame(pd.DataFrame(rows), read_rules=read_listing_rules)
+    boy = outcome(cat, age=16, gender="male")[0]
+    assert boy["mission"] == FAIL and boy["wic"] == FAIL
+    e = evaluate(cat, Profile.from_dict({"age": 16, "gender": "male"}))
+    assert not any("pregnant" in q for q in e.details(cat.index["wic"])[2])  # a boy is not asked
+    woman, e = outcome(cat, age=67, gender="female")
+    assert woman["recovery"] == UNK
+    assert e.details(cat.index["recovery"])[2] == ["Is the resident in recovery from substance use (in or after treatment)?"]
+    assert outcome(cat, age=40, homeless="yes")[0]["pantry"] == FAIL
+    assert outcome(cat, age=40, homeless="no")[0]["pantry"] == PASS
+    # a neighbourhood resolves to its city through the gazetteer
+    assert outcome(cat, age=40, area="Hampden")[0]["city"] == PASS
+    assert outcome(cat, age=40, area="Towson")[0]["city"] == FAIL

@@ -261,3 +261,39 @@ def test_fit_on_a_subset_of_codes(city):
     assert m.match("lost my job") == []
     with pytest.raises(ValueError, match="jobs/nope"):
         NeedMatcher().fit(city, codes=["jobs/nope"])
+
+
+def test_the_multilingual_fixture_is_varied_and_parsed_well_enough(city_matcher):
+    """tests/fixtures/need_phrases_multi.csv: en/zh/es, a fifth aside, many with several needs.
+    The figures themselves are measured by bench/need_phrases.py; this guards against a collapse."""
+    df = pd.read_csv(ROOT / "tests" / "fixtures" / "need_phrases_multi.csv", dtype=str, keep_default_na=False)
+    assert set(df["lang"]) == {"en", "zh", "es"} and (df["split"] == "holdout").sum() >= len(df) // 6
+    assert sum(len(n.split(";")) >= 2 for n in df["needs"]) >= 70
+    found = expected = 0
+    for text, needs in zip(df["text"][df["taxonomy"] == "city"], df["needs"][df["taxonomy"] == "city"]):
+        codes = [n.code for n in city_matcher.parse(text).needs]
+        for need in filter(None, needs.split(";")):
+            expected += 1
+            found += any(c == alt or c.startswith(alt + "/") for c in codes for alt in need.split("|"))
+    assert found / expected >= 0.85
+
+
+def test_hand_vectorised_scores_equal_scikit_learns(city_matcher):
+    """The fast path (dense or sparse rows) computes exactly what the fitted vectorizers would."""
+    import numpy as np
+
+    from recommender.need_text import _char_features, _word_features
+
+    doc = "cant pay rent housing rent financial pay money"
+    for name, feats, vec, mat in (
+            ("word", _word_features(doc), city_matcher.word_vectorizer_, city_matcher.word_matrix_),
+            ("char", _char_features(doc, *city_matcher.char_ngrams), city_matcher.char_vectorizer_,
+             city_matcher.char_matrix_)):
+        want = (vec.transform([doc]) @ mat).toarray().ravel()
+        fast = city_matcher._fast[name]
+        assert np.allclose(fast.scores(feats), want)
+        dense, fast.dense = fast.dense, None
+        try:
+            assert np.allclose(fast.scores(feats), want)
+        finally:
+            fast.dense = dense

@@ -1,6 +1,8 @@
 import numpy as np
 
-from recommender.eligibility import FAIL, PASS, UNK
+from recommender.eligibility import Outcome
+
+PASS, UNK, FAIL = Outcome.ELIGIBLE, Outcome.UNKNOWN, Outcome.INELIGIBLE
 from recommender.ranking import candidate_scores, rank, top_k
 
 

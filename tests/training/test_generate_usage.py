@@ -144,12 +144,12 @@ def test_works_without_a_taxonomy_on_flat_codes():
 
 @pytest.mark.parametrize("change, message", [
     (lambda df: df.drop(columns=["service_id"]), "service_id"),
-    (lambda df: df.assign(service_id=["dup"] * len(df)), r"row 2: column service_id: duplicate"),
+    (lambda df: df.assign(service_id=["dup"] * len(df)), r"row 2, column service_id: duplicate"),
     (lambda df: df.assign(min_age=df["min_age"].astype(object).where(df.index != 2, "old")),
-     r"row 3: column min_age: 'old' is not a number"),
-    (lambda df: df.assign(max_age=df["min_age"].fillna(50) - 1), r"row 6: column min_age: 60 is above max_age 59"),
-    (lambda df: df.assign(status="open"), r"row 1: column status: 'open'"),
-    (lambda df: df.assign(latitude=100.0), r"row 1: column latitude: 100 is outside"),
+     r"row 3, column min_age: 'old' is not a number"),
+    (lambda df: df.assign(max_age=df["min_age"].fillna(50) - 1), r"row 6, column min_age: min_age 60 is greater than max_age 59"),
+    (lambda df: df.assign(status="open"), r"row 1, column status: 'open'"),
+    (lambda df: df.assign(latitude=100.0), r"row 1, column latitude: 100 is outside"),
     (lambda df: df.assign(categories=None), "no service has a category"),
 ])
 def test_bad_catalogues_are_refused_with_the_row_and_column(change, message):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from training.importers.languages import code_for, describe_uncoded, iso639_1_codes, scan_text
+from recommender.languages import code_for, describe_uncoded, iso639_1_codes, scan_text
 
 
 def test_the_table_covers_iso_639_1():
@@ -22,9 +22,15 @@ def test_structured_values(value, code):
     assert code_for(value) == code
 
 
-@pytest.mark.parametrize("value", ["Klingon", "", "xx", "American Sign Language", "Creole"])
+@pytest.mark.parametrize("value", ["", "xx", "Creole", "qqq"])
 def test_values_without_a_code(value):
     assert code_for(value) is None
+
+
+@pytest.mark.parametrize("value, code", [("Hmong", "hmn"), ("hmn", "hmn"), ("American Sign Language", "ase"),
+                                         ("Klingon", "tlh"), ("spa", "es"), ("cmn", "zh")])
+def test_iso_639_3_where_no_two_letter_code_exists(value, code):
+    assert code_for(value) == code
 
 
 def test_known_languages_without_a_639_1_code_are_described():

@@ -141,10 +141,11 @@ def test_baltimore_languages_become_iso_codes_and_the_rest_is_reported(baltimore
         assert written[sid]["languages_note"].startswith("Spanish.")
     asl = [s["id"] for s in rows(src / "services.csv") if s["languages"].strip() == "ASL."]
     assert asl
-    reported = {(i.record, i.field) for i in report.issues if "ISO 639-1" in i.reason}
-    assert all((sid, "languages") in reported for sid in asl)
+    # American Sign Language has no two-letter code: it is kept as its ISO 639-3 code
+    assert all("ase" in split_list(written[sid]["languages"]) for sid in asl)
     codes = {c for r in written.values() for c in split_list(r["languages"])}
-    assert codes and all(len(c) == 2 and c.isalpha() for c in codes)
+    assert codes and all(len(c) in (2, 3) and c.isalpha() for c in codes)
+    assert {c for c in codes if len(c) == 3} <= {"ase", "hmn", "kea", "lkt", "ceb", "ilo", "kar", "chk", "man", "kri", "cab"}
 
 
 def test_baltimore_report_file_matches_the_returned_report(baltimore):
@@ -291,7 +292,9 @@ def test_imported_catalogue_loads_as_a_data_directory(baltimore, tmp_path):
     (data / "interactions.csv").write_text("resident_id,service_id\n")
     city = load_data_dir(data)
     assert len(city.services) == 1876
-    assert {"fees", "required_documents"} <= set(city.service_extra_columns)
+    # what to tell the resident before referring is part of the contract now, kept as text
+    assert not {"fees", "required_documents", "application_process"} & set(city.service_extra_columns)
+    assert (city.services["application_process"] != "").sum() > 1000 and (city.services["fees"] != "").sum() > 1000
     taxonomy = load_taxonomy(data)
     assert taxonomy.is_within("101-02-01", "101")
 
@@ -304,3 +307,35 @@ def test_baltimore_languages_keep_english_unless_the_listing_excludes_it(baltimo
     with_langs = [s for s in services if s["languages"]]
     assert with_langs
     assert sum("en" in s["languages"].split(";") for s in with_langs) / len(with_langs) > 0.95
+
+
+def test_a_data_package_with_its_tables_in_a_subfolder_imports_from_its_root(tmp_path):
+    """Tables in data/ beside a datapackage.json whose paths do not match; an eligibility row that
+    names no service and one that names an unknown service are counted and reported."""
+    src = tmp_path / "pkg"
+    (src / "data").mkdir(parents=True)
+    for f in need(HSDS1).glob("*.csv"):
+        (src / "data" / f.name).write_bytes(f.read_bytes())
+    descriptor = json.loads((HSDS1 / "datapackage.json").read_text())
+    for r in descriptor["resources"]:
+        r["path"] = "tables/" + Path(r["path"]).name  # paths that name no file
+    (src / "datapackage.json").write_text(json.dumps(descriptor))
+    with open(src / "data" / "eligibility.csv", "a", encoding="utf-8") as fh:
+        fh.write("e-orphan-1,,adult\ne-orphan-2,no-such-service,adult\n")
+    report = import_directory(src, tmp_path / "out")
+    assert report.format == "hsds1"
+    assert (tmp_path / "out" / "services.csv").exists()
+    reasons = [i.reason for i in report.issues]
+    assert any("tables read from the subfolder data/" in r for r in reasons)
+    assert any("resource path(s) name no file" in r for r in reasons)
+    assert report.counts["unlinked_eligibility_rows"] == 2
+    assert "names no service; not linked" in reasons and "links to no imported service" in reasons
+    assert "unlinked_eligibility_rows" in (tmp_path / "out" / "import_report.json").read_text()
+
+
+def test_hours_wait_time_and_referral_text_are_kept(tmp_path):
+    report = import_directory(need(HSDS1), tmp_path / "out")
+    written = rows(tmp_path / "out" / "services.csv")
+    assert any(r["hours"].startswith("Mon 09:00-17:00") for r in written)
+    assert any(r["application_process"] for r in written)
+    assert report.format == "hsds1"

@@ -242,13 +242,13 @@ ROW_PROBLEMS = [
     ("services", "service_id,name,latitude,longitude\ns1,A,95,-76\n", "services.csv", 2, "latitude",
      ["95", "range"]),
     ("services", "service_id,name,languages\ns1,A,en;english;e1\n", "services.csv", 2, "languages",
-     ["'english'", "'e1'", "ISO 639-1"]),
+     ["'e1'", "ISO 639-1 or ISO 639-3"]),
     ("services", "service_id,name,status\ns1,A,closed\n", "services.csv", 2, "status",
      ["'closed'", "temporarily closed"]),
     ("residents", "resident_id,age\nr1,abc\n", "residents.csv", 2, "age", ["'abc'", "not a number"]),
     ("residents", "resident_id,household_size\nr1,0\n", "residents.csv", 2, "household_size", ["0", "range"]),
     ("residents", "resident_id,disability\nr1,maybe\n", "residents.csv", 2, "disability", ["'maybe'", "yes/no"]),
-    ("residents", "resident_id,languages\nr1,spanish\n", "residents.csv", 2, "languages", ["'spanish'"]),
+    ("residents", "resident_id,languages\nr1,spanglish\n", "residents.csv", 2, "languages", ["'spanglish'"]),
     ("residents", "resident_id,latitude,longitude\nr1,39,\n", "residents.csv", 2, "longitude", ["without longitude"]),
     ("interactions", "resident_id,service_id\n,s1\n", "interactions.csv", 2, "resident_id", ["empty"]),
     ("interactions", "resident_id,service_id\nr1,s99\n", "interactions.csv", 2, "service_id",
@@ -495,3 +495,12 @@ def test_write_table_rejects_unknown_extension(tmp_path):
     with pytest.raises(ValueError, match=r"\.tsv"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.tsv")
     assert os.listdir(tmp_path) == []
+
+
+
+def test_languages_are_iso_639_1_or_639_3_normalised_to_two_letters(tmp_path):
+    d = write_dir(tmp_path, services="service_id,name,languages\ns1,A,spa;hmn;English\ns2,B,zh-Hant;cmn\n",
+                  residents="resident_id,languages\nr1,hmn\n", interactions="resident_id,service_id\nr1,s1\n")
+    data = load_data_dir(d)
+    assert data.services["languages"].tolist() == ["es;hmn;en", "zh"]
+    assert data.residents["languages"].tolist() == ["hmn"]

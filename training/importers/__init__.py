@@ -12,9 +12,12 @@ naming file, row/record and field; nothing is written then.
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from . import hsds1, hsds3, ohana
+from recommender.eligibility.listing import read_listing_rules
+
 from .common import EXTRA_COLUMNS, SERVICE_COLUMNS, TAXONOMY_COLUMNS, Catalogue
 from .output import render_csv, write_outputs
 from .report import ERROR, INFO, VIOLATION, WARNING, ImportFailed, ImportReport, Issue
@@ -94,13 +97,54 @@ def import_directory(source: str | Path, out_dir: str | Path, *, schema_dir: str
         raise ImportFailed(exc.issues, str(source)) from None
 
 
+def locate_tables(source: Path, report: ImportReport) -> tuple[Path, Path | None]:
+    """(the folder the tables sit in, the data package descriptor) of a source folder: a data
+    package imports from its root whatever subfolder holds its tables (``data/services.csv``), with a
+    warning where ``datapackage.json`` names paths that do not exist."""
+    descriptor = source / "datapackage.json" if (source / "datapackage.json").is_file() else None
+    if not source.is_dir() or (source / "services.csv").is_file():
+        return source, descriptor
+    loose_json = any(p.is_file() and p.suffix.lower() == ".json" and p.name != "datapackage.json"
+                     for p in source.iterdir())
+    if loose_json and descriptor is None:
+        return source, None  # HSDS 3.0 JSON files at the root
+    found = sorted({p.parent for p in list(source.glob("*/services.csv")) + list(source.glob("*/*/services.csv"))},
+                   key=lambda p: (len(p.parts), str(p)))
+    if not found:
+        return source, descriptor
+    tables = found[0]
+    rel = tables.relative_to(source).as_posix()
+    if len(found) > 1:
+        others = ", ".join(p.relative_to(source).as_posix() + "/" for p in found[1:])
+        report.add(Issue(rel + "/", f"several folders hold a services.csv; read {rel}/, not {others}", WARNING))
+    report.add(Issue(rel + "/", f"tables read from the subfolder {rel}/", INFO))
+    if descriptor is not None:
+        try:
+            data = json.loads(descriptor.read_text(encoding="utf-8"))
+            paths = [r.get("path") for r in data.get("resources", []) if isinstance(r, dict)]
+        except (OSError, ValueError, AttributeError):
+            paths = []
+        wrong = [p for p in paths if isinstance(p, str) and not (source / p).is_file()]
+        if wrong:
+            report.add(Issue("datapackage.json", f"{len(wrong)} resource path(s) name no file beside it (e.g. "
+                             f"{wrong[0]!r}); the tables were read from {rel}/", WARNING))
+    else:
+        inner = tables / "datapackage.json"
+        descriptor = inner if inner.is_file() else None
+    return tables, descriptor
+
+
 def _import(source: Path, out_dir: Path, schema_dir: str | Path | None, strict: bool) -> ImportReport:
-    fmt = detect_format(source)
-    root = source if source.is_dir() else source.parent
-    if out_dir.resolve() == root.resolve():
+    report = ImportReport(source=str(source.resolve()), format="")
+    tables_dir, descriptor = locate_tables(source, report) if source.is_dir() else (source, None)
+    fmt = detect_format(tables_dir)
+    report.format = fmt
+    source_root = source if source.is_dir() else source.parent
+    root = tables_dir if tables_dir.is_dir() else tables_dir.parent
+    if out_dir.resolve() in (root.resolve(), source_root.resolve()):
         raise ImportFailed([Issue(str(out_dir), "the output folder is the source folder; choose another",
                                   ERROR)])
-    report = ImportReport(source=str(source.resolve()), format=fmt)
+    source = tables_dir
     catalogue = Catalogue(report)
 
     schemas = None
@@ -117,9 +161,9 @@ def _import(source: Path, out_dir: Path, schema_dir: str | Path | None, strict: 
     if fmt == OHANA:
         ohana.import_directory(source, catalogue, report)
     elif fmt == HSDS1:
-        hsds1.import_package(source, catalogue, report)
+        hsds1.import_package(source, catalogue, report, descriptor)
     elif fmt == HSDS3_TABULAR:
-        hsds3.import_tabular(source, catalogue, report, schemas)
+        hsds3.import_tabular(source, catalogue, report, schemas, descriptor)
     else:
         if source.is_file():
             paths = [source]
@@ -133,6 +177,13 @@ def _import(source: Path, out_dir: Path, schema_dir: str | Path | None, strict: 
 
     services, taxonomy = catalogue.finish()
     report.counts.setdefault("violations", 0)
+    # the listings' eligibility text is read at import too, so the report says how much of the
+    # directory states rules only in words (training reads them again and saves them with the model)
+    rules = read_listing_rules(services)
+    report.counts["listings_with_text_rules"] = sum(1 for rs in rules.rules if rs)
+    for rs in rules.rules:
+        for kind in dict.fromkeys(r.kind for r in rs):
+            report.counts[f"text_rules_{kind}"] = report.counts.get(f"text_rules_{kind}", 0) + 1
     if not services:
         raise ImportFailed([Issue(source.name, f"no service could be imported ({catalogue.read} read, all "
                                   "dropped)", ERROR)] + report.by_severity("dropped")[:20])

@@ -25,7 +25,7 @@ from recommender.schema import (
     STATUSES,
 )
 
-from . import languages as lang
+from recommender import languages as lang
 from .report import DROPPED, DUPLICATE, ERROR, INFO, WARNING, ImportFailed, ImportReport, Issue
 
 #: Columns beyond the contract that every import writes (empty where the source has nothing).
@@ -33,9 +33,6 @@ EXTRA_COLUMNS = (
     "alternate_name",
     "url",
     "email",
-    "fees",
-    "required_documents",
-    "application_process",
     "interpretation_services",
     #: the listing's own words about languages, when languages came from free text
     "languages_note",
@@ -309,7 +306,7 @@ def norm_district(raw: Any, report: ImportReport, where: Where) -> list[str]:
 
 
 def language_code(raw: Any, report: ImportReport, where: Where) -> str | None:
-    """ISO 639-1 code of one structured language value (name or code); unknown ones are reported."""
+    """The contract's code (ISO 639-1, else ISO 639-3) of one structured language value; unknown ones are reported."""
     text = clean_text(raw)
     if not text:
         return None
@@ -317,7 +314,7 @@ def language_code(raw: Any, report: ImportReport, where: Where) -> str | None:
     if code is None:
         what = lang.describe_uncoded(text)
         if what:
-            report.add(where.issue("language has no ISO 639-1 code; not in languages", detail=what))
+            report.add(where.issue("language has no ISO 639-1 or ISO 639-3 code; not in languages", detail=what))
         else:
             report.add(where.issue("unknown language; not in languages", detail=text))
     return code
@@ -330,8 +327,12 @@ def languages_from_text(raw: Any, report: ImportReport, where: Where) -> list[st
         return []
     codes, uncoded, unknown = lang.scan_text(text)
     for name in uncoded:
+        code = lang.code_for(name)  # an ISO 639-3 code where the language has no two-letter one
+        if code is not None:
+            codes.append(code)
+            continue
         what = lang.describe_uncoded(name) or name
-        report.add(where.issue("language has no ISO 639-1 code; not in languages", detail=what))
+        report.add(where.issue("language has no ISO 639-1 or ISO 639-3 code; not in languages", detail=what))
     for name in unknown:
         report.add(where.issue("unknown language name in free text; not in languages", detail=name))
     if not codes and not uncoded and not unknown:
@@ -360,6 +361,26 @@ def join_text(parts: Iterable[str], sep: str = "\n") -> str:
         if part:
             seen.setdefault(part, None)
     return sep.join(seen)
+
+
+_WEEKDAYS = {"1": "Mon", "2": "Tue", "3": "Wed", "4": "Thu", "5": "Fri", "6": "Sat", "7": "Sun", "0": "Sun",
+             "mo": "Mon", "tu": "Tue", "we": "Wed", "th": "Thu", "fr": "Fri", "sa": "Sat", "su": "Sun"}
+
+
+def hours_text(schedules: Iterable[dict]) -> str:
+    """Opening hours from HSDS schedule rows: each row's own ``description`` when it has one, else its
+    days (``weekday`` 1-7 or ``byday`` MO,TU) and ``opens_at``-``closes_at``; one line per row."""
+    lines = []
+    for row in schedules:
+        text = clean_text(row.get("description"))
+        if not text:
+            days = clean_text(row.get("weekday")) or clean_text(row.get("byday"))
+            days = ", ".join(_WEEKDAYS.get(d.strip().lower(), d.strip()) for d in days.split(",") if d.strip())
+            opens, closes = clean_text(row.get("opens_at"))[:5], clean_text(row.get("closes_at"))[:5]
+            span = f"{opens}-{closes}" if opens and closes else opens or closes
+            text = " ".join(p for p in (days, span) if p)
+        lines.append(text)
+    return join_text(lines, "; ")
 
 
 def split_loose_list(raw: Any) -> list[str]:
@@ -428,9 +449,6 @@ class Catalogue:
             return False
         self._terms[code] = _Term(code, name, parent, where, parent_field, clean_text(kind).lower())
         return True
-
-    def has_term(self, code: str) -> bool:
-        return category_code(code) in self._terms
 
     # -- services
 

@@ -14,6 +14,7 @@ from .common import (
     Catalogue,
     CsvTable,
     clean_text,
+    hours_text,
     join_text,
     language_code,
     norm_district,
@@ -40,6 +41,7 @@ TABLE_FILES = {
     "service_areas": ("service_areas.csv",),
     "languages": ("languages.csv",),
     "required_documents": ("required_documents.csv",),
+    "regular_schedules": ("regular_schedules.csv",),
 }
 #: Columns each read table must have for the join to mean anything (beyond its schema's required).
 _NEEDED = {
@@ -51,6 +53,7 @@ _NEEDED = {
     "service_areas": ("service_id", "service_area"),
     "languages": ("language",),
     "required_documents": ("service_id", "document"),
+    "regular_schedules": ("service_id",),
 }
 
 #: Ages the HSDS 1.x eligibility groups imply (min, max). ``family`` spans every age; gender groups
@@ -74,9 +77,9 @@ def _ages(groups: list[str]) -> tuple[int | None, int | None]:
     return (lo or None), hi
 
 
-def import_package(root: Path, catalogue: Catalogue, report: ImportReport) -> None:
+def import_package(root: Path, catalogue: Catalogue, report: ImportReport, descriptor: Path | None = None) -> None:
     specs: dict[str, TableSpec] = {}
-    descriptor = root / "datapackage.json"
+    descriptor = descriptor or root / "datapackage.json"
     if descriptor.exists():
         try:
             specs = datapackage_table_specs(read_json(descriptor, "datapackage.json"))
@@ -137,6 +140,7 @@ def _build(tables: dict[str, CsvTable], catalogue: Catalogue, report: ImportRepo
     lang_s = _index(tables.get("languages"), "service_id")
     lang_l = _index(tables.get("languages"), "location_id")
     docs = _index(tables.get("required_documents"), "service_id")
+    hours = _index(tables.get("regular_schedules"), "service_id")
 
     taxonomy = tables.get("taxonomy")
     tax_ids: set[str] = set()
@@ -155,17 +159,30 @@ def _build(tables: dict[str, CsvTable], catalogue: Catalogue, report: ImportRepo
             continue
         values = _service(row, sid, here, tables, orgs, locs, sal, links, elig, areas, lang_s, lang_l,
                           docs, tax_ids, report)
+        values["hours"] = hours_text(r for _, r in table_rows(tables, "regular_schedules", hours.get(sid, [])))
         catalogue.add_service(values, services.where(i, None, sid or None))
 
-    # Link rows that point at nothing are data lost: say so.
+    # Link rows that point at nothing are data lost: say so, and count them.
     for name, index in (("service_at_location", sal), ("service_taxonomy", links), ("eligibility", elig),
                         ("service_areas", areas), ("required_documents", docs), ("languages", lang_s)):
         table = tables.get(name)
+        if table is None:
+            continue
+        unlinked = 0
         for sid, rows in sorted(index.items()):
             if not catalogue.has_service(sid):
                 for i in rows:
+                    unlinked += 1
                     report.add(table.where(i, "service_id", clean_text(table.rows[i].get("id")) or None)
                                .issue("links to no imported service", INFO, detail=sid))
+        if name != "languages" and "service_id" in table.header:  # a language row may name a location only
+            for i, row in enumerate(table.rows):
+                if not clean_text(row.get("service_id")):
+                    unlinked += 1
+                    report.add(table.where(i, "service_id", clean_text(row.get("id")) or None)
+                               .issue("names no service; not linked", WARNING))
+        if unlinked:
+            report.counts[f"unlinked_{name}_rows"] = unlinked
 
 
 def _service(row: dict, sid: str, here, tables, orgs, locs, sal, links, elig, areas, lang_s, lang_l,
@@ -223,5 +240,6 @@ def _service(row: dict, sid: str, here, tables, orgs, locs, sal, links, elig, ar
         "fees": row.get("fees"),
         "required_documents": join_text(doc_texts),
         "application_process": row.get("application_process"),
+        "wait_time": row.get("wait_time"),
         "interpretation_services": row.get("interpretation_services"),
     }

@@ -17,9 +17,10 @@ from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
-from . import languages as lang
+from recommender import languages as lang
 from .common import (
     Catalogue,
+    hours_text,
     CsvTable,
     Where,
     category_code,
@@ -414,6 +415,8 @@ def _json_service(rec: dict, rel: str, p: str, org: dict | None, sal_location: t
         "fees": _fees(rec.get("fees_description"), rec.get("fees"), costs),
         "required_documents": join_text(docs),
         "application_process": rec.get("application_process"),
+        "wait_time": rec.get("wait_time"),
+        "hours": hours_text(s for s in rec.get("schedules") or [] if isinstance(s, dict)),
         "interpretation_services": rec.get("interpretation_services"),
     }
 
@@ -425,14 +428,15 @@ def _json_service(rec: dict, rel: str, p: str, org: dict | None, sal_location: t
 READ_TABLES = (
     "services.csv", "organizations.csv", "locations.csv", "service_at_location.csv", "attributes.csv",
     "taxonomy_terms.csv", "languages.csv", "service_areas.csv", "cost_options.csv", "required_documents.csv",
+    "schedules.csv",
 )
 #: Columns we need beyond the schema's required ones (the schema leaves ``service_id`` optional in
 #: some link tables, but a link without it links nothing).
 _LINK_COLUMNS = {"service_at_location.csv": ("service_id", "location_id")}
 
 
-def _read_datapackage_descriptor(root: Path, report: ImportReport) -> None:
-    path = root / "datapackage.json"
+def _read_datapackage_descriptor(root: Path, report: ImportReport, descriptor: Path | None = None) -> None:
+    path = descriptor or root / "datapackage.json"
     if not path.exists():
         return
     try:
@@ -449,9 +453,9 @@ def _read_datapackage_descriptor(root: Path, report: ImportReport) -> None:
 
 
 def import_tabular(root: Path, catalogue: Catalogue, report: ImportReport,
-                   schemas: Hsds3Schemas | None) -> None:
+                   schemas: Hsds3Schemas | None, descriptor: Path | None = None) -> None:
     """Import an HSDS 3.0 tabular data package (a folder of CSVs)."""
-    _read_datapackage_descriptor(root, report)
+    _read_datapackage_descriptor(root, report, descriptor)
     specs = schemas.table_specs if schemas is not None else {}
     tables: dict[str, CsvTable] = {}
     for path in sorted(root.glob("*.csv")):
@@ -491,6 +495,7 @@ def import_tabular(root: Path, catalogue: Catalogue, report: ImportReport,
     areas = by("service_areas.csv", "service_id")
     costs = by("cost_options.csv", "service_id")
     docs = by("required_documents.csv", "service_id")
+    schedules = by("schedules.csv", "service_id")
 
     terms = _Terms()
     if "taxonomy_terms.csv" in tables:
@@ -507,6 +512,7 @@ def import_tabular(root: Path, catalogue: Catalogue, report: ImportReport,
             continue
         values = _tabular_service(row, sid, here, tables, orgs, locs, sal_by_service, attr_by_link,
                                   lang_by_service, lang_by_location, areas, costs, docs, terms, report)
+        values["hours"] = hours_text(r for _, r in table_rows(tables, "schedules.csv", schedules.get(sid, [])))
         catalogue.add_service(values, services.where(i, None, sid or None))
     for i in sorted(i for ids in attr_by_link.values() for i in ids):
         row = tables["attributes.csv"].rows[i]
@@ -575,5 +581,6 @@ def _tabular_service(row: dict, sid: str, here: Callable[..., Where], tables: di
         "fees": _fees(row.get("fees_description"), row.get("fees"), cost_rows),
         "required_documents": join_text(doc_texts),
         "application_process": row.get("application_process"),
+        "wait_time": row.get("wait_time"),
         "interpretation_services": row.get("interpretation_services"),
     }

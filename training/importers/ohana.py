@@ -212,6 +212,7 @@ def _service(row: dict, sid: str, i: int, services: CsvTable, locations: CsvTabl
         "fees": row.get("fees"),
         "required_documents": _documents(row.get("required_documents")),
         "application_process": row.get("application_process"),
+        "wait_time": row.get("wait_time"),
         "interpretation_services": row.get("interpretation_services"),
         "languages_note": note,
         "airs_codes": [c.strip() for c in airs_links.get(sid, []) if c.strip()],

@@ -6,6 +6,8 @@ issue naming file, row, record id and column, and the import goes on.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import re
 import uuid
 from collections import defaultdict
@@ -160,7 +162,9 @@ def datapackage_table_specs(datapackage: dict) -> dict[str, TableSpec]:
                 bool(cons.get("required")), bool(cons.get("unique")),
                 tuple(str(e) for e in enum) if enum else None,
             )
-        specs[path] = TableSpec(resource.get("name", path), path, fields)
+        # keyed by file name: a package whose tables sit in a subfolder ("data/services.csv") is read
+        # from that folder
+        specs[Path(path).name] = TableSpec(resource.get("name", path), path, fields)
     return specs
 
 

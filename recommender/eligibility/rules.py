@@ -29,12 +29,17 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from recommender.results import ELIGIBLE, INELIGIBLE, UNKNOWN
-from recommender.schema import RANGES
+from .fields import flag as flag_of, gender as gender_of, number
+from .outcome import Outcome
+from .places import Gazetteer, gazetteer
+
+ELIGIBLE, UNKNOWN, INELIGIBLE = Outcome.ELIGIBLE, Outcome.UNKNOWN, Outcome.INELIGIBLE
 
 #: Status kinds: the listing requires the resident to be (a veteran, homeless, ...). Value ``True``.
-STATUS_KINDS = ("veteran", "homeless", "pregnant", "disability", "student", "caregiver", "hiv")
-KINDS = ("min_age", "max_age", "gender", "residency", "income_limit") + STATUS_KINDS
+STATUS_KINDS = ("veteran", "homeless", "pregnant", "disability", "student", "caregiver", "hiv", "in_recovery",
+                "referral")
+#: ``excludes``: the listing cannot serve residents of a status ("(cannot help the homeless)"); value a status kind
+KINDS = ("min_age", "max_age", "gender", "residency", "income_limit") + STATUS_KINDS + ("excludes",)
 GENDERS = ("female", "male")
 LOW_INCOME = "low income"
 
@@ -42,19 +47,6 @@ LOW_INCOME = "low income"
 POVERTY_GUIDELINE_YEAR = 2024
 POVERTY_GUIDELINE_FIRST_PERSON = 15_060
 POVERTY_GUIDELINE_EACH_EXTRA_PERSON = 5_380
-
-#: Maryland counties (and Baltimore City, a county-level city not part of Baltimore County).
-MARYLAND_COUNTIES = (
-    "allegany county", "anne arundel county", "baltimore county", "calvert county", "caroline county",
-    "carroll county", "cecil county", "charles county", "dorchester county", "frederick county",
-    "garrett county", "harford county", "howard county", "kent county", "montgomery county",
-    "prince george's county", "queen anne's county", "st. mary's county", "somerset county",
-    "talbot county", "washington county", "wicomico county", "worcester county", "baltimore city",
-)
-STATES = ("maryland", "district of columbia", "virginia", "west virginia", "delaware", "pennsylvania")
-#: First three ZIP digits of Maryland (206-219) and of DC (200, 202-205).
-_MD_ZIP3 = range(206, 220)
-_DC_ZIP3 = (200, 202, 203, 204, 205)
 
 _STATUS_QUESTIONS = {
     "veteran": "Is the resident a veteran?",
@@ -64,11 +56,14 @@ _STATUS_QUESTIONS = {
     "student": "Is the resident enrolled as a student?",
     "caregiver": "Is the resident a caregiver for someone else?",
     "hiv": "Is the resident living with HIV?",
+    "in_recovery": "Is the resident in recovery from substance use (in or after treatment)?",
+    "referral": "Does the resident have the referral this service requires?",
 }
 _STATUS_WORDS = {
     "veteran": "a veteran", "homeless": "homeless", "pregnant": "pregnant",
     "disability": "a person with a disability", "student": "a student", "caregiver": "a caregiver",
-    "hiv": "living with HIV",
+    "hiv": "living with HIV", "in_recovery": "in recovery from substance use",
+    "referral": "referred by an agency",
 }
 
 
@@ -100,8 +95,7 @@ class Rule:
 @dataclass(frozen=True)
 class RuleOutcome:
     rule: Rule
-    #: ``eligible``, ``unknown`` or ``ineligible``
-    status: str
+    status: Outcome
     #: why, in plain words ("age 67 meets '60+'")
     reason: str
     #: what to ask the resident when ``status`` is ``unknown``
@@ -189,6 +183,8 @@ def _canonical_key(item: str) -> str:
         if not value.isdigit():
             raise ValueError(f"label item {item!r}: age must be a whole number")
         return f"{kind}={int(value)}"
+    if kind == "excludes" and value not in STATUS_KINDS:
+        raise ValueError(f"label item {item!r}: excludes takes a status kind ({', '.join(STATUS_KINDS)})")
     if kind == "gender" and value not in GENDERS:
         raise ValueError(f"label item {item!r}: gender must be one of {GENDERS}")
     if kind == "income_limit" and value != LOW_INCOME:
@@ -210,193 +206,6 @@ def _num_text(x) -> str:
     return str(int(x)) if x.is_integer() else f"{x:g}"
 
 
-# ----------------------------------------------------------------------------- areas
-
-
-_AREA_ALIASES = {
-    "baltimore": "baltimore city",
-    "city of baltimore": "baltimore city",
-    "baltimore city": "baltimore city",
-    "md": "maryland",
-    "state of maryland": "maryland",
-    "dc": "district of columbia",
-    "d.c": "district of columbia",
-    "d.c.": "district of columbia",
-    "washington dc": "district of columbia",
-    "washington d.c.": "district of columbia",
-    "washington, dc": "district of columbia",
-    "washington, d.c.": "district of columbia",
-    "va": "virginia",
-    "pa": "pennsylvania",
-    "de": "delaware",
-    "prince georges county": "prince george's county",
-    "queen annes county": "queen anne's county",
-    "st mary's county": "st. mary's county",
-    "st marys county": "st. mary's county",
-    "st. marys county": "st. mary's county",
-    "saint mary's county": "st. mary's county",
-    "saint marys county": "st. mary's county",
-}
-_DIRECTION = re.compile(r"^(?:north|south|east|west)(?:ern)?\s+(?=\S)")
-
-
-def normalise_area(name: str) -> str:
-    """A place name as a canonical lower-case area: 'Baltimore City residents' style names to
-    ``'baltimore city'``, ``'Prince Georges County'`` to ``"prince george's county"``, ``'D.C.'`` to
-    ``'district of columbia'``. A compass part of a county ("South Montgomery County") is dropped
-    (the county is the finest area a profile can be checked against); "East Baltimore" is kept, a
-    part of the city with no county of its own. A bare "Baltimore" means the city: listings name
-    Baltimore County explicitly when they mean it.
-    """
-    text = " ".join(str(name).replace("\u2019", "'").lower().split()).strip(" ,;:")
-    if text in _AREA_ALIASES:
-        return _AREA_ALIASES[text]
-    stripped = _DIRECTION.sub("", text)
-    if stripped != text and stripped.endswith(" county"):
-        text = stripped
-    return _AREA_ALIASES.get(text, text)
-
-
-# ----------------------------------------------------------------------------- profile fields
-
-
-def _missing(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, str) and value.strip().lower() in ("", "nan", "none", "null", "unknown"):
-        return True
-    try:  # numpy / pandas missing scalars
-        return bool(value != value)  # noqa: PLR0124 - NaN is the only value unequal to itself
-    except (TypeError, ValueError):
-        return False
-
-
-def _number(profile: Mapping, field: str) -> float | None:
-    value = profile.get(field)
-    if _missing(value):
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"profile field {field!r}: expected a number, got {value!r}")
-    try:
-        number = float(str(value).strip().replace(",", "")) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"profile field {field!r}: expected a number, got {value!r}") from None
-    if math.isnan(number):
-        return None
-    low, high = RANGES.get(field, (-math.inf, math.inf))
-    if not low <= number <= high:
-        raise ValueError(f"profile field {field!r}: {number:g} is outside {low}-{high}")
-    return number
-
-
-_TRUE = {"true", "yes", "y", "1", "t"}
-_FALSE = {"false", "no", "n", "0", "f"}
-
-
-def _flag(profile: Mapping, field: str) -> bool | None:
-    value = profile.get(field)
-    if _missing(value):
-        return None
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValueError(f"profile field {field!r}: expected yes/no, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"profile field {field!r}: expected yes/no, got {value!r}") from None
-    if number in (0.0, 1.0):
-        return bool(number)
-    raise ValueError(f"profile field {field!r}: expected yes/no, got {value!r}")
-
-
-_FEMALE = {"female", "f", "woman", "women", "girl", "w"}
-_MALE = {"male", "m", "man", "men", "boy"}
-
-
-def _gender(profile: Mapping) -> str | None:
-    value = profile.get("gender")
-    if _missing(value):
-        return None
-    text = str(value).strip().lower()
-    if text in _FEMALE:
-        return "female"
-    if text in _MALE:
-        return "male"
-    return text
-
-
-def _zip(profile: Mapping) -> str | None:
-    value = profile.get("zip")
-    if _missing(value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    m = re.match(r"^(\d{5})(?:-\d{4})?$", text) or (re.match(r"^(\d{4})$", text) if text.isdigit() else None)
-    if not m:
-        raise ValueError(f"profile field 'zip': expected a 5-digit ZIP code, got {value!r}")
-    return m.group(1).zfill(5)
-
-
-@dataclass
-class _Place:
-    zip: str | None = None
-    state: str | None = None
-    county: str | None = None          # a county-level area: '... county' or 'baltimore city'
-    ambiguous_baltimore: bool = False  # "Baltimore" given as a city: the city or the county
-    names: frozenset = frozenset()     # every normalised place name the profile gives
-
-
-def _place(profile: Mapping) -> _Place:
-    place = _Place(zip=_zip(profile))
-    names = set()
-    state = profile.get("state")
-    if not _missing(state):
-        place.state = normalise_area(state)
-        names.add(place.state)
-    county = profile.get("county")
-    if not _missing(county):
-        text = " ".join(str(county).lower().split())
-        if text in ("baltimore", "baltimore county"):
-            place.county = "baltimore county"  # a county field naming Baltimore means the county
-        else:
-            text = normalise_area(text)
-            if text != "baltimore city" and not text.endswith(" county") and f"{text} county" in MARYLAND_COUNTIES:
-                text = f"{text} county"
-            place.county = text
-        names.add(place.county)
-    for field in ("area", "city", "district"):
-        value = profile.get(field)
-        if _missing(value):
-            continue
-        raw = " ".join(str(value).lower().split()).strip(" ,")
-        if raw == "baltimore" or raw == "baltimore, md":
-            # A mailing city of "Baltimore" covers much of Baltimore County too.
-            place.ambiguous_baltimore = True
-            names.add("baltimore")
-            continue
-        text = normalise_area(raw)
-        names.add(text)
-        if place.county is None and (text in MARYLAND_COUNTIES):
-            place.county = text
-        if place.state is None and text in STATES:
-            place.state = text
-    place.names = frozenset(names)
-    return place
-
-
-def _title(area: str) -> str:
-    if area == "district of columbia":
-        return "the District of Columbia"
-    return " ".join(w if w in ("of",) else w[:1].upper() + w[1:] for w in area.split())
-
-
 # ----------------------------------------------------------------------------- checking
 
 
@@ -408,7 +217,7 @@ def poverty_guideline(household_size: int) -> int:
     return POVERTY_GUIDELINE_FIRST_PERSON + POVERTY_GUIDELINE_EACH_EXTRA_PERSON * (size - 1)
 
 
-def check_rules(rules: Iterable[Rule], profile: Mapping) -> list[RuleOutcome]:
+def check_rules(rules: Iterable[Rule], profile: Mapping, places: Gazetteer | None = None) -> list[RuleOutcome]:
     """One outcome per rule for a resident profile (contract resident fields plus optional extras:
     ``veteran``, ``homeless``, ``pregnant``, ``student``, ``caregiver``, ``hiv``, ``zip``, ``area``,
     ``city``, ``county``, ``state``). Missing, None or NaN fields give ``unknown`` with a question;
@@ -416,6 +225,7 @@ def check_rules(rules: Iterable[Rule], profile: Mapping) -> list[RuleOutcome]:
     """
     rules = list(rules)
     profile = profile or {}
+    places = places or gazetteer()
     outcomes = []
     for rule in rules:
         if rule.kind in ("min_age", "max_age"):
@@ -423,12 +233,18 @@ def check_rules(rules: Iterable[Rule], profile: Mapping) -> list[RuleOutcome]:
         elif rule.kind == "gender":
             outcomes.append(_check_gender(rule, profile))
         elif rule.kind == "residency":
-            outcomes.append(_check_residency(rule, profile))
+            outcomes.append(_check_residency(rule, profile, places))
         elif rule.kind == "income_limit":
             outcomes.append(_check_income(rule, profile))
+        elif rule.kind == "excludes":
+            outcomes.append(_check_exclusion(rule, profile))
         else:
             outcomes.append(_check_status(rule, profile))
     return outcomes
+
+
+def _check_exclusion(rule: Rule, profile: Mapping) -> RuleOutcome:
+    return _check_flag(rule, profile, rule.value, required=False)
 
 
 def _fmt_age(age: float) -> str:
@@ -436,7 +252,7 @@ def _fmt_age(age: float) -> str:
 
 
 def _check_age(rule: Rule, profile: Mapping) -> RuleOutcome:
-    age = _number(profile, "age")
+    age = number(profile, "age")
     if age is None:
         return RuleOutcome(rule, UNKNOWN, f"'{rule.text}' needs the resident's age", "What is the resident's age?")
     shown = _fmt_age(age)
@@ -451,7 +267,7 @@ def _check_age(rule: Rule, profile: Mapping) -> RuleOutcome:
 
 
 def _check_gender(rule: Rule, profile: Mapping) -> RuleOutcome:
-    gender = _gender(profile)
+    gender = gender_of(profile)
     if gender is None:
         return RuleOutcome(rule, UNKNOWN, f"'{rule.text}' needs the resident's gender",
                            "What is the resident's gender?")
@@ -464,19 +280,36 @@ def _check_gender(rule: Rule, profile: Mapping) -> RuleOutcome:
 
 
 def _check_status(rule: Rule, profile: Mapping) -> RuleOutcome:
-    flag = _flag(profile, rule.kind)
-    words = _STATUS_WORDS[rule.kind]
+    if rule.kind == "pregnant" and gender_of(profile) == "male":
+        # a boy or a man is not asked whether he is pregnant
+        return RuleOutcome(rule, INELIGIBLE, f"the listing serves pregnant residents ('{rule.text}')")
+    return _check_flag(rule, profile, rule.kind, required=True)
+
+
+def _check_flag(rule: Rule, profile: Mapping, status: str, required: bool) -> RuleOutcome:
+    """A status the listing requires (``required``) or cannot serve ("cannot help the homeless")."""
+    flag = flag_of(profile, status)
+    words = _STATUS_WORDS[status]
     if flag is None:
-        return RuleOutcome(rule, UNKNOWN, f"'{rule.text}' needs to know whether the resident is {words}",
-                           _STATUS_QUESTIONS[rule.kind])
-    if flag:
-        return RuleOutcome(rule, ELIGIBLE, f"resident is {words}, as '{rule.text}' requires")
-    return RuleOutcome(rule, INELIGIBLE, f"resident is not {words} ('{rule.text}')")
+        reason = (f"'{rule.text}' needs to know whether the resident is {words}" if required
+                  else f"'{rule.text}': the listing cannot serve residents who are {words}")
+        return RuleOutcome(rule, UNKNOWN, reason, _STATUS_QUESTIONS[status])
+    if flag == required:
+        return RuleOutcome(rule, ELIGIBLE, f"resident is {words}, as '{rule.text}' requires" if required
+                           else f"resident is not {words} ('{rule.text}')")
+    return RuleOutcome(rule, INELIGIBLE, f"resident is not {words} ('{rule.text}')" if required
+                       else f"the listing cannot serve residents who are {words} ('{rule.text}')")
 
 
-def _check_residency(rule: Rule, profile: Mapping) -> RuleOutcome:
+def _title(area: str) -> str:
+    if area == "district of columbia":
+        return "the District of Columbia"
+    return " ".join(w if w in ("of",) else w[:1].upper() + w[1:] for w in area.split())
+
+
+def _check_residency(rule: Rule, profile: Mapping, places: Gazetteer) -> RuleOutcome:
     area = str(rule.value)
-    place = _place(profile)
+    place = places.place(profile)
     quoted = f"'{rule.text}'"
     if re.fullmatch(r"\d{5}", area):
         if place.zip is None:
@@ -486,52 +319,48 @@ def _check_residency(rule: Rule, profile: Mapping) -> RuleOutcome:
         return RuleOutcome(rule, INELIGIBLE, f"ZIP code {place.zip} is not {area} ({quoted})")
     question = f"Does the resident live in {_title(area)}?"
     zip3 = int(place.zip[:3]) if place.zip else None
-    if area == "maryland":
-        in_md = None
+    home = places.home_state
+    if area in places.states:
+        inside = None
         if place.state is not None:
-            in_md = place.state == "maryland"
-        elif place.county in MARYLAND_COUNTIES or place.ambiguous_baltimore:
-            in_md = True
-        elif zip3 is not None:
-            in_md = zip3 in _MD_ZIP3
-        elif place.names & set(STATES):
-            in_md = False
-        if in_md is None:
+            inside = place.state == area
+        elif place.county in places.counties or place.ambiguous_city:
+            inside = area == home  # a county of the home state
+        elif place.county is not None and area != home:
+            inside = False  # a county somewhere: not a state (DC) of its own
+        elif zip3 is not None and places.zip3.get(area):
+            inside = places.in_state(area, zip3)
+        if inside is None:
             return RuleOutcome(rule, UNKNOWN, f"{quoted} needs to know where the resident lives", question)
-        if in_md:
-            return RuleOutcome(rule, ELIGIBLE, f"resident lives in Maryland, as {quoted} requires")
-        return RuleOutcome(rule, INELIGIBLE, f"resident does not live in Maryland ({quoted})")
-    if area == "district of columbia":
-        in_dc = None
-        if place.state is not None:
-            in_dc = place.state == "district of columbia"
-        elif place.county is not None or place.ambiguous_baltimore:
-            in_dc = False
-        elif zip3 is not None:
-            in_dc = zip3 in _DC_ZIP3
-        if in_dc is None:
-            return RuleOutcome(rule, UNKNOWN, f"{quoted} needs to know where the resident lives", question)
-        if in_dc:
-            return RuleOutcome(rule, ELIGIBLE, f"resident lives in the District of Columbia, as {quoted} requires")
-        return RuleOutcome(rule, INELIGIBLE, f"resident does not live in the District of Columbia ({quoted})")
-    if area in MARYLAND_COUNTIES or area.endswith(" county"):
+        if inside:
+            return RuleOutcome(rule, ELIGIBLE, f"resident lives in {_title(area)}, as {quoted} requires")
+        return RuleOutcome(rule, INELIGIBLE, f"resident does not live in {_title(area)} ({quoted})")
+    if area in places.counties or area.endswith(" county"):
         if place.county is not None:
             if place.county == area:
                 return RuleOutcome(rule, ELIGIBLE, f"resident lives in {_title(area)}, as {quoted} requires")
             return RuleOutcome(rule, INELIGIBLE, f"resident lives in {_title(place.county)}, not {_title(area)} ({quoted})")
-        if place.ambiguous_baltimore:
-            if area in ("baltimore city", "baltimore county"):
-                return RuleOutcome(rule, UNKNOWN, f"{quoted}: a 'Baltimore' address can be in Baltimore City or "
-                                   "Baltimore County", "Does the resident live in Baltimore City or in Baltimore County?")
-            return RuleOutcome(rule, INELIGIBLE, f"resident lives in or near Baltimore, not {_title(area)} ({quoted})")
-        in_md_county = area in MARYLAND_COUNTIES
-        if in_md_county and ((place.state is not None and place.state != "maryland")
-                             or (zip3 is not None and zip3 not in _MD_ZIP3)):
-            return RuleOutcome(rule, INELIGIBLE, f"resident does not live in Maryland, so not in {_title(area)} ({quoted})")
+        amb = places.ambiguous_city
+        if place.ambiguous_city:
+            if area in amb.get("areas", ()):
+                a, b = (_title(x) for x in amb["areas"][:2])
+                return RuleOutcome(rule, UNKNOWN, f"{quoted}: a '{_title(amb['name'])}' address can be in {a} or "
+                                   f"{b}", f"Does the resident live in {a} or in {b}?")
+            return RuleOutcome(rule, INELIGIBLE,
+                               f"resident lives in or near {_title(amb['name'])}, not {_title(area)} ({quoted})")
+        if area in places.counties and ((place.state is not None and place.state != home)
+                                        or (zip3 is not None and not places.in_state(home, zip3))):
+            return RuleOutcome(rule, INELIGIBLE,
+                               f"resident does not live in {_title(home)}, so not in {_title(area)} ({quoted})")
         return RuleOutcome(rule, UNKNOWN, f"{quoted} needs the resident's county", question)
-    # A neighbourhood or town: only a profile naming the same place can be matched.
+    # A neighbourhood or town: only a profile naming the same place can be matched; one in another
+    # county (the gazetteer knows where it lies) cannot be the resident's.
     if area in place.names:
         return RuleOutcome(rule, ELIGIBLE, f"resident lives in {_title(area)}, as {quoted} requires")
+    county = places.county_of(area)
+    if county is not None and place.county is not None and county != place.county:
+        return RuleOutcome(rule, INELIGIBLE, f"resident lives in {_title(place.county)}; {_title(area)} is in "
+                           f"{_title(county)} ({quoted})")
     return RuleOutcome(rule, UNKNOWN, f"{quoted} cannot be matched to the resident's address", question)
 
 
@@ -542,8 +371,8 @@ def _money(x: float) -> str:
 def _check_income(rule: Rule, profile: Mapping) -> RuleOutcome:
     value = rule.value
     quoted = f"'{rule.text}'"
-    monthly = _number(profile, "monthly_income")
-    size = _number(profile, "household_size")
+    monthly = number(profile, "monthly_income")
+    size = number(profile, "household_size")
     ask_income = "What is the household's monthly income?"
     ask_size = "How many people are in the resident's household?"
     if isinstance(value, Mapping) and "ami_percent" in value:
@@ -595,14 +424,14 @@ def _check_income(rule: Rule, profile: Mapping) -> RuleOutcome:
     return RuleOutcome(rule, INELIGIBLE, f"{words} is over the limit ({quoted})")
 
 
-def listing_status(outcomes: Iterable[RuleOutcome]) -> str:
+def listing_status(outcomes: Iterable[RuleOutcome]) -> Outcome:
     """The listing's status from its rule outcomes: ``eligible`` when some clause has every rule
     eligible, ``ineligible`` when every clause has a failed rule, else ``unknown``. No rules: eligible.
     """
     return summarise(outcomes)[0]
 
 
-def summarise(outcomes: Iterable[RuleOutcome]) -> tuple[str, list[str], list[str]]:
+def summarise(outcomes: Iterable[RuleOutcome]) -> tuple[Outcome, list[str], list[str]]:
     """(status, reasons, questions) for a listing.
 
     ``reasons``: for ``eligible`` the reasons of the first satisfied clause; for ``ineligible`` why

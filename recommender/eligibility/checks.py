@@ -1,29 +1,27 @@
-"""Who may use which service: every check, for every service at once, for one resident.
-
-Each check answers, per service, one of three things: the resident passes, fails (the service is
-removed), or cannot be checked because a profile field is missing ("unknown": the service stays,
-marked, with the question a caseworker should ask). Checks are vectorised over the catalogue because
-they run on every request; the readable reasons are produced only for the services shown.
+"""The structured checks: status, capacity, age, district, language and income, each vectorised over
+the whole catalogue (they run on every request); the readable reasons are produced only for the
+services shown. A check answers per service an :class:`Outcome`: ELIGIBLE (also where it does not
+apply), UNKNOWN (a profile field is missing: the service stays, with the question to ask) or
+INELIGIBLE (removed).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-from .catalog import ServiceCatalog
-from .profile import Profile
-from .results import ELIGIBLE, INELIGIBLE, UNKNOWN
+from recommender.profile import Profile
 
-PASS, UNK, FAIL = 0, 1, 2
-STATUS_NAMES = {PASS: ELIGIBLE, UNK: UNKNOWN, FAIL: INELIGIBLE}
+from .outcome import Outcome
+
+PASS, UNK, FAIL = Outcome.ELIGIBLE, Outcome.UNKNOWN, Outcome.INELIGIBLE
 
 
 @dataclass
 class CheckContext:
-    catalog: ServiceCatalog
+    catalog: Any  # recommender.catalog.ServiceCatalog (not imported: the catalogue builds on this package's data)
     profile: Profile
     status: np.ndarray
     capacity: np.ndarray
@@ -33,7 +31,7 @@ class Check(Protocol):
     name: str
 
     def vector(self, ctx: CheckContext) -> np.ndarray:
-        """int8 per service: PASS, UNK or FAIL (PASS also where the check does not apply)."""
+        """int8 per service: an Outcome value (ELIGIBLE also where the check does not apply)."""
         ...
 
     def explain(self, ctx: CheckContext, i: int) -> tuple[int, str | None, str | None]:
@@ -165,38 +163,3 @@ class IncomeCheck:
 
 STRUCTURED_CHECKS: tuple[Check, ...] = (
     StatusCheck(), CapacityCheck(), AgeCheck(), DistrictCheck(), LanguageCheck(), IncomeCheck())
-
-
-@dataclass
-class Eligibility:
-    """The outcome of every check for one resident over the whole catalogue."""
-
-    ctx: CheckContext
-    checks: tuple[Check, ...]
-    #: worst outcome per service: PASS, UNK or FAIL
-    outcome: np.ndarray
-
-    def details(self, i: int) -> tuple[str, list[str], list[str]]:
-        """(status name, reasons, questions) for service ``i``."""
-        reasons: list[str] = []
-        questions: list[str] = []
-        worst = PASS
-        for check in self.checks:
-            outcome, reason, question = check.explain(self.ctx, i)
-            worst = max(worst, outcome)
-            if reason:
-                reasons.append(reason)
-            if question and question not in questions:
-                questions.append(question)
-        return STATUS_NAMES[worst], reasons, questions
-
-
-def evaluate(catalog: ServiceCatalog, profile: Profile, *, overrides: dict[str, dict] | None = None,
-             checks: tuple[Check, ...] | None = None) -> Eligibility:
-    checks = checks if checks is not None else STRUCTURED_CHECKS + tuple(catalog.rule_checks)
-    status, capacity = catalog.with_overrides(overrides)
-    ctx = CheckContext(catalog, profile, status, capacity)
-    outcome = np.zeros(len(catalog), dtype=np.int8)
-    for check in checks:
-        np.maximum(outcome, check.vector(ctx), out=outcome)
-    return Eligibility(ctx, checks, outcome)

@@ -1,6 +1,10 @@
-"""Language names and codes -> ISO 639-1 codes, for structured values and for free text.
+"""Language names and codes -> the contract's language codes, for structured values and for free text.
 
-The contract's ``languages`` column holds ISO 639-1 codes. Directories give languages as names
+The contract's ``languages`` are ISO 639-1 codes, or ISO 639-3 codes for languages that have no
+two-letter code (Hmong ``hmn``, American Sign Language ``ase``); a three-letter code of a language
+that has a two-letter one is normalised to it (``spa`` -> ``es``). :func:`normalise_language` is the
+one check used by table loading, importers and the API's profiles; names map to codes ("Spanish" ->
+``es``). ISO 639-3 comes from ``pycountry``'s copy of the standard. Directories give languages as names
 ("Spanish"), ISO 639-1/639-2/639-3 codes, locale tags ("en-US"), or, in 211 exports, free text
 ("Spanish. Accommodations possible."). Names that cannot be coded are returned to the caller so they
 are reported, never silently dropped.
@@ -252,21 +256,70 @@ def iso639_1_codes() -> dict[str, str]:
     return dict(_tables()[0])
 
 
+@lru_cache(maxsize=1)
+def _iso639_3():
+    import pycountry  # the ISO 639-3 table (~7,900 languages), loaded when first needed
+
+    return pycountry.languages
+
+
+def iso639_3(code: str) -> str | None:
+    """``code`` when it is an ISO 639-3 (or 639-2) code of a language without a two-letter code, the
+    two-letter code when it has one, else None."""
+    code = code.strip().lower()
+    if len(code) != 3 or not code.isalpha():
+        return None
+    found = _iso639_3().get(alpha_3=code) or _iso639_3().get(bibliographic=code)
+    if found is None:
+        return None
+    return getattr(found, "alpha_2", None) or found.alpha_3
+
+
+def normalise_language(value) -> str:
+    """The contract's code for a language value: an ISO 639-1 code, an ISO 639-3 code (normalised to
+    the two-letter code where one exists), a locale tag or an English name. Raises ValueError naming
+    what it is, or what to write instead."""
+    text = str(value).strip().lower()
+    if len(text) == 2 and text in _tables()[0]:
+        return text
+    if text in _tables()[1]:  # 639-2 codes and individual languages of a macrolanguage (cmn -> zh)
+        return _tables()[1][text]
+    three = iso639_3(text)
+    if three is not None:
+        return three
+    code = code_for(text)
+    if code is not None:
+        return code
+    raise ValueError(f"{value!r} is not an ISO 639-1 or ISO 639-3 language code (e.g. 'es', 'zh', 'hmn'), "
+                     "nor a language name we know")
+
+
 def code_for(value: str) -> str | None:
-    """The ISO 639-1 code of a structured language value (name, 639-1/2/3 code, locale tag), else None."""
+    """The contract's code of a structured language value (name, 639-1/2/3 code, locale tag), else
+    None: the ISO 639-1 code, or the ISO 639-3 code of a language that has none."""
     by_code, by_alpha3, by_name = _tables()
     text = _norm(value)
     if not text:
         return None
     if text in by_name:
         return by_name[text]
+    described = _uncoded().get(text)
+    if described is not None:  # "ASL" is American Sign Language (ase), not the Asilulu code "asl"
+        m = re.search(r"ISO 639-[23] ([a-z]{3})", described)
+        return m.group(1) if m else None
     # Locale tags carry the language in the primary subtag: en-US, zh-Hant, es_MX.
     primary = re.split(r"[-\s]", text, maxsplit=1)[0]
     if len(primary) == 2 and primary in by_code:
         return primary
     if len(primary) == 3 and primary in by_alpha3:
         return by_alpha3[primary]
-    return None
+    if len(primary) == 3:
+        return iso639_3(primary)
+    try:  # an English name of a language with no two-letter code ("Hmong")
+        found = _iso639_3().lookup(text)
+    except LookupError:
+        return None
+    return getattr(found, "alpha_2", None) or found.alpha_3
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,57 @@
+"""Who may use which service: every check, for every service at once, for one resident."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recommender.profile import Profile
+
+from .checks import STRUCTURED_CHECKS, Check, CheckContext
+from .listing import ListingRulesCheck
+from .outcome import Outcome
+
+
+@dataclass
+class Eligibility:
+    """The outcome of every check for one resident over the whole catalogue."""
+
+    ctx: CheckContext
+    checks: tuple[Check, ...]
+    #: worst outcome per service (int8 array of Outcome values)
+    outcome: np.ndarray
+
+    def details(self, i: int) -> tuple[Outcome, list[str], list[str]]:
+        """(outcome, reasons, questions) for service ``i``."""
+        reasons: list[str] = []
+        questions: list[str] = []
+        worst = Outcome.ELIGIBLE
+        for check in self.checks:
+            outcome, reason, question = check.explain(self.ctx, i)
+            worst = max(worst, Outcome(outcome))
+            if reason and reason not in reasons:
+                reasons.append(reason)
+            if question and question not in questions:
+                questions.append(question)
+        return worst, reasons, questions
+
+
+def checks_for(catalog) -> tuple[Check, ...]:
+    """The structured checks, plus the listing rules the catalogue was read with (if any)."""
+    table = getattr(catalog, "listing_rules", None)
+    if table is None or not len(table):
+        return STRUCTURED_CHECKS
+    return STRUCTURED_CHECKS + (ListingRulesCheck(table),)
+
+
+def evaluate(catalog, profile: Profile, overrides: dict[str, dict] | None = None, *,
+             checks: tuple[Check, ...] | None = None) -> Eligibility:
+    """Every check for ``profile`` over ``catalog`` (a ``recommender.catalog.ServiceCatalog``), with the
+    API's status/capacity ``overrides`` applied."""
+    checks = checks if checks is not None else checks_for(catalog)
+    status, capacity = catalog.with_overrides(overrides)
+    ctx = CheckContext(catalog, profile, status, capacity)
+    outcome = np.zeros(len(catalog), dtype=np.int8)
+    for check in checks:
+        np.maximum(outcome, check.vector(ctx), out=outcome)
+    return Eligibility(ctx, checks, outcome)
