@@ -29,11 +29,23 @@ demo-recommend: install
 	$(BIN)/servicematch recommend --models $(MODELS) -k 5 \
 	  --profile '{"age": 67, "district": "D04", "languages": ["en"], "needs": ["eldercare", "food"]}'
 
-# Generate a sample city, train, show metrics and suggestions, then serve the API on 127.0.0.1:$(PORT)
-# with the embedded state store (a demo key is printed).
+# Generate a sample city, train, show metrics and suggestions, then serve the API and the console on
+# 127.0.0.1:$(PORT) with the embedded state store. The demo key (role admin: every view of the console)
+# is kept in .demo-key (mode 0600, git-ignored) and printed last, once the server answers.
+DEMO_KEY ?= .demo-key
 demo: demo-train demo-recommend
-	@test -f keys.toml || $(BIN)/servicematch keys add --role caseworker --label demo --keys keys.toml
-	$(BIN)/servicematch serve --models $(MODELS) --keys keys.toml --host 127.0.0.1 --port $(PORT)
+	@test -s $(DEMO_KEY) && test -f keys.toml || { umask 077; $(BIN)/servicematch keys add --role admin --label demo \
+	  --keys keys.toml | tail -n 1 > $(DEMO_KEY); }
+	@$(BIN)/python -c "import socket; socket.socket().bind(('127.0.0.1', $(PORT)))" 2>/dev/null || \
+	  { echo "port $(PORT) is in use: run make demo PORT=<another port>"; exit 1; }
+	@$(BIN)/servicematch serve --models $(MODELS) --keys keys.toml --host 127.0.0.1 --port $(PORT) \
+	  --no-access-log & pid=$$!; trap 'kill $$pid 2>/dev/null; wait $$pid' INT TERM; \
+	  for i in $$(seq 1 150); do $(BIN)/python -c "import urllib.request as u; \
+	    u.urlopen('http://127.0.0.1:$(PORT)/readyz', timeout=1)" 2>/dev/null && break; sleep 0.2; done; \
+	  kill -0 $$pid 2>/dev/null || { echo "the server did not start (is port $(PORT) in use?)"; exit 1; }; \
+	  echo; echo "  demo API key: $$(cat $(DEMO_KEY))"; echo "  its role:     admin"; \
+	  echo "  console:      http://127.0.0.1:$(PORT)/console   (docs: http://127.0.0.1:$(PORT)/docs)"; \
+	  echo "  Ctrl+C stops the server."; wait $$pid
 
 serve: install
 	$(BIN)/servicematch serve --models $(MODELS) --keys keys.toml --host 127.0.0.1 --port $(PORT)

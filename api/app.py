@@ -1,11 +1,13 @@
 """The FastAPI application factory.
 
-    app = create_app("models/", keys_file="keys.toml")            # SQLite state beside the models
+    app = create_app(Settings(models_dir="models/", keys_file="keys.toml"))
+    app = create_app("models/", keys_file="keys.toml")          # the same: settings fields as keywords
     app = create_app("models/", redis_url="redis://127.0.0.1/0")  # shared state for replicas
 
-The model is loaded before the factory returns (a wrong models dir fails at start, not at the first
-request). The background threads -- model/keys refresher and audit writer -- run between the app's
-start-up and shutdown (its lifespan), so an app that is never started leaves nothing running.
+Keywords that are ``Settings`` fields override the environment's values (``Settings.from_env``).
+The model is loaded before the factory returns (a wrong models dir fails at start, not at the
+first request). The background threads -- model refresher and audit writer -- run between the
+app's start-up and shutdown (its lifespan), so an app that is never started leaves nothing running.
 """
 from __future__ import annotations
 
@@ -21,10 +23,14 @@ from api.audit import AuditLog
 from api.capacity import CapacityView
 from api.auth import KeyStore, add_security_to_openapi, check_routes
 from api.context import AppContext, OverridesView, store_is_local
+from api.hashing import Hasher, load_secret
 from api.metrics import Metrics
-from api.middleware import MAX_BODY, EdgeMiddleware
+from api.middleware import EdgeMiddleware
 from api.model_watch import ModelHolder, Refresher, default_loader
-from api.routes import allocations, audit, events, health, model, recommendations, residents, services
+from api.ratelimit import RateLimiter
+from api.resident_tokens import ResidentTokens
+from api.routes import allocations, audit, console, docs, events, health, model, recommendations, residents, services
+from api.settings import Settings
 
 log = logging.getLogger("servicematch.api")
 
@@ -32,60 +38,62 @@ DESCRIPTION = """\
 Suggests public and social services to residents, from their needs, eligibility and place.
 
 Authenticate with an API key: `Authorization: Bearer <key>` or `X-API-Key: <key>`. Each key has a
-role (caseworker, portal, trainer, admin) that decides which routes it may call; `/healthz`,
-`/readyz`, `/metrics` and these docs need no key.
+role (caseworker, portal, trainer, admin) that decides which routes it may call and what the
+answers hold (a portal answer carries nothing of the stored profile); `/healthz`, `/readyz`,
+`/metrics` and these docs need no key.
 """
 
 
-def cache_enabled_from_env() -> bool:
-    return os.environ.get("SERVICEMATCH_CACHE", "on").strip().lower() not in {"off", "0", "false", "no"}
-
-
 def create_app(
-    models_dir: str | os.PathLike,
+    models_dir: str | os.PathLike | Settings | None = None,
     *,
+    settings: Settings | None = None,
     store=None,
-    keys_file: str | os.PathLike | None = None,
-    redis_url: str | None = None,
-    cache: bool | None = None,
-    refresh_interval: float = 2.0,
-    audit_interval: float = 0.2,
-    audit_max_pending: int = 10_000,
-    max_body: int = MAX_BODY,
     loader=default_loader,
+    **fields,
 ) -> FastAPI:
-    """Build the app.
+    """Build the app from ``settings`` (or ``Settings.from_env(models_dir=..., **fields)``).
 
-    ``store``: a ``StateStore``; when None one is opened with ``api.state.open_store(models_dir,
-    redis_url)`` (``redis_url`` defaults to ``$REDIS_URL``) and closed at shutdown. ``keys_file``:
-    the API keys (None: every protected route answers 401). ``cache``: the recommendation cache
-    (None: on unless ``SERVICEMATCH_CACHE=off``). ``audit_max_pending``: served lists whose audit
-    entries may wait for an unreachable store before lists are refused (503).
+    ``store``: a ``StateStore``; when None one is opened with ``api.state.open_store`` and closed
+    at shutdown.
     """
-    models_dir = Path(models_dir)
+    unknown = set(fields) - set(Settings.model_fields)
+    if unknown:
+        raise TypeError(f"create_app: unknown settings {sorted(unknown)}")
+    if isinstance(models_dir, Settings):
+        settings, models_dir = models_dir, None
+    if settings is None:
+        settings = Settings.from_env(models_dir=models_dir, **fields)
+    elif fields or models_dir is not None:
+        settings = settings.with_(**({"models_dir": Path(models_dir)} if models_dir else {}), **fields)
+    models_dir = Path(settings.models_dir)
     if not models_dir.exists():
         raise FileNotFoundError(f"models directory {models_dir} does not exist")
     owns_store = store is None
     if owns_store:
         from api.state import open_store
 
-        store = open_store(models_dir, redis_url=redis_url or os.environ.get("REDIS_URL") or None)
+        store = open_store(models_dir, redis_url=settings.redis_url)
     try:
-        keys = KeyStore(keys_file)
-        metrics = Metrics()
+        keys = KeyStore(settings.keys_file)
+        metrics = Metrics(settings.metrics_dir)
         holder = ModelHolder(models_dir, loader=loader,
                              on_swap=lambda m: metrics.set_model_version(m.version))
+        hasher = Hasher(load_secret(settings.secret_path))
+        tokens = (ResidentTokens(settings.resident_token_key_file, settings.resident_token_algorithms,
+                                 settings.resident_token_audience)
+                  if settings.resident_token_key_file else None)
     except BaseException:
         if owns_store:
             store.close()
         raise
-    audit_log = AuditLog(store, metrics=metrics, interval=audit_interval, max_pending=audit_max_pending,
-                         high_water=min(1_000, audit_max_pending // 2))
-    refresher = Refresher(holder, store, keys, metrics, interval=refresh_interval)
-    ctx = AppContext(holder=holder, store=store, audit=audit_log, metrics=metrics,
-                     overrides=OverridesView(store),
-                     cache_enabled=cache_enabled_from_env() if cache is None else cache,
-                     offload=not store_is_local(store), capacity=CapacityView(store))
+    offload = not store_is_local(store)
+    audit_log = AuditLog(store, hasher, models_dir / "audit-spool", metrics=metrics,
+                         max_pending=settings.audit_max_pending)
+    refresher = Refresher(holder, store, metrics, interval=settings.refresh_interval)
+    ctx = AppContext(settings=settings, holder=holder, store=store, audit=audit_log, metrics=metrics,
+                     overrides=OverridesView(store), hasher=hasher, keys=keys, refresher=refresher,
+                     offload=offload, capacity=CapacityView(store))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -100,13 +108,20 @@ def create_app(
             if owns_store:
                 store.close()
 
-    app = FastAPI(title="servicematch", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="servicematch", version="1", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # served offline by api.routes.docs
     app.state.ctx = ctx
     app.state.keys = keys
+    app.state.resident_tokens = tokens
+    app.state.limiter = RateLimiter(store, per_second=settings.rate_limit_per_key,
+                                    events_per_minute=settings.events_per_key_per_minute,
+                                    offload=offload)
     for module in (recommendations, residents, events, services, model, audit, health, allocations):
         app.include_router(module.router)
+    console.install(app)
+    docs.install(app)
     check_routes(app)
     add_security_to_openapi(app)
     errors.install(app)
-    app.add_middleware(EdgeMiddleware, metrics=metrics, max_body=max_body)
+    app.add_middleware(EdgeMiddleware, metrics=metrics, max_body=settings.max_body)
     return app

@@ -1,25 +1,30 @@
-"""The audit trail of served lists, written to the state store by a background thread.
+"""The audit trail of served lists: every list is written durably before it is answered.
 
-Why buffered: a served list must be audited even while the store is down (inline profiles keep
-being served during a Redis outage), and a synchronous store write per request would cost the
-cached portal call a third of its throughput. Entries wait in a bounded in-memory queue, are
-written in order every ``interval`` seconds (and on shutdown), and are retried while the store is
-unreachable. When the queue is full the API stops serving lists (503) rather than serve one it
-cannot audit. Before that, while the store is reachable, a request finding more than
-``high_water`` entries queued waits for the writer (``await room()``): sustained load is slowed to
-what the store can take rather than refused.
+A request hands its entry to the writer thread and waits for it (``await audit.record(...)``).
+The writer takes every entry waiting at that moment and writes them in one durable commit -- one
+fsync for the whole group (SQLite ``synchronous=FULL``, Redis ``appendfsync always``) -- then
+releases the waiting requests. So a list is never answered unless its entry is on disk, and under
+load one commit serves many requests (group commit).
 
-An entry holds the key id, the resident id or the sha256 of an inline profile (never the
-profile), the model version and the returned service ids.
+When the store cannot be reached (inline profiles keep being served during a Redis outage), the
+group goes to a local spool file instead (``<models>/audit-spool/<pid>.jsonl``, 0600, fsynced),
+which the writer copies into the store once it answers again -- also spools left behind by a
+process that died. If neither the store nor the spool can take an entry, the list is not served
+(503).
+
+An entry holds the key id, a keyed hash of the resident id or of the inline profile (never the id
+or the profile: see ``api.hashing``), the model version and the returned service ids.
 """
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import fcntl
 import logging
+import os
 import threading
 import time
 from collections import deque
+from pathlib import Path
 
 import orjson
 
@@ -27,98 +32,203 @@ from api.state.base import StateUnavailable
 
 log = logging.getLogger("servicematch.audit")
 
+BATCH = 500
+
 
 class AuditBacklogFull(RuntimeError):
-    """The audit queue is full (the store has been unreachable for a while)."""
+    """Entries cannot be made durable (store and spool both failing, or too many waiting)."""
 
 
-def profile_hash(profile: dict) -> str:
-    """sha256 of the canonical JSON of a profile: links repeated requests, reveals nothing."""
-    return hashlib.sha256(orjson.dumps(profile, option=orjson.OPT_SORT_KEYS)).hexdigest()
+class _Spool:
+    """This process's append-only spool file, locked for its lifetime so no other process drains
+    it while it is in use."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.path = folder / f"{os.getpid()}.jsonl"
+        self._fd: int | None = None
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._fd = fd
+        return self._fd
+
+    def append(self, entries: list[dict]) -> None:
+        fd = self._open()
+        os.write(fd, b"".join(orjson.dumps(e) + b"\n" for e in entries))
+        os.fsync(fd)
+
+    def has_entries(self) -> bool:
+        try:
+            return any(p.stat().st_size > 0 for p in self.folder.glob("*.jsonl"))
+        except OSError:
+            return False
+
+    def drain(self, write) -> int:
+        """Copy every spool this process can lock (its own, and dead processes') into the store
+        with ``write(entries)``; a spool is emptied only after its entries are written."""
+        moved = 0
+        try:
+            paths = sorted(self.folder.glob("*.jsonl"))
+        except OSError:
+            return 0
+        for path in paths:
+            own = path == self.path and self._fd is not None
+            try:
+                fd = self._fd if own else os.open(path, os.O_RDWR)
+            except OSError:
+                continue
+            try:
+                if not own:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except OSError:
+                        continue  # a live process's spool: it drains its own
+                data = os.pread(fd, os.fstat(fd).st_size, 0)
+                entries = [orjson.loads(line) for line in data.splitlines() if line.strip()]
+                for i in range(0, len(entries), BATCH):
+                    write(entries[i:i + BATCH])
+                moved += len(entries)
+                if own:
+                    os.ftruncate(fd, 0)
+                    os.fsync(fd)
+                else:
+                    os.unlink(path)
+            finally:
+                if not own:
+                    os.close(fd)
+        return moved
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            try:
+                if self.path.stat().st_size == 0:
+                    self.path.unlink()
+            except OSError:
+                pass
 
 
 class AuditLog:
-    def __init__(self, store, metrics=None, max_pending: int = 10_000, interval: float = 0.2,
-                 high_water: int = 1_000, max_wait: float = 5.0):
+    def __init__(self, store, hasher, spool_dir: str | os.PathLike, metrics=None,
+                 max_pending: int = 10_000, backoff: float = 1.0):
         self.store = store
+        self.hasher = hasher
         self.metrics = metrics
         self.max_pending = max_pending
-        self.interval = interval
-        self.high_water = high_water
-        self.max_wait = max_wait
-        self._store_ok = True  # the last flush reached the store
-        self._pending: deque[dict] = deque()
-        self._flush_lock = threading.Lock()
-        self._stop = threading.Event()
+        self.backoff = backoff
+        self._spool = _Spool(Path(spool_dir))
+        self._pending: deque[tuple[dict, asyncio.Future | None, asyncio.AbstractEventLoop | None]] = deque()
+        self._store_down_until = 0.0
+        self._io_lock = threading.Lock()
         self._wake = threading.Event()
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def record(self, *, request_id: str, key_id: str | None, route: str, resident_id: str | None,
-               profile: dict | None, model_version: str, service_ids: list[str]) -> None:
-        if len(self._pending) >= self.max_pending:
-            raise AuditBacklogFull(f"{len(self._pending)} audit entries are waiting for the store")
-        self._pending.append({
+    def entry(self, *, request_id: str, key_id: str | None, route: str, resident_id: str | None,
+              profile: dict | None, model_version: str, service_ids: list[str]) -> dict:
+        return {
             "time": time.time(), "request_id": request_id, "key_id": key_id, "route": route,
-            "resident_id": resident_id,
-            "profile_hash": profile_hash(profile) if profile is not None else None,
+            "resident_hash": self.hasher.resident(resident_id) if resident_id is not None else None,
+            "profile_hash": self.hasher.profile(profile) if profile is not None else None,
             "model_version": model_version, "service_ids": service_ids,
-        })
+        }
+
+    async def record(self, **fields) -> None:
+        """Audit one served list; returns once the entry is durable (AuditBacklogFull if it
+        cannot be made so)."""
+        if len(self._pending) >= self.max_pending:
+            raise AuditBacklogFull(f"{len(self._pending)} audit entries are waiting to be written")
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._pending.append((self.entry(**fields), done, loop))
+        self._wake.set()
+        if self._thread is None:  # not started (an app used without its lifespan): write here
+            self._write_pending()
+        await done
+
+    def record_sync(self, **fields) -> None:
+        """From a worker thread: write this entry (with whatever else waits) before returning."""
+        self._pending.append((self.entry(**fields), None, None))
+        self._write_pending()
 
     @property
     def pending(self) -> int:
         return len(self._pending)
 
-    async def room(self) -> None:
-        """Wait (bounded) while the queue is above the high-water mark and the writer is making
-        progress; with the store down there is nothing to wait for, and ``record`` decides."""
-        if len(self._pending) <= self.high_water:
-            return
-        self._wake.set()
-        deadline = time.monotonic() + self.max_wait
-        while (len(self._pending) > self.high_water and self._store_ok
-               and time.monotonic() < deadline):
-            await asyncio.sleep(0.002)
+    # -- the writer
+
+    def _write(self, entries: list[dict]) -> None:
+        """Durably: to the store, else to the spool. Raises when neither can take them."""
+        if time.monotonic() >= self._store_down_until:
+            try:
+                self.store.audit_many(entries)
+                return
+            except StateUnavailable:
+                self._store_down_until = time.monotonic() + self.backoff
+            except Exception:  # noqa: BLE001 -- any store failure: keep the entries durable anyway
+                log.exception("audit write to the store failed; spooling")
+                self._store_down_until = time.monotonic() + self.backoff
+        self._spool.append(entries)
+
+    def _write_pending(self) -> int:
+        with self._io_lock:
+            group = [self._pending.popleft() for _ in range(min(BATCH, len(self._pending)))]
+            if not group:
+                return 0
+            error: BaseException | None = None
+            try:
+                self._write([entry for entry, _, _ in group])
+            except Exception as exc:  # noqa: BLE001
+                log.error("%d audit entries could not be written (%s): lists refused",
+                          len(group), type(exc).__name__)
+                error = AuditBacklogFull("audit log cannot be written")
+            if self.metrics is not None:
+                self.metrics.audit_pending.set(len(self._pending))
+        for _, done, loop in group:
+            if done is not None:
+                loop.call_soon_threadsafe(_settle, done, error)
+            elif error is not None:
+                raise error
+        return len(group)
 
     def flush(self) -> int:
-        """Write the entries buffered when called, oldest first; returns how many. Stops at the
-        first failure (the rest stay queued) and raises StateUnavailable then."""
-        written = 0
-        with self._flush_lock:
-            todo = len(self._pending)  # not what arrives meanwhile: a flush always ends
-            write_many = getattr(self.store, "audit_many", None)
+        """Copy spooled entries into the store (when it answers); returns how many moved."""
+        while self._pending:
+            self._write_pending()
+        if not self._spool.has_entries():
+            return 0
+        with self._io_lock:
             try:
-                while written < todo:
-                    if write_many is not None:
-                        batch = [self._pending[i] for i in range(min(500, todo - written))]
-                        write_many(batch)
-                        for _ in batch:
-                            self._pending.popleft()
-                        written += len(batch)
-                    else:
-                        self.store.audit(self._pending[0])
-                        self._pending.popleft()
-                        written += 1
-            finally:
-                if self.metrics is not None:
-                    self.metrics.audit_pending.set(len(self._pending))
-        return written
+                return self._spool.drain(self.store.audit_many)
+            except StateUnavailable:
+                self._store_down_until = time.monotonic() + self.backoff
+                return 0
 
     def _run(self) -> None:
+        next_drain = 0.0
         while not self._stop.is_set():
-            if len(self._pending) <= self.high_water:  # behind: no pause between rounds
-                self._wake.wait(self.interval)
+            self._wake.wait(0.5)
             self._wake.clear()
-            if not self._pending:
-                continue
             try:
-                self.flush()
-                self._store_ok = True
-            except StateUnavailable:
-                self._store_ok = False  # retried next round; the entries stay queued
-            except Exception:  # noqa: BLE001 -- keep the writer alive; entries stay queued
-                log.exception("audit flush failed")
+                while self._pending:
+                    self._write_pending()
+                now = time.monotonic()
+                if now >= next_drain and now >= self._store_down_until:
+                    next_drain = now + self.backoff
+                    self.flush()
+            except Exception:  # noqa: BLE001 -- keep the writer alive
+                log.exception("audit writer failed")
 
     def start(self) -> None:
+        try:
+            self.flush()  # what a previous process left in its spool
+        except Exception:  # noqa: BLE001
+            log.exception("audit spool could not be copied at start")
         self._thread = threading.Thread(target=self._run, name="servicematch-audit", daemon=True)
         self._thread.start()
 
@@ -127,8 +237,18 @@ class AuditLog:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+            self._thread = None
         try:
             self.flush()
         except Exception as exc:  # noqa: BLE001
-            log.error("%d audit entries could not be written at shutdown (%s)",
-                      len(self._pending), type(exc).__name__)
+            log.error("audit spool kept for the next start (%s)", type(exc).__name__)
+        self._spool.close()
+
+
+def _settle(done: asyncio.Future, error: BaseException | None) -> None:
+    if done.done():
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)

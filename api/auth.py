@@ -8,8 +8,10 @@ exposed by forgetting this table.
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,9 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.routing import APIRoute
 
-ROLES = ("caseworker", "portal", "trainer", "admin")
+from api.limits import ROLES
+
+log = logging.getLogger("servicematch.auth")
 
 CASEWORKER, PORTAL, TRAINER, ADMIN = ROLES
 ANY_ROLE = frozenset(ROLES)
@@ -43,11 +47,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "POST /v1/model/reload": frozenset({TRAINER, ADMIN}),
     "GET /v1/audit": frozenset({ADMIN}),
     "POST /v1/allocations": frozenset({CASEWORKER, ADMIN}),
+    "GET /v1/whoami": ANY_ROLE,
+    "GET /v1/residents/{resident_id}/events": frozenset({CASEWORKER, ADMIN}),
+    "GET /v1/model/report": frozenset({TRAINER, ADMIN}),
 }
 
 #: Paths served without a key (probes, metrics scraping, the docs).
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect",
-                          "/redoc", "/openapi.json"})
+                          "/redoc", "/openapi.json", "/console", "/console/models"})
 
 
 def allowed(role: str, action: str) -> bool:
@@ -67,47 +74,77 @@ def matrix_markdown() -> str:
 class Caller:
     key_id: str
     role: str
+    #: the resident a portal call is bound to by a resident token (None: no token configured)
+    resident: str | None = None
+
+    def may_see(self, resident_id: str) -> None:
+        """403 unless this caller may ask about ``resident_id``."""
+        if self.resident is not None and resident_id != self.resident:
+            raise HTTPException(403, "the resident token is for another resident")
 
 
 class KeyStore:
-    """The API keys of one app, re-read when the keys file changes (so ``keys add`` needs no restart).
+    """The API keys of one app, re-read when the keys file changes (so ``keys add`` and ``keys
+    revoke`` need no restart).
 
-    ``keys_file=None`` means no key is valid: every protected route answers 401. There is no
-    "open" mode.
+    The store refreshes itself: ``authenticate`` looks at the file's stamp at most every
+    ``check_interval`` seconds, so a revocation takes effect within that time whatever else is
+    broken (no background thread to die, no models folder to read first). It fails closed: a keys
+    file that is deleted, unreadable or invalid makes every key invalid (401) until it is fixed,
+    and ``error`` says why (``/readyz`` reports it). ``keys_file=None`` means no key is valid:
+    there is no "open" mode.
     """
 
-    def __init__(self, keys_file: str | os.PathLike | None):
+    def __init__(self, keys_file: str | os.PathLike | None, check_interval: float = 0.5):
         self.path = Path(keys_file) if keys_file is not None else None
+        self.check_interval = check_interval
         self._lock = threading.Lock()
         self._ring: Any = None
         self._stamp: tuple | None = None
+        self._next_check = 0.0
+        self.error: str | None = None if self.path is not None else "no API keys file configured"
         if self.path is not None:
+            if not self.path.is_file():
+                raise FileNotFoundError(f"API keys file {self.path} does not exist")
             self.refresh(force=True)
+            if self.error:
+                raise ValueError(self.error)
 
     def _file_stamp(self) -> tuple | None:
         try:
             st = self.path.stat()
-        except FileNotFoundError:
+        except OSError:
             return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+        return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
 
     def refresh(self, force: bool = False) -> bool:
-        """Reload the key ring when the file changed; True when it did. Errors keep the old ring."""
+        """Reload the key ring when the file changed; True when it did. A file that cannot be read
+        as a valid keys file leaves no key valid (fail closed)."""
         if self.path is None:
             return False
-        from api.keys import KeyRing  # the keys module owns the file format and hashing
+        from api.keys import KeyFileError, KeyRing  # the keys module owns the format and hashing
 
-        stamp = self._file_stamp()
-        if not force and stamp == self._stamp:
-            return False
-        if stamp is None and force:
-            raise FileNotFoundError(f"API keys file {self.path} does not exist")
-        ring = KeyRing.load(self.path)
         with self._lock:
-            self._ring, self._stamp = ring, stamp
-        return True
+            self._next_check = time.monotonic() + self.check_interval
+            stamp = self._file_stamp()
+            if not force and stamp == self._stamp and stamp is not None:
+                return False
+            try:
+                if stamp is None:
+                    raise KeyFileError(f"API keys file {self.path.name} is missing or unreadable")
+                ring = KeyRing.load(self.path)
+            except (KeyFileError, OSError) as exc:
+                if self._ring is not None or self.error is None:
+                    log.error("API keys refused until the keys file is fixed: %s", exc)
+                self._ring, self._stamp = None, stamp
+                self.error = f"API keys file unusable, every key refused: {exc}"
+                return True
+            self._ring, self._stamp, self.error = ring, stamp, None
+            return True
 
     def authenticate(self, token: str) -> Caller | None:
+        if self.path is not None and time.monotonic() >= self._next_check:
+            self.refresh()
         ring = self._ring
         if ring is None or not token:
             return None
@@ -173,6 +210,10 @@ class AuthorizedRoute(APIRoute):
             caller = authenticate(request)
             if caller.role not in roles:
                 raise HTTPException(403, f"role {caller.role!r} may not call {action}")
+            state = request.app.state
+            await state.limiter.request(caller.key_id)
+            if caller.role == PORTAL and state.resident_tokens is not None:
+                caller = Caller(caller.key_id, caller.role, state.resident_tokens.resident(request.scope))
             request.state.caller = caller
             return await handler(request)
 

@@ -1,29 +1,30 @@
-"""The API's subcommands of ``servicematch``: serve, keys, export-events."""
+"""The API's subcommands of ``servicematch``: serve, keys, export-events.
+
+``training/cli.py`` registers them with :func:`add_commands`; this is the only keys command and the
+only events exporter on the command line (the columns are the HTTP export's, ``api.event_export``).
+"""
 from __future__ import annotations
 
 import argparse
-import csv
-import os
-import sys
 from pathlib import Path
 
+from api.event_export import csv_chunks
+from api.keys import add_key, keys_path, list_keys, revoke_key
+from api.limits import ROLES
+from api.settings import Settings
 from recommender.files import atomic_file
-
-ROLES = ("caseworker", "portal", "trainer", "admin")
 
 
 def _cmd_serve(args) -> int:
-    from .serve import serve
+    from api.serve import serve
 
-    keys = args.keys or os.environ.get("SERVICEMATCH_KEYS_FILE")
-    serve(args.models, keys, host=args.host, port=args.port, workers=args.workers,
-          redis_url=args.redis_url, access_log=not args.no_access_log)
+    settings = Settings.from_env(models_dir=args.models, keys_file=args.keys, redis_url=args.redis_url)
+    serve(settings, host=args.host, port=args.port, workers=args.workers,
+          access_log=not args.no_access_log)
     return 0
 
 
 def _cmd_keys(args) -> int:
-    from .keys import add_key, keys_path, list_keys, revoke_key
-
     path = keys_path(args.keys)
     if args.keys_command == "add":
         key_id, secret = add_key(path, args.role, args.label)
@@ -43,23 +44,28 @@ def _cmd_keys(args) -> int:
 
 
 def export_events(store, out: Path) -> int:
-    """Write every recorded event in the interactions format, atomically; returns the count."""
+    """Write every recorded event as the HTTP export does, atomically (0600); returns the count."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    with atomic_file(out, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["resident_id", "service_id", "event", "timestamp"])
+
+    def counted():
+        nonlocal n
         for e in store.iter_events():
-            w.writerow([e["resident_id"], e["service_id"], e["event"], int(e["timestamp"])])
             n += 1
+            yield e
+
+    with atomic_file(out, "w", encoding="utf-8", newline="") as f:
+        for chunk in csv_chunks(counted()):
+            f.write(chunk)
     return n
 
 
 def _cmd_export(args) -> int:
-    from .state import open_store
+    from api.state import open_store
 
-    store = open_store(args.models, args.redis_url)
+    settings = Settings.from_env(models_dir=args.models, redis_url=args.redis_url)
+    store = open_store(settings.models_dir, settings.redis_url)
     try:
         n = export_events(store, args.out)
     finally:
@@ -71,13 +77,14 @@ def _cmd_export(args) -> int:
 def add_commands(sub) -> None:
     s = sub.add_parser("serve", help="serve the HTTP API",
                        description="Serve ranked, explained suggestions over HTTP (docs at /docs). State lives in "
-                                   "a SQLite file next to the models unless REDIS_URL (or --redis-url) is set.")
-    s.add_argument("--models", type=Path, default=Path("models"), help="models root (default models/)")
+                                   "a SQLite file next to the models unless REDIS_URL (or --redis-url) is set. "
+                                   "Every other setting is a SERVICEMATCH_* variable (see api/settings.py).")
+    s.add_argument("--models", type=Path, default=None, help="models root (default $SERVICEMATCH_MODELS_DIR or models/)")
     s.add_argument("--keys", type=Path, help="API keys file (default $SERVICEMATCH_KEYS_FILE)")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     s.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
-    s.add_argument("--redis-url", default=os.environ.get("REDIS_URL"),
+    s.add_argument("--redis-url", default=None,
                    help="shared state in Redis, e.g. redis://127.0.0.1:6379/0 (default $REDIS_URL)")
     s.add_argument("--no-access-log", action="store_true", help="do not log requests (paths only are logged)")
     s.set_defaults(func=_cmd_serve)
@@ -98,13 +105,10 @@ def add_commands(sub) -> None:
     k.set_defaults(func=_cmd_keys)
 
     e = sub.add_parser("export-events", help="write recorded feedback events as an interactions file",
-                       description="Write every event the API recorded in the interactions format, so "
-                                   "`servicematch train --events FILE` takes them into the next model.")
+                       description="Write every event the API recorded in the interactions format (the "
+                                   "columns of GET /v1/events/export), so `servicematch train --events FILE` "
+                                   "takes them into the next model.")
     e.add_argument("--out", required=True, type=Path, help="file to write (.csv)")
-    e.add_argument("--models", type=Path, default=Path("models"), help="models root whose state to read")
-    e.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), help="read from Redis (default $REDIS_URL)")
+    e.add_argument("--models", type=Path, default=None, help="models root whose state to read")
+    e.add_argument("--redis-url", default=None, help="read from Redis (default $REDIS_URL)")
     e.set_defaults(func=_cmd_export)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use: servicematch serve|keys|export-events")

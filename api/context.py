@@ -13,8 +13,10 @@ from fastapi import HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.audit import AuditLog
+from api.hashing import Hasher
 from api.metrics import Metrics
 from api.model_watch import LoadedModel, ModelHolder
+from api.settings import Settings
 from api.state.base import StateUnavailable
 
 _ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -64,12 +66,15 @@ def store_is_local(store) -> bool:
 
 @dataclass
 class AppContext:
+    settings: Settings
     holder: ModelHolder
     store: object
     audit: AuditLog
     metrics: Metrics
     overrides: OverridesView
-    cache_enabled: bool
+    hasher: Hasher
+    keys: object
+    refresher: object
     #: run store-touching work in the thread pool (a networked store) rather than on the loop
     offload: bool = False
     #: live places and shadow prices (api/capacity.py); None: recommend with the overrides alone
@@ -86,6 +91,13 @@ class AppContext:
     def model(self) -> LoadedModel:
         return self.holder.current
 
+    @property
+    def cache_enabled(self) -> bool:
+        return self.settings.cache
+
+    def erased(self, resident_id: str) -> bool:
+        return self.store.erased(self.hasher.resident(resident_id))
+
     async def run(self, fn, *args, **kwargs):
         """Call ``fn`` where the store's I/O belongs.
 
@@ -98,6 +110,13 @@ class AppContext:
             return await run_in_threadpool(fn, *args, **kwargs)
         return fn(*args, **kwargs)
 
+    @staticmethod
+    async def compute(fn, *args, **kwargs):
+        """Engine work (ranking, eligibility, explanations, free-text needs): always in the
+        thread pool, so a heavy request never holds the event loop -- /healthz and cached
+        answers stay fast while it runs."""
+        return await run_in_threadpool(fn, *args, **kwargs)
+
 
 def ctx_of(request: Request) -> AppContext:
     return request.app.state.ctx
@@ -109,3 +128,18 @@ def request_id(request: Request) -> str:
 
 def not_found(what: str) -> HTTPException:
     return HTTPException(404, what)
+
+
+#: rank order of events when a service appears several times in a resident's recent history
+_EVENT_ORDER = {"viewed": 0, "referred": 1, "applied": 2, "enrolled": 3, "completed": 4, "declined": 5}
+
+
+def bounded_history(events: list[dict]) -> list[tuple[str, str]]:
+    """A resident's recent events aggregated: one (service_id, event) per service, the furthest
+    along the funnel (a decline wins: it is never suggested again)."""
+    best: dict[str, str] = {}
+    for e in events:
+        sid, event = e["service_id"], e["event"]
+        if sid not in best or _EVENT_ORDER.get(event, 0) >= _EVENT_ORDER.get(best[sid], 0):
+            best[sid] = event
+    return list(best.items())

@@ -58,7 +58,7 @@ async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
 
 
 async def on_unavailable(request: Request, exc: Exception) -> Response:
-    what = "audit log backlog is full" if isinstance(exc, AuditBacklogFull) else "state store unavailable"
+    what = "audit log cannot be written" if isinstance(exc, AuditBacklogFull) else "state store unavailable"
     return _body(request, 503, f"{what}; retry in {RETRY_AFTER_S} s",
                  headers={"Retry-After": str(RETRY_AFTER_S)})
 
@@ -97,8 +97,10 @@ def responses(*codes: int) -> dict:
         403: "The key's role may not call this route",
         404: "Unknown resident or service",
         409: "The model could not be reloaded; the previous one is still served",
-        413: "Request body larger than 1 MiB",
-        422: "Invalid body or parameter; the message names the field",
+        410: "The resident was erased",
+        413: "Request body larger than the limit (1 MiB by default)",
+        422: "Invalid body or parameter; the message names the field (and the limit, if one was exceeded)",
+        429: "Rate limit of this key exceeded; see Retry-After",
         503: "State store unavailable (or audit backlog full); see Retry-After",
     }
     return {code: {"model": ErrorBody, "description": text[code]} for code in codes}

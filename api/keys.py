@@ -13,11 +13,10 @@ The file (``--keys FILE`` or ``SERVICEMATCH_KEYS_FILE``)::
     revoked = false
     hash = "sha256:…"
 
-Command line: ``python -m api.keys --keys FILE add ROLE [--label TEXT] | list | revoke KEY_ID``.
+Command line: ``servicematch keys add|list|revoke`` (``api.cli``).
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fcntl
 import hashlib
@@ -25,7 +24,6 @@ import hmac
 import os
 import re
 import secrets
-import sys
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -33,10 +31,10 @@ from pathlib import Path
 
 import tomli_w
 
+from api.limits import ROLES
 from recommender.files import atomic_file
 
-ROLES = ("caseworker", "portal", "trainer", "admin")
-ENV_VAR = "SERVICEMATCH_KEYS_FILE"
+ENV_VAR = "SERVICEMATCH_KEYS_FILE"  # Settings.keys_file
 TOKEN_PREFIX = "sm"
 
 _KEY_ID = re.compile(r"^[0-9a-z]{1,64}$")
@@ -54,10 +52,13 @@ class KeyInfo:
     label: str | None = None
 
 
-def keys_path(arg: str | Path | None = None, env: dict[str, str] | None = None) -> Path:
-    """The keys file: the ``--keys`` argument, else ``$SERVICEMATCH_KEYS_FILE``."""
-    env = os.environ if env is None else env
-    value = arg or env.get(ENV_VAR)
+def keys_path(arg: str | Path | None = None, settings=None) -> Path:
+    """The keys file: the ``--keys`` argument, else the settings' (``$SERVICEMATCH_KEYS_FILE``)."""
+    if not arg and settings is None:
+        from api.settings import Settings
+
+        settings = Settings.from_env()
+    value = arg or settings.keys_file
     if not value:
         raise KeyFileError(f"no API keys file: pass --keys FILE or set {ENV_VAR}")
     return Path(value)
@@ -84,7 +85,7 @@ def _read(path: Path, missing_ok: bool) -> dict[str, dict]:
     except FileNotFoundError:
         if missing_ok:
             return {}
-        raise KeyFileError(f"API keys file {path} does not exist (create a key with `python -m api.keys --keys {path} add ROLE`)") from None
+        raise KeyFileError(f"API keys file {path} does not exist (create a key with `servicematch keys add --role ROLE --keys {path}`)") from None
     except OSError as exc:
         raise KeyFileError(f"API keys file {path} cannot be read: {exc}") from None
     try:
@@ -243,37 +244,3 @@ class KeyRing:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m api.keys", description="Manage servicematch API keys.")
-    parser.add_argument("--keys", help=f"the keys file (default: ${ENV_VAR})")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add = sub.add_parser("add", help="make a key and print its token (shown only this once)")
-    add.add_argument("role", choices=ROLES)
-    add.add_argument("--label")
-    sub.add_parser("list", help="list keys (never secrets)")
-    revoke = sub.add_parser("revoke", help="revoke a key")
-    revoke.add_argument("key_id")
-    args = parser.parse_args(argv)
-    try:
-        path = keys_path(args.keys)
-        if args.command == "add":
-            key_id, token = add_key(path, args.role, args.label)
-            print(f"key {key_id} ({args.role}) added to {path}. Token, shown only once:", file=sys.stderr)
-            print(token)
-        elif args.command == "list":
-            for row in list_keys(path):
-                state = "revoked" if row["revoked"] else "active"
-                print(f"{row['id']}\t{row['role']}\t{state}\t{row['created'] or ''}\t{row['label'] or ''}")
-        else:
-            revoke_key(path, args.key_id)
-            print(f"key {args.key_id} revoked", file=sys.stderr)
-    except (KeyFileError, KeyError, ValueError) as exc:
-        print(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """Prometheus metrics of one app instance.
 
 Each app has its own registry (several apps in one test process do not share counters). With
-``PROMETHEUS_MULTIPROC_DIR`` set -- ``serve(workers > 1)`` sets it before the workers start -- the
+``Settings.metrics_dir`` (``PROMETHEUS_MULTIPROC_DIR``) set -- ``serve(workers > 1)`` sets it before the workers start -- the
 values go to per-process files and ``/metrics`` aggregates every worker, so a scrape through the
 shared port sees the whole server, not whichever worker answered.
 """
@@ -17,15 +17,12 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.12
                    0.512, 1.024, 2.048, 5.0)
 
 
-def multiprocess_dir() -> str | None:
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
-
-
 class Metrics:
     content_type = CONTENT_TYPE_LATEST
 
-    def __init__(self):
-        self.multiprocess = multiprocess_dir() is not None
+    def __init__(self, multiprocess_dir: str | None = None):
+        # prometheus_client itself reads PROMETHEUS_MULTIPROC_DIR; Settings.metrics_dir is the same
+        self.multiprocess = multiprocess_dir is not None
         # In multiprocess mode the values live in files; registering them in a registry would only
         # report this process, so collection goes through MultiProcessCollector instead.
         self.registry = None if self.multiprocess else CollectorRegistry(auto_describe=True)

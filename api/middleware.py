@@ -13,10 +13,11 @@ import traceback
 import orjson
 from fastapi import HTTPException
 
+from api.limits import MAX_BODY
+
 access_log = logging.getLogger("servicematch.access")
 error_log = logging.getLogger("servicematch.error")
 
-MAX_BODY = 1 << 20  # 1 MiB
 
 
 class BodyTooLarge(HTTPException):

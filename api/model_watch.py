@@ -5,9 +5,14 @@ two models in one answer. A new model is loaded completely (off the request path
 reference is replaced -- a single attribute store, atomic in CPython -- so no request fails or
 waits during a reload.
 
-The refresher polls, every ``interval`` seconds: ``models/CURRENT`` (mtime and content), the
-store's model-version notice (published by ``POST /v1/model/reload`` on any replica), and the
-API keys file.
+The refresher polls, every ``interval`` seconds: ``models/CURRENT`` (mtime and content) and the
+store's model-version notice (published by ``POST /v1/model/reload`` on any replica). The API
+keys refresh themselves (``api.auth.KeyStore``), so nothing here can delay a revocation.
+
+A new version is checked before it is swapped in: its files against their checksums and
+``model.json`` against its schema (``recommender.artifacts``), then one walk-in suggestion must
+come back with finite scores. A version that fails is refused and the old one keeps serving;
+the error says what failed without absolute paths or library internals (``safe_error``).
 """
 from __future__ import annotations
 
@@ -81,6 +86,36 @@ def default_loader(path: Path) -> Any:
     return Recommender.load(path)
 
 
+def smoke_test(rec: Any) -> None:
+    """One walk-in suggestion must work and score finitely, or the version is not served."""
+    if not getattr(rec, "service_ids", None):
+        return
+    result = rec.recommend(profile={}, k=1, explain=True)
+    for item in result.items:
+        if not math.isfinite(float(item.score)):
+            raise ValueError("the model scores services as NaN or infinite")
+
+
+def safe_error(exc: BaseException, models_dir: Path) -> str:
+    """What a failed load says to clients and logs: the file at fault relative to the models
+    folder, and no traceback text from numpy or other libraries."""
+    from recommender.artifacts import ModelFileError
+
+    if isinstance(exc, (ModelFileError, FileNotFoundError)):
+        text = str(exc)
+        for root in {str(models_dir.resolve()), str(models_dir.absolute()), str(models_dir)}:
+            text = text.replace(root + os.sep, "").replace(root, "models")
+        # A path outside the models folder (a version symlinked elsewhere) is cut to its last parts.
+        return " ".join(_tail(word) for word in text.split(" "))
+    return f"the model files are inconsistent ({type(exc).__name__})"
+
+
+def _tail(word: str) -> str:
+    if os.sep in word and os.path.isabs(word.strip("'\":,()")):
+        return os.sep.join(word.split(os.sep)[-2:])
+    return word
+
+
 class ModelHolder:
     def __init__(self, models_dir: str | os.PathLike, loader: Callable[[Path], Any] = default_loader,
                  on_swap: Callable[[LoadedModel], None] | None = None):
@@ -89,7 +124,7 @@ class ModelHolder:
         self.on_swap = on_swap
         self._lock = threading.Lock()  # one load at a time (the refresher and POST /reload)
         self._stamp = self.current_stamp()
-        self.current: LoadedModel = LoadedModel.wrap(loader(self.models_dir))
+        self.current: LoadedModel = self._load(self.models_dir)
         if on_swap:
             on_swap(self.current)
 
@@ -101,6 +136,13 @@ class ModelHolder:
             return (st.st_mtime_ns, pointer.read_text().strip())
         except (FileNotFoundError, NotADirectoryError):
             return None
+        except (OSError, UnicodeDecodeError) as exc:  # unreadable: a change to report, not a crash
+            return ("unreadable", type(exc).__name__)
+
+    def _load(self, path: Path) -> LoadedModel:
+        rec = self.loader(path)
+        smoke_test(rec)
+        return LoadedModel.wrap(rec)
 
     def reload(self, version: str | None = None) -> tuple[LoadedModel, LoadedModel]:
         """Load the model CURRENT points to (or the given version folder), then swap it in.
@@ -111,7 +153,16 @@ class ModelHolder:
         with self._lock:
             stamp = self.current_stamp()
             path = self.models_dir if version is None else self.models_dir / version
-            new = LoadedModel.wrap(self.loader(path))
+            try:
+                if version is not None:
+                    from recommender.artifacts import check_version_name
+
+                    check_version_name(version, self.models_dir)
+                new = self._load(path)
+            except BaseException:
+                if version is None:
+                    self._stamp = stamp  # tried: not again until CURRENT changes
+                raise
             previous, self.current = self.current, new
             if version is None:
                 self._stamp = stamp
@@ -127,9 +178,11 @@ class ModelHolder:
 class Refresher:
     """The background thread: reloads the model and the API keys when they change."""
 
-    def __init__(self, holder: ModelHolder, store, keys, metrics, interval: float = 2.0):
-        self.holder, self.store, self.keys, self.metrics = holder, store, keys, metrics
+    def __init__(self, holder: ModelHolder, store, metrics, interval: float = 2.0):
+        self.holder, self.store, self.metrics = holder, store, metrics
         self.interval = interval
+        #: why the last reload failed (None after a success), for /readyz
+        self.last_error: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._notice = self._read_notice()
@@ -157,21 +210,18 @@ class Refresher:
                 folder = self.holder.models_dir / notice
                 if "/" not in notice and notice not in (".", "..") and folder.is_dir():
                     version = notice
-        try:
-            self.keys.refresh()
-        except Exception as exc:  # noqa: BLE001 -- keep serving with the keys already loaded
-            log.error("API keys file could not be re-read (%s): keeping the previous keys",
-                      type(exc).__name__)
         if reason is None:
             return False
         try:
             self.holder.reload(version)
         except Exception as exc:  # noqa: BLE001 -- a broken new model must not take the old one down
             self.metrics.model_reloads.labels("failed").inc()
-            log.error("model reload (%s) failed: %s: %s; still serving %s", reason,
-                      type(exc).__name__, exc, self.holder.current.version)
+            self.last_error = safe_error(exc, self.holder.models_dir)
+            log.error("model reload (%s) failed: %s; still serving %s", reason,
+                      self.last_error, self.holder.current.version)
             return False
         self.metrics.model_reloads.labels("ok").inc()
+        self.last_error = None
         return True
 
     def _run(self) -> None:

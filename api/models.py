@@ -1,28 +1,28 @@
 """Request and response bodies of the HTTP API (pydantic), each with an example for the OpenAPI docs.
 
 Request models forbid unknown fields so a typo ("neds") is a 422 naming the field instead of being
-silently ignored. Response models document what the routes emit; the hot routes serialise with
-orjson and return the bytes directly, so these classes cost nothing per request there.
+silently ignored. The recommendation response models are derived from the library's result types
+(``recommender.results``), so the documented answer cannot drift from what the engine returns;
+the hot routes serialise with orjson and return the bytes directly, so these classes cost nothing
+per request there.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+import typing
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
+from api.limits import (EVENTS_MAX, EXCLUDE_MAX, EXTRA_MAX, ID_MAX, INT_ABS_MAX, K_MAX, LIST_MAX,
+                        MAX_OFFSET, NEED_TEXT_MAX, NEEDS_MAX, NUMBER_ABS_MAX, TEXT_MAX)
+from recommender import results
 from recommender.schema import EVENTS, RANGES, STATUSES, split_list
 
-# Bounds on free text and lists: generous for real use, small enough that nothing a client sends
-# can make a request expensive.
-ID_MAX = 200
-TEXT_MAX = 200
-LIST_MAX = 50
-EVENTS_MAX = 1000
-EXCLUDE_MAX = 1000
-MAX_OFFSET = 1_000_000
+__all__ = ["ID_MAX", "MAX_OFFSET", "TEXT_MAX"]  # re-exported for the routes
 
 Id = Annotated[str, Field(min_length=1, max_length=ID_MAX)]
 Code = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
@@ -42,7 +42,8 @@ def _range(name: str) -> dict:
 
 
 def _code_list(value: Any, field: str) -> Any:
-    """Accept a JSON list or the contract's ``;``-separated string; normalise like the loaders do."""
+    """Accept a JSON list or the contract's ``;``-separated string; normalise like the loaders do.
+    Needs are matched as free text (CPU per need), so they have tighter limits than other lists."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -53,11 +54,24 @@ def _code_list(value: Any, field: str) -> Any:
         items = split_list(value)
     else:
         return value  # let pydantic report the type error
-    if len(items) > LIST_MAX:
-        raise ValueError(f"{field} has {len(items)} items; at most {LIST_MAX} allowed")
-    if any(len(item) > TEXT_MAX for item in items):
-        raise ValueError(f"{field} items must be at most {TEXT_MAX} characters")
+    most, longest = (NEEDS_MAX, NEED_TEXT_MAX) if field == "needs" else (LIST_MAX, TEXT_MAX)
+    if len(items) > most:
+        raise ValueError(f"{field} has {len(items)} items; at most {most} allowed")
+    if any(len(item) > longest for item in items):
+        raise ValueError(f"{field} items must be at most {longest} characters")
     return items
+
+
+def _plain_number(value: Any, field: str) -> Any:
+    """Profile numbers: a bool is not a number, and a value beyond what a resident fact can be
+    (or a JSON reader keeps exactly) is refused rather than stored as 1e+30."""
+    if isinstance(value, bool):
+        raise ValueError(f"{field} must be a number, not true/false")
+    if isinstance(value, int) and abs(value) > INT_ABS_MAX:
+        raise ValueError(f"{field} must be at most {INT_ABS_MAX} in magnitude")
+    if isinstance(value, float) and (not math.isfinite(value) or abs(value) > NUMBER_ABS_MAX):
+        raise ValueError(f"{field} must be a finite number of at most {NUMBER_ABS_MAX:g} in magnitude")
+    return value
 
 
 PROFILE_EXAMPLE = {
@@ -75,7 +89,6 @@ PROFILE_EXAMPLE = {
 }
 
 
-EXTRA_MAX = 30
 _EXTRA_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -106,7 +119,8 @@ class ResidentProfile(BaseModel):
         None, description="ISO 639-1 or ISO 639-3 codes (or language names), as a list or the contract's "
                           "`;`-separated string")
     needs: list[Code] | str | None = Field(
-        None, description="need codes (hierarchical, e.g. `food/pantry`), list or `;`-separated")
+        None, description=f"need codes (hierarchical, e.g. `food/pantry`) or free text, list or "
+                          f"`;`-separated; at most {NEEDS_MAX}, {NEED_TEXT_MAX} characters each")
     latitude: float | None = Field(None, **_range("latitude"))
     longitude: float | None = Field(None, **_range("longitude"))
 
@@ -114,6 +128,11 @@ class ResidentProfile(BaseModel):
     @classmethod
     def _lists(cls, value: Any, info) -> Any:
         return _code_list(value, info.field_name)
+
+    @field_validator("age", "household_size", "monthly_income", "latitude", "longitude", mode="before")
+    @classmethod
+    def _numbers(cls, value: Any, info) -> Any:
+        return _plain_number(value, info.field_name)
 
     @model_validator(mode="after")
     def _extras(self) -> "ResidentProfile":
@@ -128,8 +147,8 @@ class ResidentProfile(BaseModel):
                     or (isinstance(value, str) and len(value) <= TEXT_MAX)):
                 raise ValueError(f"{name}: extra profile fields must be plain values "
                                  f"(string of at most {TEXT_MAX} characters, number or boolean)")
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ValueError(f"{name}: expected a finite number")
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                _plain_number(value, name)
         return self
 
     def to_contract(self) -> dict:
@@ -158,8 +177,10 @@ class RecommendationRequest(BaseModel):
 
     profile: ResidentProfile | None = None
     resident_id: Id | None = None
-    k: int = Field(10, ge=1, le=50, description="number of services to return")
-    needs: list[Code] | None = Field(None, description="overrides the profile's declared needs")
+    k: int = Field(10, ge=1, le=K_MAX, strict=True, description="number of services to return")
+    needs: list[Code] | None = Field(
+        None, description=f"overrides the profile's declared needs (at most {NEEDS_MAX}, "
+                          f"{NEED_TEXT_MAX} characters each)")
     categories: list[Code] | None = Field(
         None, description="only services in these categories (and their sub-categories)")
     exclude_service_ids: list[Id] = Field(default_factory=list, max_length=EXCLUDE_MAX)
@@ -181,46 +202,37 @@ class RecommendationRequest(BaseModel):
         return self
 
 
-class Contribution(BaseModel):
-    feature: str
-    value: float
+def _from_result_type(cls, name: str, **extra) -> type[BaseModel]:
+    """A pydantic model with the fields of one of the library's result dataclasses (types and
+    defaults as declared there), plus ``extra`` fields the API adds."""
+    hints = typing.get_type_hints(cls, vars(results))
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = Field(default_factory=f.default_factory)
+        else:
+            default = ...
+        fields[f.name] = (hints[f.name], default)
+    fields.update(extra)
+    return create_model(name, __doc__=cls.__doc__, **fields)
 
 
-class Suggestion(BaseModel):
-    service_id: str
-    name: str
-    organization: str | None
-    rank: int
-    score: float
-    needs: list[str] = Field(description="declared needs this service answers")
-    eligibility: Literal["eligible", "unknown"]
-    reasons: list[str] = Field(description="eligibility checks that passed, in words")
-    questions: list[str] = Field(description="what to ask the resident to settle unknown eligibility")
-    distance_km: float | None
-    capacity: int | None
-    explanation: str
-    contributions: list[Contribution] = Field(default_factory=list)
-    # before you refer: what to tell the resident, where the listing says it
-    how_to_apply: str | None = None
-    referral_required: bool | None = Field(None, description="true when the listing requires a referral")
-    documents: str | None = Field(None, description="documents to bring")
-    fees: str | None = None
-    hours: str | None = None
-    wait_time: str | None = None
-
-
-class NeedAnswer(BaseModel):
-    need: str = Field(description="the category code (free text is matched to one; the key keeps the words)")
-    service_ids: list[str]
-    reason: str | None = None
-    path: str | None = Field(default=None, description="the category's taxonomy path")
+Contribution = _from_result_type(results.Contribution, "Contribution")
+Suggestion = _from_result_type(
+    results.Suggestion, "Suggestion",
+    contributions=(list[Contribution], Field(default_factory=list)),
+    distance_band=(str | None, Field(None, description="under 1 km, 1-3 km, 3-10 km or over 10 km; "
+                                                       "the only distance a portal answer carries")))
+NeedAnswer = _from_result_type(results.NeedAnswer, "NeedAnswer")
 
 
 SUGGESTION_EXAMPLE = {
     "service_id": "s0107", "name": "Eastside Senior Pantry", "organization": "Eastside Outreach",
     "rank": 1, "score": 2.31, "needs": ["food"], "eligibility": "eligible",
     "reasons": ["age 67 within 60-120", "serves district d03"], "questions": [],
-    "distance_km": 1.4, "capacity": 40,
+    "distance_km": 1.4, "distance_band": "1-3 km", "capacity": 40,
     "explanation": "Answers food; eligible by age and district; 1.4 km away.",
     "contributions": [{"feature": "need:food", "value": 1.2}],
 }
@@ -293,7 +305,8 @@ class EventBatch(BaseModel):
          "event": "declined", "timestamp": 1736073000},
     ]}]})
 
-    events: list[EventIn] = Field(..., min_length=1, max_length=EVENTS_MAX)
+    events: list[EventIn] = Field(..., min_length=1, max_length=EVENTS_MAX,
+                                  description=f"at most {EVENTS_MAX} events per batch")
 
 
 class EventsAccepted(BaseModel):
@@ -388,17 +401,18 @@ class ReloadResult(BaseModel):
 
 
 class AuditEntry(BaseModel):
-    """One served list. Inline profiles appear only as their sha256, never as data."""
+    """One served list. The resident appears only as a keyed hash of their id, an inline profile
+    as a keyed hash of its fields: never as data."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "time": 1736073000.5, "request_id": "6f1c0d6a2b5e4f0e9d3c2b1a09876543", "key_id": "k3f9a",
-        "route": "POST /v1/recommendations", "resident_id": None,
+        "route": "POST /v1/recommendations", "resident_hash": None,
         "profile_hash": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         "model_version": "20250101T120000Z", "service_ids": ["s0107", "s0031"]}]})
 
     time: float
     key_id: str | None = None
-    resident_id: str | None = None
+    resident_hash: str | None = None
     profile_hash: str | None = None
     model_version: str | None = None
     service_ids: list[str] = Field(default_factory=list)
@@ -420,11 +434,14 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"status": "ready", "model_version": "20250101T120000Z", "store": True}]})
+        {"status": "ready", "model_version": "20250101T120000Z", "store": True, "reasons": []},
+        {"status": "not ready", "model_version": "20250101T120000Z", "store": True,
+         "reasons": ["API keys file unusable, every key refused: ..."]}]})
 
     status: Literal["ready", "not ready"]
     model_version: str | None
     store: bool
+    reasons: list[str] = Field(default_factory=list, description="why not ready (or what to look at)")
 
 
 class FieldError(BaseModel):

@@ -230,7 +230,10 @@ def run(args, work: Path) -> int:
                   "access_log=False, log_level='warning')")
 
     def app_server(cache: str) -> Server:
-        return Server(serve_code, env={"SERVICEMATCH_CACHE": cache}, log=work / f"server-{cache}.log")
+        # One key drives all the load: its rate limit is raised out of the way (the limiter still
+        # runs on every request, so its cost is measured).
+        return Server(serve_code, env={"SERVICEMATCH_CACHE": cache, "SERVICEMATCH_RATE_LIMIT_PER_KEY": "10000000"},
+                      log=work / f"server-{cache}.log")
 
     # Body sizes of the real answers, so the trivial endpoint returns as many bytes.
     with app_server("on") as srv:

@@ -57,6 +57,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = 
         f.write(data)
 
 
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def sha256_file(path: str | os.PathLike) -> str:
     """Hex sha256 of a file, read in blocks (data tables run to hundreds of MB)."""
     h = hashlib.sha256()

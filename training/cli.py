@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from api.cli import add_commands as add_api_commands
+
 
 def _cmd_generate(args) -> int:
     if args.catalog:
@@ -37,7 +39,17 @@ def _fmt_metrics(metrics: dict) -> str:
         for ranker, m in metrics[group].items():
             lines.append("  " + f"{ranker:<12}" + "".join(
                 f"{m[k]:>16.4f}" if isinstance(m.get(k), (int, float)) else f"{'-':>16}" for k in keys))
+    if lines:
+        from .labels import metrics_legend
+
+        lines.append(metrics_legend())
     return "\n".join(lines)
+
+
+def _fmt_timing(timing: dict) -> str:
+    from .labels import timing_label
+
+    return "timing: " + ", ".join(f"{timing_label(k)} {v:.1f} s" for k, v in timing.items())
 
 
 def _cmd_train(args) -> int:
@@ -48,10 +60,41 @@ def _cmd_train(args) -> int:
                    learning_rate=args.learning_rate, loss=args.loss, alpha=args.alpha, eval_residents=args.eval_residents,
                    seed=args.seed, num_threads=args.threads, force=args.force, quiet=args.quiet)
     print(_fmt_metrics(report.metrics))
-    t = report.metrics["timing"]
-    print("timing: " + ", ".join(f"{k} {v:.1f}s" for k, v in t.items()))
+    print(_fmt_timing(report.metrics["timing"]))
     print(f"model {report.version} written to {report.folder}")
     print(report.reason)
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from .report import write_report
+
+    if not Path(args.models).is_dir():
+        raise FileNotFoundError(f"--models {args.models}: no such folder")
+    print(f"report written to {write_report(args.models, args.out)}")
+    return 0
+
+
+def _cmd_retrain(args) -> int:
+    from .retrain import retrain
+
+    result = retrain(args.data, args.models, redis_url=args.redis_url, dry_run=args.dry_run, report_out=args.out,
+                     epochs=args.epochs, eval_residents=args.eval_residents, seed=args.seed,
+                     num_threads=args.threads, quiet=args.quiet)
+    fb, report = result.feedback, result.report
+    skipped = "; ".join(f"{n} skipped ({why})" for why, n in fb.skipped.items())
+    print(f"feedback from the API: {len(fb.events):,} events, {fb.new_residents:,} new residents, "
+          f"{fb.updated_residents:,} updated profiles" + (f"; {skipped}" if skipped else ""))
+    print(_fmt_metrics(report.metrics))
+    print(_fmt_timing(report.metrics["timing"]))
+    if result.dry_run:
+        verdict = "would be promoted" if report.promoted else "would not be promoted"
+        print(f"dry run: the new model {verdict} ({report.reason})")
+        print("dry run: nothing was written to the models folder")
+    else:
+        print(f"model {report.version} written to {report.folder}")
+        print(report.reason)
+        print(f"report written to {result.report_path}")
     return 0
 
 
@@ -161,12 +204,6 @@ def _cmd_import(args) -> int:
     return 0
 
 
-def _api(name: str):
-    from importlib import import_module
-
-    return import_module("api.cli")
-
-
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="servicematch", description=(
         "Match residents' needs to the public and social services they can use.\n"
@@ -237,6 +274,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", type=Path, default=Path("models"))
     p.set_defaults(func=_cmd_promote)
 
+    rp = sub.add_parser("report", help="write the trainer's report (every version's metrics) as one HTML page",
+                        description="One self-contained HTML page: the current model against the baselines, every "
+                                    "version's metrics over time, per-group equity, promotion decisions.")
+    rp.add_argument("--models", type=Path, default=Path("models"), help="models root (default models/)")
+    rp.add_argument("--out", type=Path, default=Path("report.html"), help="file to write (default report.html)")
+    rp.set_defaults(func=_cmd_report)
+
+    rt = sub.add_parser("retrain", help="the periodic job: train on the API's recorded feedback, gate, promote, report",
+                        description="Take the events and profiles the API recorded (SQLite next to the models, or "
+                                    "Redis with REDIS_URL), train on the data folder plus them, promote the new model "
+                                    "only if it beats the current one on the same holdout, and write the report.")
+    rt.add_argument("--models", type=Path, default=Path("models"), help="models root (default models/)")
+    rt.add_argument("--data", required=True, type=Path, help="data directory the models are trained on")
+    rt.add_argument("--redis-url", default=os.environ.get("REDIS_URL"),
+                    help="the API's Redis (default $REDIS_URL; unset: the SQLite file in the models folder)")
+    rt.add_argument("--dry-run", action="store_true", help="train and show the decision; change nothing")
+    rt.add_argument("--out", type=Path, help="report file (default <models>/report.html)")
+    rt.add_argument("--epochs", type=int, default=20, help="LightFM epochs (default 20)")
+    rt.add_argument("--eval-residents", type=int, default=2_000, help="residents evaluated per group (default 2000)")
+    rt.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    rt.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="fitting threads (default: all cores)")
+    rt.add_argument("--quiet", action="store_true", help="no progress bars")
+    rt.set_defaults(func=_cmd_retrain)
+
     c = sub.add_parser("compare", help="score two model versions on data neither was trained on",
                        description="Score versions A and B on the interactions of --data newer than both models' "
                                    "training data, on the same residents, with the paired difference and its "
@@ -263,13 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .allocate import add_command as add_allocate  # the command's code lives in training/allocate.py
 
     add_allocate(sub)
-
-    try:
-        from api.cli import add_commands
-    except ImportError:  # the API's optional parts are missing; the rest still works
-        add_commands = None
-    if add_commands is not None:
-        add_commands(sub)
+    add_api_commands(sub)
     return ap
 
 

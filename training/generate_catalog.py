@@ -273,6 +273,52 @@ def _organizations(n_orgs: int, districts: DistrictSet, rng: np.random.Generator
     return names, home, size
 
 
+#: Streets that tell apart two sites of a programme with the same name, as real directories do.
+STREETS = ("Greenmount Avenue", "North Avenue", "Harford Road", "Eastern Avenue", "Pennsylvania Avenue",
+           "York Road", "Belair Road", "Charles Street", "Park Heights Avenue", "Edmondson Avenue",
+           "Washington Boulevard", "Frederick Avenue", "Light Street", "Fort Avenue", "Monument Street",
+           "Fulton Avenue", "Reisterstown Road", "Wilkens Avenue", "Liberty Heights Avenue", "Broadway")
+
+
+def _unique_name(area: str, programme: str, category: str, i: int, seen: set[str]) -> str:
+    """``"<area> <programme>"``; when taken, another programme name of the category, then the site's
+    street ("Eastside Food Pantry on Harford Road"). Draws no random numbers (the rest of the city
+    stays as it was for a seed)."""
+    options = [programme] + [p for p in NAMES[category] if p != programme]
+    candidates = [f"{area} {p}" for p in options]
+    candidates += [f"{area} {programme} on {STREETS[(i + j) % len(STREETS)]}" for j in range(len(STREETS))]
+    name = next((c for c in candidates if c not in seen), None)
+    k = 2
+    while name is None or name in seen:  # more sites than streets: number them
+        name = f"{area} {programme} (site {k})"
+        k += 1
+    seen.add(name)
+    return name
+
+
+#: How one applies, by delivery; what it costs, by cost (the contract's "before you refer" columns).
+APPLY = {"in_person": "Walk in during opening hours or call to book an intake appointment.",
+         "phone": "Call the intake line; a staff member completes the application with you by phone.",
+         "online": "Apply online; staff call back within two working days."}
+FEES = {"free": "Free.", "sliding_scale": "Sliding scale by household income.",
+        "fee": "A fee applies; ask about a waiver."}
+HOURS = {"in_person": "Mon-Fri 9:00-17:00", "phone": "Mon-Fri 8:00-18:00", "online": "Online at any time"}
+
+
+def referral_details(delivery: str, cost: str, districts: list[str], min_age, max_age, max_income) -> dict:
+    """What a caseworker tells the resident before referring, derived from the service's own rules
+    (no random draws: the rest of the city stays as it was for a seed)."""
+    documents = ["Photo ID"]
+    if min_age is not None or max_age is not None:
+        documents.append("proof of age")
+    if districts:
+        documents.append("proof of address")
+    if max_income is not None:
+        documents.append("proof of income for the last month")
+    return {"application_process": APPLY[delivery], "required_documents": _list_words(documents) + ".",
+            "fees": FEES[cost], "hours": HOURS[delivery]}
+
+
 def _list_words(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -320,7 +366,7 @@ def generate_catalog(n: int, districts: DistrictSet, rng: np.random.Generator) -
     near = np.argsort(np.hypot(east[:, None] - east[None, :], north[:, None] - north[None, :]), axis=1)
 
     rows = []
-    names_seen: dict[str, int] = {}
+    names_seen: set[str] = set()
     width = max(5, len(str(n)))
     for i in range(n):
         root = roots[int(rng.choice(len(roots), p=supply / supply.sum()))]
@@ -369,14 +415,7 @@ def generate_catalog(n: int, districts: DistrictSet, rng: np.random.Generator) -
         delivery = DELIVERY[int(rng.choice(3, p=DELIVERY_SHARES.get(root, DELIVERY_SHARES["default"])))]
         cost = _choice(rng, COST)
 
-        name = f"{area} {_pick(rng, NAMES[first])}"
-        if name in names_seen:
-            names_seen[name] += 1
-            name = f"{name} ({org_names[org]})"
-            if name in names_seen:
-                names_seen[name] += 1
-                name = f"{name} #{names_seen[name]}"
-        names_seen.setdefault(name, 1)
+        name = _unique_name(area, _pick(rng, NAMES[first]), first, i, names_seen)
 
         text = [_pick(rng, PHRASES[c]) for c in cats]
         text.append(_pick(rng, DELIVERY_PHRASES[delivery]))
@@ -404,6 +443,7 @@ def generate_catalog(n: int, districts: DistrictSet, rng: np.random.Generator) -
             "longitude": round(float(lon), 5),
             "delivery": delivery,
             "cost": cost,
+            **referral_details(delivery, cost, served_codes, min_age, max_age, max_income),
         })
     frame = pd.DataFrame(rows)
     frame.loc[frame["latitude"].isna(), "longitude"] = None

@@ -23,11 +23,13 @@ from recommender.files import sha256_file
 from recommender.features import ResidentFeaturizer, ServiceFeaturizer, profiles_at
 from recommender.schema import POSITIVE_EVENTS, RESIDENT_LISTS, RESIDENT_NUMERIC, RESIDENT_OPTIONAL
 
+from .erasure import drop_erased
 from .evaluate import evaluate_holdout
 from .fit import FitData, HybridTrainer
 from .promote import compare, decide, promotion_lock
 from .split import split_interactions
-from .tables import CityData, load_data_dir, load_interactions, load_taxonomy  # noqa: F401 (re-exported)
+from .tables import (CityData, load_data_dir, load_interactions, load_residents,  # noqa: F401 (re-exported)
+                     load_taxonomy)
 
 
 
@@ -58,6 +60,26 @@ def needs_and_eligibility(catalog: ServiceCatalog, residents: pd.DataFrame, rows
     for n, p in enumerate(profiles):
         out[n] = evaluate(catalog, p).outcome
     return [{need: catalog.answers(need) for need in p.needs} for p in profiles], out
+
+
+def with_event_residents(residents: pd.DataFrame, path, say=print) -> pd.DataFrame:
+    """``residents`` plus a profile-less row for each resident an events file names that it lacks:
+    feedback recorded by the API for a walk-in is history all the same (their profile, where the API
+    stored one, comes with ``extra_residents``)."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        ids = pd.read_parquet(path, columns=["resident_id"])["resident_id"]
+    elif path.suffix.lower() == ".csv":
+        ids = pd.read_csv(path, usecols=lambda c: c.strip().lower() == "resident_id", dtype=str).iloc[:, 0]
+    else:
+        return residents  # load_interactions names the unsupported file type
+    new = pd.unique(ids.dropna().astype(str).str.strip())
+    new = new[~pd.Index(new).isin(residents["resident_id"])]
+    if len(new) == 0:
+        return residents
+    say(f"{path}: {len(new):,} residents not in the residents table, added without a profile")
+    return pd.concat([residents, pd.DataFrame({"resident_id": new}).reindex(columns=residents.columns)],
+                     ignore_index=True)
 
 
 def validation_mode(train: pd.DataFrame, holdout: pd.DataFrame) -> str:
@@ -128,7 +150,8 @@ def build_parts(*, version: str, trainer: HybridTrainer, catalog: ServiceCatalog
     return arrays, meta, catalog.to_json()
 
 
-def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), cold_residents: float = 0.1,
+def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), extra_residents=(),
+          cold_residents: float = 0.1,
           holdout_fraction: float = 0.2, epochs: int = 20, no_components: int = 32, learning_rate: float = 0.05,
           loss: str = "warp", alpha: float = 0.0, eval_residents: int = 2_000, seed: int = 0,
           num_threads: int = 2, force: bool = False, quiet: bool = False, log=print) -> TrainReport:
@@ -139,15 +162,22 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), col
     data_dir, models_dir = Path(data_dir), Path(models_dir)
     data = load_data_dir(data_dir, quiet=quiet)
     taxonomy = load_taxonomy(data_dir)
+    extra_files = [Path(p) for p in (*extra_residents, *extra_interactions)]
+    for path in extra_residents:  # residents recorded elsewhere (the API): a newer profile replaces the old
+        more, _ = load_residents(path)
+        kept = data.residents[~data.residents["resident_id"].isin(more["resident_id"])]
+        data.residents = pd.concat([kept, more.reindex(columns=kept.columns)], ignore_index=True)
+    for path in extra_interactions:  # feedback for residents the data never had (walk-ins served by the API)
+        data.residents = with_event_residents(data.residents, path, say)
     interactions = data.interactions
-    extra_files = [Path(p) for p in extra_interactions]
-    for path in extra_files:
+    for path in extra_interactions:
         interactions = pd.concat([interactions, load_interactions(path, services=data.services,
                                                                   residents=data.residents)], ignore_index=True)
     holdout = None
     if holdout_file is not None:
         holdout = load_interactions(holdout_file, services=data.services, residents=data.residents)
         extra_files.append(Path(holdout_file))
+    data, interactions, holdout = drop_erased(models_dir, data, interactions, holdout)
     timing["load"] = time.perf_counter() - t0
     say(f"loaded {len(data.residents):,} residents, {len(data.services):,} services, "
         f"{len(interactions):,} interactions ({timing['load']:.1f}s)")

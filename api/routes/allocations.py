@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import AuthorizedRoute
-from api.context import ctx_of, json_response, request_id
+from api.context import bounded_history, ctx_of, json_response, request_id
 from api.errors import responses
 from api.models import ErrorBody, Id, ResidentProfile
 from recommender import allocation
@@ -99,13 +99,15 @@ def _cases(ctx, rec, body: AllocationRequest) -> list[Case]:
         rid = subject.resident_id
         history, exclude = [], []
         if rid is not None:
+            if ctx.erased(rid):
+                raise HTTPException(404, f"residents.{i}.resident_id: {rid!r} is unknown")
             stored = ctx.store.get_profile(rid)
             if stored is None and not rec.knows(rid) and profile is None:
                 raise HTTPException(404, f"residents.{i}.resident_id: {rid!r} is unknown: no stored profile "
                                          "and not in the model's training data")
             if stored is not None:
                 profile = {**stored, **(profile or {})}
-            history = [(e["service_id"], e["event"]) for e in ctx.store.resident_events(rid)]
+            history = bounded_history(ctx.store.recent_events(rid, ctx.settings.history_limit))
             exclude = [sid for sid, event in history if event == "declined"]
         cases.append(Case(resident_id=rid, profile=profile, history=history, exclude_service_ids=exclude))
     return cases
@@ -123,7 +125,6 @@ async def allocate(body: AllocationRequest, request: Request):
         raise HTTPException(429, "another allocation is running in this process; retry shortly",
                             headers={"Retry-After": "2"})
     async with lock:
-        await ctx.audit.room()
         model = ctx.model
 
         def work():
@@ -145,9 +146,11 @@ async def allocate(body: AllocationRequest, request: Request):
                             "service_id": row["service_id"] or None, "score": row["score"]})
         if row["service_id"]:
             by_case.setdefault(i, []).append(row["service_id"])
-    for i, case in enumerate(cases):
-        ctx.audit.record(request_id=rid, key_id=caller.key_id, route=ROUTE, resident_id=case.resident_id,
-                         profile=case.profile if case.resident_id is None else None,
-                         model_version=model.version, service_ids=by_case.get(i, []))
+    # every served list is durable in the audit before the answer (one group commit for the batch)
+    await asyncio.gather(*(ctx.audit.record(request_id=rid, key_id=caller.key_id, route=ROUTE,
+                                            resident_id=case.resident_id,
+                                            profile=case.profile if case.resident_id is None else None,
+                                            model_version=model.version, service_ids=by_case.get(i, []))
+                           for i, case in enumerate(cases)))
     return json_response({"request_id": rid, "model_version": model.version, "assignments": assignments,
                           "report": result.report})

@@ -1,6 +1,8 @@
 """Probes and metrics: no API key needed."""
 from __future__ import annotations
 
+import shutil
+
 from fastapi import APIRouter, Request, Response
 
 from api.context import ctx_of, json_response
@@ -15,18 +17,34 @@ async def healthz() -> Response:
 
 
 @router.get("/readyz", response_model=Readiness,
-            responses={503: {"model": Readiness, "description": "model missing or store unreachable"}},
-            summary="A model is loaded and the state store answers")
+            responses={503: {"model": Readiness,
+                             "description": "not ready; `reasons` says why (store, keys, disk, model)"}},
+            summary="A model is loaded, the state store answers, the keys file is usable, the disk has room")
 def readyz(request: Request) -> Response:
     ctx = ctx_of(request)
     model = ctx.holder.current
+    reasons = []
     try:
         store_ok = bool(ctx.store.ping())
     except Exception:  # noqa: BLE001 -- any failure to answer is "not ready"
         store_ok = False
-    ready = model is not None and store_ok
+    if not store_ok:
+        reasons.append("state store unreachable")
+    if ctx.keys.error:
+        reasons.append(ctx.keys.error)
+    try:
+        free = shutil.disk_usage(ctx.settings.models_dir).free
+    except OSError:
+        free = 0
+    if free < ctx.settings.min_free_bytes:
+        reasons.append(f"disk nearly full: {free:,} bytes free beside the models, "
+                       f"{ctx.settings.min_free_bytes:,} needed (min_free_bytes)")
+    ready = model is not None and not reasons
+    if ctx.refresher.last_error:  # still serving the previous model: worth saying, not fatal
+        reasons.append(f"last model reload failed: {ctx.refresher.last_error}")
     return json_response({"status": "ready" if ready else "not ready",
-                          "model_version": model.version if model else None, "store": store_ok},
+                          "model_version": model.version if model else None, "store": store_ok,
+                          "reasons": reasons},
                          status=200 if ready else 503)
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from api.auth import AuthorizedRoute
 from api.context import ctx_of
 from api.errors import responses
+from api.model_watch import safe_error
 from api.models import ModelInfo, ReloadResult
 from api.state.base import StateUnavailable
 
@@ -33,9 +34,9 @@ def reload_model(request: Request) -> dict:
         previous, new = ctx.holder.reload()
     except Exception as exc:  # noqa: BLE001 -- a broken model on disk is a conflict, not a crash
         ctx.metrics.model_reloads.labels("failed").inc()
-        log.error("model reload failed: %s: %s", type(exc).__name__, exc)
-        raise HTTPException(409, f"reload failed ({type(exc).__name__}: {exc}); still serving "
-                                 f"{ctx.model.version}") from None
+        reason = safe_error(exc, ctx.holder.models_dir)
+        log.error("model reload failed: %s", reason)
+        raise HTTPException(409, f"reload failed: {reason}; still serving {ctx.model.version}") from None
     ctx.metrics.model_reloads.labels("ok").inc()
     try:
         ctx.store.publish_model_version(new.version)

@@ -1,32 +1,34 @@
 """The service catalogue with live overrides; PATCH changes status/capacity without retraining."""
 from __future__ import annotations
 
+import math
+
+import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from api.auth import AuthorizedRoute
 from api.context import ctx_of
 from api.errors import responses
-from api.models import ID_MAX, MAX_OFFSET, TEXT_MAX, Service, ServiceList, ServicePatch, StatusName
-from recommender.schema import CODE_SEP
+from api.limits import ID_MAX, MAX_OFFSET, TEXT_MAX
+from api.models import Service, ServiceList, ServicePatch, StatusName
 
 router = APIRouter(prefix="/v1/services", tags=["services"], route_class=AuthorizedRoute)
 
 ServiceId = Path(..., min_length=1, max_length=ID_MAX)
 
 
-def _apply(row: dict, override: dict | None) -> dict:
-    if not override:
-        return row
-    out = dict(row)
-    if "status" in override:
-        out["status"] = override["status"]
-    if "capacity" in override:
-        out["capacity"] = override["capacity"]
-    return out
-
-
-def _in_category(categories: list[str], wanted: str) -> bool:
-    return any(c == wanted or c.startswith(wanted + CODE_SEP) for c in categories)
+def _live(model, overrides: dict, indices) -> list[dict]:
+    """Catalogue rows with status and capacity as the catalogue applies overrides for ranking
+    (``ServiceCatalog.with_overrides``: the one place they are interpreted)."""
+    catalog = model.rec.catalog
+    status, capacity = catalog.with_overrides(overrides)
+    rows = []
+    for i in indices:
+        row = dict(model.services[catalog.ids[i]])
+        row["status"] = str(status[i])
+        row["capacity"] = None if math.isnan(capacity[i]) else int(capacity[i])
+        rows.append(row)
+    return rows
 
 
 @router.get("", response_model=ServiceList, responses=responses(401, 403, 422, 503),
@@ -41,17 +43,17 @@ def list_services(
 ) -> dict:
     ctx = ctx_of(request)
     model = ctx.model
-    overrides = ctx.overrides.get()
-    wanted = category.strip().lower() if category else None
-    matches = []
-    for sid, row in model.services.items():
-        row = _apply(row, overrides.get(sid))
-        if wanted and not _in_category(row["categories"], wanted):
-            continue
-        if status and row["status"] != status:
-            continue
-        matches.append(row)
-    return {"total": len(matches), "offset": offset, "items": matches[offset:offset + limit]}
+    catalog = model.rec.catalog
+    live_status, _ = catalog.with_overrides(ctx.overrides.get())
+    # Through the taxonomy, as recommendations filter: a term and every descendant, whatever
+    # the codes look like (an imported 211 taxonomy's 101-02-01 is a child of 101-02).
+    mask = catalog.answers(category) if category else np.ones(len(catalog), dtype=bool)
+    if status:
+        mask = mask & (live_status == status)
+    matches = np.flatnonzero(mask)
+    page = matches[offset:offset + limit]
+    return {"total": int(len(matches)), "offset": offset,
+            "items": _live(model, ctx.overrides.get(), page)}
 
 
 def _known(request: Request, service_id: str) -> dict:
@@ -64,17 +66,19 @@ def _known(request: Request, service_id: str) -> dict:
 @router.get("/{service_id}", response_model=Service, responses=responses(401, 403, 404, 422, 503),
             summary="One service (status and capacity as currently overridden)")
 def get_service(request: Request, service_id: str = ServiceId) -> dict:
-    row = _known(request, service_id)
-    return _apply(row, ctx_of(request).overrides.get().get(service_id))
+    _known(request, service_id)
+    model = ctx_of(request).model
+    return _live(model, ctx_of(request).overrides.get(), [model.rec.catalog.index[service_id]])[0]
 
 
 @router.patch("/{service_id}", response_model=Service,
               responses=responses(400, 401, 403, 404, 413, 422, 503),
               summary="Change a service's status or capacity on every replica at once")
 def patch_service(request: Request, patch: ServicePatch, service_id: str = ServiceId) -> dict:
-    row = _known(request, service_id)
+    _known(request, service_id)
+    model = ctx_of(request).model
     store = ctx_of(request).store
     merged = store.patch_service(service_id, patch.fields())
     if patch.capacity is not None:
         store.reset_places(service_id)  # the capacity given is the places open now
-    return _apply(row, merged)
+    return _live(model, {service_id: merged}, [model.rec.catalog.index[service_id]])[0]

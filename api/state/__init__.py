@@ -1,12 +1,11 @@
 """The API's state: profiles, events, overrides, audit log, answer cache and model-version notice.
 
-``open_store`` picks the backend: Redis when a URL is given (or the ``REDIS_URL`` environment
-variable is set), shared by every worker and replica; otherwise the embedded SQLite file
+``open_store`` picks the backend: Redis when a URL is given (``Settings.redis_url``, i.e.
+``REDIS_URL``), shared by every worker and replica; otherwise the embedded SQLite file
 ``<models_dir>/state.sqlite3``.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from api.state.base import StateStore, StateUnavailable
@@ -22,17 +21,12 @@ def open_store(
     redis_url: str | None = None,
     *,
     cache_ttl: float = 300.0,
-    env: dict[str, str] | None = None,
 ) -> StateStore:
     """The configured state store. Neither backend connects here: a store that cannot be reached
     raises ``StateUnavailable`` from its methods (and ``ping()`` is False), so the API can start and
     answer 503 until it comes back.
-
-    ``env`` defaults to ``os.environ`` (read once, here) and exists so callers and tests can pass
-    their own.
     """
-    env = os.environ if env is None else env
-    url = redis_url or env.get("REDIS_URL") or None
+    url = redis_url or None
     if url:
         from api.state.redis import RedisStore
 

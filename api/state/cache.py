@@ -93,3 +93,25 @@ class TTLCache:
     def __len__(self) -> int:
         with self._lock:
             return len(self._data)
+
+
+class WindowCounter:
+    """Counts per bucket in fixed time windows (rate limits), in this process only."""
+
+    def __init__(self, max_buckets: int = 100_000):
+        self.max_buckets = max_buckets
+        self._counts: dict[tuple[str, int], tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, bucket: str, amount: int, window_s: int) -> int:
+        """Add ``amount`` in the current ``window_s``-second window; the window's new total."""
+        window = int(time.time() // window_s)
+        key = (bucket, window_s)
+        with self._lock:
+            win, total = self._counts.get(key, (window, 0))
+            total = (total if win == window else 0) + amount
+            self._counts[key] = (window, total)
+            if len(self._counts) > self.max_buckets:  # buckets of keys no longer seen
+                self._counts = {k: v for k, v in self._counts.items()
+                                if v[0] == int(time.time() // k[1])}
+            return total

@@ -12,6 +12,8 @@ Layout (``p`` is the key prefix, ``sm:`` by default):
 - ``p cache:<resident>:<model version>:<params>``   "rgen ggen JSON", with a TTL
 - ``p cidx:<resident>``      set of the resident's cache keys, so erasure can delete them
 - ``p model_version``        key and pub/sub channel of the model-version notice
+- ``p erased``               set of erasure tombstones (keyed hashes of erased ids, never ids)
+- ``p rate:<bucket>:<window>``  per-key request / event counters, expiring with their window
 - ``p places``               hash service_id -> places taken since its capacity was set
 - ``p holds:<resident>``, ``p pseen:<resident>``   services where the resident holds a place, and
                              their event ids already counted (api/state/places.py)
@@ -25,6 +27,7 @@ can answer 503 quickly.
 """
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -63,10 +66,10 @@ end
 return accepted
 """
 
-_RESIDENT_EVENTS = """#!lua flags=no-writes
--- KEYS[1] resident index, KEYS[2] stream
+_RECENT_EVENTS = """#!lua flags=no-writes
+-- KEYS[1] resident index, KEYS[2] stream; ARGV[1] the first index to read (-n: the newest n; 0: all)
 local out = {}
-for _, sid in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+for _, sid in ipairs(redis.call('LRANGE', KEYS[1], ARGV[1], -1)) do
   local found = redis.call('XRANGE', KEYS[2], sid, sid)
   if #found > 0 then
     local fields = found[1][2]
@@ -79,7 +82,8 @@ return out
 """
 
 _DELETE_RESIDENT = """#!lua
--- KEYS: profile, resident index, stream, seen set, cache index, resident generation
+-- KEYS: profile, resident index, stream, seen set, cache index, resident generation,
+--       global generation, tombstones; ARGV[1]: the tombstone (a keyed hash; '' for none)
 local found = redis.call('EXISTS', KEYS[1])
 for _, sid in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
   local hit = redis.call('XRANGE', KEYS[3], sid, sid)
@@ -93,10 +97,11 @@ for _, sid in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
   end
 end
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[5])) do redis.call('DEL', key) end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[5])
--- the generation counter stays (a bare number) so an answer computed before the erasure can
--- never match a later profile of the same id
-redis.call('INCR', KEYS[6])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[5], KEYS[6])
+-- the id must not stay behind even as a counter: the global generation is bumped instead, so no
+-- answer cached before the erasure can be served after it
+redis.call('INCR', KEYS[7])
+if ARGV[1] ~= '' then redis.call('SADD', KEYS[8], ARGV[1]) end
 return found
 """
 
@@ -176,8 +181,8 @@ class RedisStore:
         self.model_version_channel = prefix + "model_version"
         self._stamps = MissStamps()
         self._add_events = self._r.register_script(_ADD_EVENTS)
-        self._resident_events = self._r.register_script(_RESIDENT_EVENTS)
         self._delete_resident = self._r.register_script(_DELETE_RESIDENT)
+        self._recent_events = self._r.register_script(_RECENT_EVENTS)
         self._cache_put = self._r.register_script(_CACHE_PUT)
         self._record_places = self._r.register_script(_RECORD_PLACES)
 
@@ -215,7 +220,10 @@ class RedisStore:
             return None
         return {k: codec.decode(v) for k, v in raw.items() if k != _PROFILE_MARKER}
 
-    def delete_resident(self, resident_id: str) -> bool:
+    def delete_resident(self, resident_id: str, tombstone: str | None = None) -> bool:
+        """Erase profile, events and cached answers, and record the tombstone, in one script.
+        Then the append-only file is rewritten in the background, so the erased values leave the
+        disk too (the AOF would otherwise keep the commands that wrote them)."""
         codec.check_id(resident_id, "resident_id")
         keys = [
             self._k("profile", resident_id),
@@ -224,12 +232,39 @@ class RedisStore:
             self._k("events", "seen"),
             self._k("cidx", resident_id),
             self._k("rgen", resident_id),
+            self._k("ggen"),
+            self._k("erased"),
         ]
         with self._guard("delete_resident"):
-            found = self._delete_resident(keys=keys)
+            found = self._delete_resident(keys=keys, args=[tombstone or ""])
             self._r.delete(self._k("holds", resident_id), self._k("pseen", resident_id))  # see record_places
         self._stamps.drop_resident(resident_id)
+        try:
+            self._r.bgrewriteaof()
+        except (redis.exceptions.RedisError, OSError):
+            pass  # a rewrite already running (or no AOF): the next rewrite purges them
         return bool(found)
+
+    def erased(self, tombstone: str) -> bool:
+        with self._guard("erased"):
+            return bool(self._r.sismember(self._k("erased"), tombstone))
+
+    def tombstones(self) -> set[str]:
+        with self._guard("tombstones"):
+            return set(self._r.smembers(self._k("erased")))
+
+    def resident_facts(self, resident_ids: list[str], tombstones: dict[str, str]) -> dict[str, dict]:
+        """Per resident id: profile stored?, events stored, erased? -- one round trip."""
+        with self._guard("resident_facts"):
+            pipe = self._r.pipeline(transaction=False)
+            for rid in resident_ids:
+                pipe.exists(self._k("profile", rid))
+                pipe.llen(self._k("revents", rid))
+                pipe.sismember(self._k("erased"), tombstones.get(rid, ""))
+            raw = pipe.execute()
+        return {rid: {"profile": bool(raw[3 * i]), "events": int(raw[3 * i + 1]),
+                      "erased": bool(raw[3 * i + 2]) and rid in tombstones}
+                for i, rid in enumerate(resident_ids)}
 
     # -- feedback events
 
@@ -247,8 +282,13 @@ class RedisStore:
         return accepted, len(rows) - accepted
 
     def resident_events(self, resident_id: str) -> list[dict]:
-        with self._guard("resident_events"):
-            bodies = self._resident_events(keys=[self._k("revents", resident_id), self._k("events")])
+        return self.recent_events(resident_id, 0)
+
+    def recent_events(self, resident_id: str, limit: int) -> list[dict]:
+        """The resident's ``limit`` most recent events, oldest first (a bounded read)."""
+        with self._guard("recent_events"):
+            bodies = self._recent_events(keys=[self._k("revents", resident_id), self._k("events")],
+                                         args=[str(-int(limit)) if limit else "0"])
         return [codec.decode(b) for b in bodies]
 
     def iter_events(self, page: int = 1000) -> Iterator[dict]:
@@ -383,6 +423,19 @@ class RedisStore:
                 keys=[key, self._k("cidx", resident_id), rgen_key, ggen_key],
                 args=[stamp[0], stamp[1], body, self.cache_ttl_ms],
             )
+
+    # -- rate counters, shared by every worker and replica
+
+    def count_hits(self, bucket: str, amount: int, window_s: int) -> int:
+        """Add ``amount`` to ``bucket`` in the current ``window_s``-second window; the new total."""
+        window = int(time.time() // window_s)
+        key = self._k("rate", _segment(bucket), str(window_s), str(window))
+        with self._guard("count_hits"):
+            with self._r.pipeline(transaction=True) as pipe:
+                pipe.incrby(key, amount)
+                pipe.expire(key, window_s + 1)
+                total, _ = pipe.execute()
+        return int(total)
 
     # -- model version notice: a key for pollers and a pub/sub message for subscribers
 

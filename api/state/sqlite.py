@@ -11,15 +11,17 @@ itself is per process.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from api.state import codec, places
 from api.state.base import StateUnavailable
-from api.state.cache import MissStamps, TTLCache
+from api.state.cache import MissStamps, TTLCache, WindowCounter
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS profiles (resident_id TEXT PRIMARY KEY, profile TEXT NOT NULL);
@@ -34,6 +36,7 @@ CREATE TABLE IF NOT EXISTS overrides (service_id TEXT PRIMARY KEY, fields TEXT N
 CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS generations (scope TEXT PRIMARY KEY, gen INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tombstones (hash TEXT PRIMARY KEY, erased_at REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS places (service_id TEXT PRIMARY KEY, taken INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS place_holders (
     resident_id TEXT NOT NULL, service_id TEXT NOT NULL, PRIMARY KEY (resident_id, service_id)
@@ -41,6 +44,10 @@ CREATE TABLE IF NOT EXISTS place_holders (
 CREATE TABLE IF NOT EXISTS place_events (event_id TEXT PRIMARY KEY, resident_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS place_events_by_resident ON place_events (resident_id);
 """
+
+#: The database and its -wal / -shm files hold special-category data: owner only.
+FILE_MODE = 0o600
+FOLDER_MODE = 0o750
 
 # Generation scopes: one per resident and one global (bumped by service patches).
 _GLOBAL = "*"
@@ -74,6 +81,7 @@ class SQLiteStore:
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._closed = False
+        self._rates = WindowCounter()
 
     # -- connections and error mapping
 
@@ -90,6 +98,7 @@ class SQLiteStore:
             return conn
         if self._closed:
             raise StateUnavailable(f"state database {self.path}: store is closed")
+        self._private_files()
         # check_same_thread=False only so close() can close every thread's connection; each
         # connection is still used by the one thread that opened it.
         conn = sqlite3.connect(
@@ -106,10 +115,24 @@ class SQLiteStore:
         except BaseException:
             conn.close()
             raise
+        self._private_files()
         with self._conns_lock:
             self._conns.append(conn)
         self._local.conn = conn
         return conn
+
+    def _private_files(self) -> None:
+        """Create the database 0600 before SQLite does (it would use the umask: 0644), and keep
+        its -wal and -shm companions 0600 too."""
+        try:
+            if not self.path.exists():
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+            for suffix in ("", "-wal", "-shm"):
+                target = self.path.with_name(self.path.name + suffix)
+                if target.exists() and (target.stat().st_mode & 0o777) != FILE_MODE:
+                    os.chmod(target, FILE_MODE)
+        except OSError:
+            pass  # an unwritable folder: connect() reports it as StateUnavailable
 
     @contextmanager
     def _write(self, what: str):
@@ -164,18 +187,61 @@ class SQLiteStore:
             ).fetchone()
         return None if row is None else codec.decode(row[0])
 
-    def delete_resident(self, resident_id: str) -> bool:
+    def delete_resident(self, resident_id: str, tombstone: str | None = None) -> bool:
+        """Erase the profile, the events and cached answers; record ``tombstone`` (a keyed hash of
+        the id, never the id) so every replica refuses the resident from now on; then purge the
+        bytes: ``secure_delete`` overwrites the freed pages and a WAL checkpoint removes the old
+        copies from the -wal file."""
         codec.check_id(resident_id, "resident_id")
         with self._write("delete_resident") as conn:
             found = conn.execute("DELETE FROM profiles WHERE resident_id = ?", (resident_id,)).rowcount
             found += conn.execute("DELETE FROM events WHERE resident_id = ?", (resident_id,)).rowcount
-            # The generation row stays (a bare counter) so an answer computed before the erasure
-            # can never match a later profile of the same id.
-            self._bump(conn, _scope(resident_id))
+            # The id itself must not stay behind, not even as a cache generation: drop its row and
+            # bump the global generation instead, so no answer cached before the erasure (by any
+            # process) can be served after it.
+            conn.execute("DELETE FROM generations WHERE scope = ?", (_scope(resident_id),))
+            self._bump(conn, _GLOBAL)
+            if tombstone is not None:
+                conn.execute("INSERT OR IGNORE INTO tombstones (hash, erased_at) VALUES (?, ?)",
+                             (tombstone, time.time()))
             self._forget_places(conn, resident_id)
         self._cache.drop_resident(resident_id)
         self._stamps.drop_resident(resident_id)
+        self._checkpoint()
         return found > 0
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the database and truncate it (retried while readers hold it)."""
+        with self._guard("checkpoint"):
+            conn = self._conn()
+            for _ in range(50):
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if not busy:
+                    return
+                time.sleep(0.02)
+
+    def erased(self, tombstone: str) -> bool:
+        with self._guard("erased"):
+            row = self._conn().execute("SELECT 1 FROM tombstones WHERE hash = ?", (tombstone,)).fetchone()
+        return row is not None
+
+    def tombstones(self) -> set[str]:
+        with self._guard("tombstones"):
+            return {h for (h,) in self._conn().execute("SELECT hash FROM tombstones")}
+
+    def resident_facts(self, resident_ids: list[str], tombstones: dict[str, str]) -> dict[str, dict]:
+        """Per resident id: whether a profile is stored, how many events, whether erased
+        (``tombstones``: id -> its tombstone hash). One read for a whole event batch."""
+        out = {}
+        with self._guard("resident_facts"):
+            conn = self._conn()
+            for rid in resident_ids:
+                has = conn.execute("SELECT 1 FROM profiles WHERE resident_id = ?", (rid,)).fetchone()
+                (n,) = conn.execute("SELECT count(*) FROM events WHERE resident_id = ?", (rid,)).fetchone()
+                gone = conn.execute("SELECT 1 FROM tombstones WHERE hash = ?",
+                                    (tombstones[rid],)).fetchone() if rid in tombstones else None
+                out[rid] = {"profile": has is not None, "events": int(n), "erased": gone is not None}
+        return out
 
     # -- feedback events
 
@@ -203,6 +269,14 @@ class SQLiteStore:
                 "SELECT body FROM events WHERE resident_id = ? ORDER BY seq", (resident_id,)
             ).fetchall()
         return [codec.decode(body) for (body,) in rows]
+
+    def recent_events(self, resident_id: str, limit: int) -> list[dict]:
+        """The resident's ``limit`` most recent events, oldest first (a bounded read)."""
+        with self._guard("recent_events"):
+            rows = self._conn().execute(
+                "SELECT body FROM events WHERE resident_id = ? ORDER BY seq DESC LIMIT ?",
+                (resident_id, int(limit))).fetchall()
+        return [codec.decode(body) for (body,) in reversed(rows)]
 
     def iter_events(self, page: int = 1000) -> Iterator[dict]:
         """Every event in the order it was accepted, read in pages (a long export holds no lock)."""
@@ -342,6 +416,12 @@ class SQLiteStore:
         stamp = self._stamps.pop(key) or current
         if stamp == current:  # else the answer was computed from data that has changed since
             self._cache.put(key, stamp, body)
+
+    # -- rate counters: per process (each worker limits on its own; Redis shares them)
+
+    def count_hits(self, bucket: str, amount: int, window_s: int) -> int:
+        """Add ``amount`` to ``bucket`` in the current ``window_s``-second window; the new total."""
+        return self._rates.add(bucket, amount, window_s)
 
     # -- model version notice
 

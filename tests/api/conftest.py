@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-ROLES = ("caseworker", "portal", "trainer", "admin")
+from api.limits import ROLES
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ WALK_IN = {"age": 44, "district": "d03", "languages": ["en"], "monthly_income": 
 def make_server(models_dir, api_keys, state_backend, serve_app):
     def make(**kwargs):
         app = create_app(models_dir, keys_file=api_keys["file"], refresh_interval=0.1,
-                         audit_interval=0.05, **{**state_backend, **kwargs})
+                         **{**state_backend, **kwargs})
         return serve_app(app)
 
     return make

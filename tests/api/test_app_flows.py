@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import hashlib
 import re
 
 import pytest
@@ -28,7 +29,7 @@ def make_server(models_dir, api_keys, state_backend, serve_app):
 
     def make(dir_=None, **kwargs):
         app = create_app(dir_ or models_dir, keys_file=api_keys["file"], refresh_interval=0.1,
-                         audit_interval=0.05, **{**state_backend, **kwargs})
+                         **{**state_backend, **kwargs})
         return serve_app(app)
 
     return make
@@ -155,9 +156,10 @@ def test_portal_call_is_cached_and_a_profile_change_invalidates_it(api, api_keys
 
         assert cw.put(f"/v1/residents/{rid}", json={**WALK_IN, "needs": ["legal"]}).status_code == 200
         third = portal.get(url)
-        assert third.status_code == 200 and set(third.json()["needs"]) == {"legal"}
+        assert third.status_code == 200 and third.json()["needs"] == {}  # the portal never sees needs
         metrics = portal.get("/metrics").text
         assert metric(metrics, "servicematch_recommendation_cache_total", result="miss") == 2
+        assert set(cw.get(url).json()["needs"]) == {"legal"}  # the new profile was used
         # A different k is a different answer.
         assert len(portal.get(f"/v1/residents/{rid}/recommendations?k=2").json()["items"]) == 2
         assert portal.get("/v1/residents/nobody-at-all/recommendations").status_code == 404
@@ -351,12 +353,17 @@ def test_every_served_list_is_audited_without_the_profile(api, api_keys):
     entries = {e["request_id"]: e for e in r.json()["items"]}
     assert len(entries) == 3  # the cached answer is a served list too
     e = entries[inline["request_id"]]
-    assert e["resident_id"] is None and re.fullmatch(r"[0-9a-f]{64}", e["profile_hash"])
+    assert e["resident_hash"] is None and re.fullmatch(r"[0-9a-f]{64}", e["profile_hash"])
     assert e["service_ids"] == [i["service_id"] for i in inline["items"]]
     assert e["model_version"] == inline["model_version"] and e["key_id"]
     assert secret_district not in r.text and '"age"' not in r.text
     e = entries[cached["request_id"]]
-    assert e["resident_id"] == rid and e["profile_hash"] is None
+    # The resident is linked across entries by a keyed hash, never named (nor a plain sha256 of
+    # the id, which anyone could recompute from a list of ids).
+    assert rid not in r.text and e["profile_hash"] is None
+    first = [x for x in entries.values() if x["request_id"] not in (cached["request_id"], inline["request_id"])][0]
+    assert re.fullmatch(r"[0-9a-f]{64}", e["resident_hash"]) and e["resident_hash"] == first["resident_hash"]
+    assert e["resident_hash"] != hashlib.sha256(rid.encode()).hexdigest()
     assert e["service_ids"] == [i["service_id"] for i in cached["items"]]
     assert e["key_id"] != entries[inline["request_id"]]["key_id"]  # portal's key, not caseworker's
 

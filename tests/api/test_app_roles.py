@@ -34,6 +34,9 @@ REQUESTS = {
     "POST /v1/model/reload": ("POST", "/v1/model/reload", None),
     "GET /v1/audit": ("GET", "/v1/audit", None),
     "POST /v1/allocations": ("POST", "/v1/allocations", {"residents": [{"profile": PROFILE}]}),
+    "GET /v1/whoami": ("GET", "/v1/whoami", None),
+    "GET /v1/residents/{resident_id}/events": ("GET", "/v1/residents/R000042/events", None),
+    "GET /v1/model/report": ("GET", "/v1/model/report", None),
 }
 
 

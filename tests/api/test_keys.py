@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from api.keys import ROLES, KeyFileError, KeyInfo, KeyRing, add_key, keys_path, list_keys, main, revoke_key
+from api.keys import KeyFileError, KeyInfo, KeyRing, add_key, keys_path, list_keys, revoke_key
+from api.limits import ROLES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -133,31 +134,39 @@ def test_missing_file_is_a_clear_error(keyfile):
         add_key(keyfile.parent / "no-such-dir" / "keys.toml", "admin")
 
 
-def test_keys_path_from_argument_or_env(tmp_path):
-    assert keys_path("a.toml", env={"SERVICEMATCH_KEYS_FILE": "b.toml"}) == Path("a.toml")
-    assert keys_path(None, env={"SERVICEMATCH_KEYS_FILE": "b.toml"}) == Path("b.toml")
+def test_keys_path_from_argument_or_settings(tmp_path):
+    from api.settings import Settings
+
+    assert keys_path("a.toml", Settings(keys_file="b.toml")) == Path("a.toml")
+    assert keys_path(None, Settings(keys_file="b.toml")) == Path("b.toml")
     with pytest.raises(KeyFileError, match="SERVICEMATCH_KEYS_FILE"):
-        keys_path(None, env={})
+        keys_path(None, Settings())
 
 
 def test_command_line_prints_the_token_once(keyfile, capsys):
-    assert main(["--keys", str(keyfile), "add", "trainer", "--label", "ci"]) == 0
-    out = capsys.readouterr()
-    token = out.out.strip()
+    """``servicematch keys``: the one keys command."""
+    from training.cli import main
+
+    assert main(["keys", "--keys", str(keyfile), "add", "--role", "trainer", "--label", "ci"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
     assert KeyRing.load(keyfile).authenticate(token).role == "trainer"
     key_id = token.split("_")[1]
-    assert main(["--keys", str(keyfile), "list"]) == 0
+    assert main(["keys", "--keys", str(keyfile), "list"]) == 0
     listing = capsys.readouterr().out
     assert key_id in listing and "trainer" in listing and "ci" in listing and token.split("_", 2)[2] not in listing
-    assert main(["--keys", str(keyfile), "revoke", key_id]) == 0
+    assert main(["keys", "--keys", str(keyfile), "revoke", key_id]) == 0
     assert KeyRing.load(keyfile).authenticate(token) is None
-    assert main(["--keys", str(keyfile), "revoke", "nope"]) == 2
+    assert main(["keys", "--keys", str(keyfile), "revoke", "nope"]) == 2
     assert "no API key 'nope'" in capsys.readouterr().err
 
 
-def test_module_runs_with_env_keys_file(keyfile):
+def test_console_script_runs_with_env_keys_file(keyfile):
     env = {**os.environ, "SERVICEMATCH_KEYS_FILE": str(keyfile)}
-    done = subprocess.run([sys.executable, "-m", "api.keys", "add", "admin"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "training.cli", "keys", "add", "--role", "admin"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert KeyRing.load(keyfile).authenticate(done.stdout.strip()).role == "admin"
+    assert KeyRing.load(keyfile).authenticate(done.stdout.strip().splitlines()[-1]).role == "admin"
+    # There is no second keys CLI.
+    other = subprocess.run([sys.executable, "-m", "api.keys", "list"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert other.stdout == ""

@@ -375,9 +375,10 @@ def test_delete_resident_erases_profile_events_and_cache(store):
     assert store.resident_events("r1") == []
     assert [e["event_id"] for e in store.iter_events()] == ["e2"]
     assert store.cache_get("r1", "k", "v1") is None
-    # others untouched
+    # others' data untouched; every cached answer is dropped (the erased id is not kept even
+    # as a cache counter, so the global generation moves instead)
     assert store.get_profile("r2") == {"age": 50}
-    assert store.cache_get("r2", "k", "v1") == ANSWER
+    assert store.cache_get("r2", "k", "v1") is None
     assert store.delete_resident("r1") is False
     assert store.delete_resident("never-seen") is False
     # erasure forgets the event ids too: nothing of the resident is left, not even "seen"
@@ -388,6 +389,52 @@ def test_delete_resident_with_only_events(store):
     store.add_events([ev("e1", "r1")])
     assert store.delete_resident("r1") is True
     assert store.resident_events("r1") == []
+
+
+def test_erasure_leaves_a_tombstone_every_replica_sees(backend):
+    a, b = backend(), backend()
+    a.put_profile("r1", {"age": 40})
+    assert not b.erased("hash-of-r1") and b.tombstones() == set()
+    assert a.delete_resident("r1", tombstone="hash-of-r1") is True
+    assert b.erased("hash-of-r1") and not b.erased("hash-of-r2")
+    assert b.tombstones() == {"hash-of-r1"}
+    # a second erasure of the same id keeps one tombstone
+    a.delete_resident("r1", tombstone="hash-of-r1")
+    assert b.tombstones() == {"hash-of-r1"}
+
+
+def test_resident_facts_in_one_read(store):
+    store.put_profile("r1", {"age": 40})
+    store.add_events([ev("e1", "r1"), ev("e2", "r1"), ev("e3", "r2")])
+    store.delete_resident("r3", tombstone="t3")
+    facts = store.resident_facts(["r1", "r2", "r3", "r4"], {"r1": "t1", "r2": "t2", "r3": "t3", "r4": "t4"})
+    assert facts == {"r1": {"profile": True, "events": 2, "erased": False},
+                     "r2": {"profile": False, "events": 1, "erased": False},
+                     "r3": {"profile": False, "events": 0, "erased": True},
+                     "r4": {"profile": False, "events": 0, "erased": False}}
+
+
+def test_recent_events_is_a_bounded_read_of_the_newest(store):
+    store.add_events([ev(f"e{i}", "r1", f"s{i}") for i in range(30)] + [ev("x", "r2")])
+    recent = store.recent_events("r1", 5)
+    assert [e["event_id"] for e in recent] == ["e25", "e26", "e27", "e28", "e29"]  # oldest first
+    assert len(store.recent_events("r1", 1000)) == 30
+    assert store.recent_events("nobody", 5) == []
+
+
+def test_count_hits_counts_per_bucket_and_window(backend):
+    a, b = backend(), backend()
+    assert a.count_hits("key1", 1, 60) == 1
+    assert a.count_hits("key1", 4, 60) == 5
+    assert a.count_hits("key2", 1, 60) == 1
+    if backend.kind == "redis":  # shared by every replica
+        assert b.count_hits("key1", 1, 60) == 6
+    else:  # SQLite: each process counts on its own
+        assert b.count_hits("key1", 1, 60) == 1
+    # a new window starts from zero
+    first = a.count_hits("key3", 1, 1)
+    time.sleep(1.05)
+    assert a.count_hits("key3", 1, 1) == 1 and first == 1
 
 
 # -- model version notice, ping, several replicas
@@ -538,7 +585,7 @@ def test_redis_layout_and_erasure_leave_nothing_of_the_resident(redis_url):
         store.record_places([ev("e4", "r1", "s1", "referred")])
         store.delete_resident("r1")
         left = [k for k in raw.scan_iter("*") if "r1" in k]
-        assert left == ["sm:rgen:r1"]  # a bare counter; no data
+        assert left == []  # not even a counter
     finally:
         store.close()
         raw.close()
@@ -612,18 +659,39 @@ def test_sqlite_is_durable_wal_and_survives_reopen(tmp_path):
     again.close()
 
 
+def test_sqlite_files_are_private_and_erasure_purges_the_bytes(tmp_path):
+    path = tmp_path / SQLITE_NAME
+    store = SQLiteStore(path)
+    secret = "zq-unique-income-7351"
+    store.put_profile("rX-9931", {"age": 5, "note": secret})
+    store.add_events([ev("eX", "rX-9931")])
+    for suffix in ("", "-wal", "-shm"):
+        f = path.with_name(path.name + suffix)
+        assert f.exists() and f.stat().st_mode & 0o777 == 0o600, suffix
+    store.delete_resident("rX-9931", tombstone="t")
+    for suffix in ("", "-wal", "-shm"):
+        f = path.with_name(path.name + suffix)
+        if f.exists():
+            data = f.read_bytes()
+            assert secret.encode() not in data and b"rX-9931" not in data, suffix
+    store.close()
+
+
 # -- choosing the backend
 
 def test_open_store_picks_sqlite_next_to_the_models_by_default(tmp_path):
-    store = open_store(tmp_path, env={})
+    store = open_store(tmp_path)
     assert isinstance(store, SQLiteStore) and store.path == tmp_path / SQLITE_NAME
     store.put_profile("r1", {"age": 1})
     assert (tmp_path / SQLITE_NAME).exists()
     store.close()
 
 
-def test_open_store_picks_redis_from_argument_or_env(tmp_path, redis_url):
-    for store in (open_store(tmp_path, redis_url, env={}), open_store(tmp_path, env={"REDIS_URL": redis_url})):
+def test_open_store_picks_redis_from_argument_or_env(tmp_path, redis_url, monkeypatch):
+    from api.settings import Settings
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    for store in (open_store(tmp_path, redis_url), open_store(tmp_path, Settings.from_env().redis_url)):
         assert isinstance(store, RedisStore)
         store.put_profile("r1", {"age": 2})
         assert store.get_profile("r1") == {"age": 2}

@@ -115,12 +115,14 @@ def test_invalid_data_trains_nothing(city_dir, tmp_path):
 def test_feedback_events_flow_into_the_next_model(city_dir, tmp_path):
     """Events exported by the API (interactions format) are taken in by train --events."""
     inter = pd.read_csv(city_dir / "interactions.csv", dtype=str)
-    extra = pd.DataFrame({"resident_id": ["R000001", "R000001"], "service_id": inter["service_id"].iloc[:2],
-                          "event": ["completed", "declined"], "timestamp": ["2030-01-01T00:00:00Z"] * 2})
+    # R000001 is in the data; WALKIN-7 is a walk-in the API served and stored events for
+    extra = pd.DataFrame({"resident_id": ["R000001", "R000001", "WALKIN-7"], "service_id": inter["service_id"].iloc[:3],
+                          "event": ["completed", "declined", "enrolled"], "timestamp": ["2030-01-01T00:00:00Z"] * 3})
     extra.to_csv(tmp_path / "events.csv", index=False)
     report = train(city_dir, tmp_path / "m", extra_interactions=[tmp_path / "events.csv"], epochs=1,
                    eval_residents=100, quiet=True, cold_residents=0)
-    assert report.metrics["data"]["interactions"] == len(inter) + 2
+    assert report.metrics["data"]["interactions"] == len(inter) + 3
+    assert Recommender.load(report.folder).knows("WALKIN-7")
     # late events do not move the time split onto themselves: the holdout is still the recent fifth
     assert report.metrics["data"]["warm_residents_evaluated"] >= 100
     assert str(tmp_path / "events.csv") in json.loads((report.folder / "model.json").read_text())["data_fingerprint"]

@@ -204,6 +204,18 @@ def _read_one(path: str | os.PathLike) -> RawTable:
     return read_file(file, fmt)
 
 
+def load_residents(path: str | os.PathLike) -> tuple[pd.DataFrame, list[str]]:
+    """Read one residents table (csv or parquet) on its own, e.g. profiles recorded by the API.
+
+    Returns the normalised frame and its extra columns; raises :class:`DataError`.
+    """
+    raw = _read_one(path)
+    frame, extras = (None, []) if raw.table is None else residents_frame(raw)
+    if raw.report.problems:
+        raise DataError(raw.report.problems)
+    return frame, extras
+
+
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write ``df`` as CSV or Parquet (by extension) atomically: readers see the old file or the new one.
 
