@@ -114,8 +114,9 @@ class ResidentProfile(BaseModel):
     household_size: int | None = Field(None, **_range("household_size"))
     monthly_income: float | None = Field(None, **_range("monthly_income"))
     employment_status: str | None = Field(None, max_length=TEXT_MAX)
+    #: true/false, or the same yes/no words residents.csv accepts (one vocabulary): not 0.0 or "maybe"
     disability: StrictBool | Literal[tuple(sorted(TRUE_WORDS | FALSE_WORDS))] | None = Field(
-        None, description="true/false (also the data contract's words: yes/no, y/n, t/f, 1/0 as text)")
+        None, description="true/false (also yes/no)")
     languages: list[LangCode] | Annotated[str, Field(pattern=LANG_LIST)] | None = Field(
         None, description="ISO 639-1 or ISO 639-3 codes (or language names), as a list or the contract's "
                           "`;`-separated string")

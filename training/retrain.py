@@ -70,7 +70,7 @@ def open_state(models_dir: Path, redis_url: str | None):
 
     if not redis_url and not (Path(models_dir) / SQLITE_NAME).exists():
         return None
-    return open_store(models_dir, redis_url=redis_url, env={})
+    return open_store(models_dir, redis_url=redis_url)
 
 
 def read_feedback(store, *, service_ids: set[str], residents: pd.DataFrame) -> Feedback:

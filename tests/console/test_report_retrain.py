@@ -84,7 +84,7 @@ def test_retrain_takes_the_api_feedback_gates_and_reports(backend, city_dir, tra
     models = link_models(trained_models, tmp_path / "models")
     before = artifacts.current_version(models)
     redis_url = request.getfixturevalue("redis_url") if backend == "redis" else None
-    store = open_store(models, redis_url=redis_url, env={})
+    store = open_store(models, redis_url=redis_url)
     try:
         _record(store, city_dir)
     finally:
