@@ -15,12 +15,12 @@ import typing
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model, field_validator, model_validator
 
 from api.limits import (EVENTS_MAX, EXCLUDE_MAX, EXTRA_MAX, ID_MAX, INT_ABS_MAX, K_MAX, LIST_MAX,
                         MAX_OFFSET, NEED_TEXT_MAX, NEEDS_MAX, NUMBER_ABS_MAX, TEXT_MAX)
 from recommender import results
-from recommender.schema import EVENTS, RANGES, STATUSES, split_list
+from recommender.schema import EVENTS, FALSE_WORDS, RANGES, STATUSES, TRUE_WORDS, split_list
 
 __all__ = ["ID_MAX", "MAX_OFFSET", "TEXT_MAX"]  # re-exported for the routes
 
@@ -114,7 +114,9 @@ class ResidentProfile(BaseModel):
     household_size: int | None = Field(None, **_range("household_size"))
     monthly_income: float | None = Field(None, **_range("monthly_income"))
     employment_status: str | None = Field(None, max_length=TEXT_MAX)
-    disability: bool | None = Field(None, description="true/false (also yes/no)")
+    #: true/false, or the same yes/no words residents.csv accepts (one vocabulary): not 0.0 or "maybe"
+    disability: StrictBool | Literal[tuple(sorted(TRUE_WORDS | FALSE_WORDS))] | None = Field(
+        None, description="true/false (also yes/no)")
     languages: list[LangCode] | Annotated[str, Field(pattern=LANG_LIST)] | None = Field(
         None, description="ISO 639-1 or ISO 639-3 codes (or language names), as a list or the contract's "
                           "`;`-separated string")

@@ -60,6 +60,10 @@ def _cmd_train(args) -> int:
                    learning_rate=args.learning_rate, loss=args.loss, alpha=args.alpha, eval_residents=args.eval_residents,
                    seed=args.seed, num_threads=args.threads, force=args.force, quiet=args.quiet)
     print(_fmt_metrics(report.metrics))
+    if report.metrics.get("groups"):
+        from .equity import format_worst
+
+        print("equity (the model's worst group of each grouping):\n" + format_worst(report.metrics["groups"]))
     print(_fmt_timing(report.metrics["timing"]))
     print(f"model {report.version} written to {report.folder}")
     print(report.reason)
@@ -86,6 +90,10 @@ def _cmd_retrain(args) -> int:
     print(f"feedback from the API: {len(fb.events):,} events, {fb.new_residents:,} new residents, "
           f"{fb.updated_residents:,} updated profiles" + (f"; {skipped}" if skipped else ""))
     print(_fmt_metrics(report.metrics))
+    if report.metrics.get("groups"):
+        from .equity import format_worst
+
+        print("equity (the model's worst group of each grouping):\n" + format_worst(report.metrics["groups"]))
     print(_fmt_timing(report.metrics["timing"]))
     if result.dry_run:
         verdict = "would be promoted" if report.promoted else "would not be promoted"

@@ -23,6 +23,7 @@ from recommender.files import sha256_file
 from recommender.features import ResidentFeaturizer, ServiceFeaturizer, profiles_at
 from recommender.schema import POSITIVE_EVENTS, RESIDENT_LISTS, RESIDENT_NUMERIC, RESIDENT_OPTIONAL
 
+from .equity import group_metrics
 from .erasure import drop_erased
 from .evaluate import evaluate_holdout
 from .fit import FitData, HybridTrainer
@@ -224,6 +225,8 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), ext
     metrics = evaluate_holdout(rec, residents=data.residents, train=split.train, holdout=split.holdout,
                                max_residents=eval_residents, seed=seed, progress=progress)
     per_resident = metrics.pop("per_resident")
+    # the equity audit: every figure per district, language, age band, disability, gender
+    metrics["groups"] = group_metrics(per_resident, data.residents)
     timing["evaluate"] = time.perf_counter() - t
     metrics["data"] = {"residents": int(len(data.residents)), "services": int(len(data.services)),
                        "interactions": int(len(interactions)), **split.info, **metrics.pop("counts")}
@@ -249,5 +252,4 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), ext
         folder = artifacts.save_version(models_dir, version, arrays, meta, catalog_json, metrics)
         if promoted:
             artifacts.set_current(models_dir, version)
-    del per_resident  # the equity audit reads it (training.equity)
     return TrainReport(version, folder, metrics, promoted, reason, timing)

@@ -11,6 +11,9 @@ The gate a trainer can trust:
 * **A gain, not noise.** The per-resident ndcg@10 difference (challenger minus current, paired on the
   same residents) is resampled ``BOOTSTRAP`` times; the challenger is promoted only when the lower
   ``1 - CONFIDENCE`` quantile of the mean difference is above zero (a one-sided 95% bound).
+* **No group served worse.** The same paired residents, broken down by district, language, age band,
+  disability and gender (``training.equity``): a challenger that lowers any group's ndcg@10 or
+  need_coverage@5 by more than ``equity.TOLERANCE`` is refused, naming the group.
 * **One at a time.** Reading CURRENT, comparing and replacing it happen under an exclusive lock on the
   models folder, so two concurrent ``train`` runs cannot swap in a worse model: the second compares
   against what the first promoted.
@@ -58,6 +61,8 @@ class Comparison:
     low: float = float("nan")
     high: float = float("nan")
     per_group: dict = field(default_factory=dict)
+    #: (no group served worse?, why) from training.equity.equity_gate
+    equity: tuple[bool, str] | None = None
 
     def to_json(self) -> dict:
         def r(x):
@@ -65,7 +70,8 @@ class Comparison:
 
         return {"since": self.since, "residents": self.residents, "excluded_residents": self.excluded_residents,
                 f"{PRIMARY}_a": r(self.mean_a), f"{PRIMARY}_b": r(self.mean_b), "diff": r(self.diff),
-                "ci": [r(self.low), r(self.high)], "confidence": CONFIDENCE, "groups": self.per_group}
+                "ci": [r(self.low), r(self.high)], "confidence": CONFIDENCE, "groups": self.per_group,
+                "equity": None if self.equity is None else {"ok": self.equity[0], "reason": self.equity[1]}}
 
 
 def pooled(metrics: dict, primary: str = PRIMARY, counts: dict | None = None) -> float | None:
@@ -106,6 +112,7 @@ def compare(a, b, *, residents: pd.DataFrame, train: pd.DataFrame, holdout: pd.D
     """Score models ``a`` and ``b`` (Recommenders) on the same residents, fresh positives only.
 
     Returns the comparison and the per-resident differences (b - a)."""
+    from .equity import equity_gate, group_metrics
     from .evaluate import evaluate_holdout, groups_of, holdout_truth
 
     through = [m.meta.get("trained_through") for m in (a, b)]
@@ -135,6 +142,7 @@ def compare(a, b, *, residents: pd.DataFrame, train: pd.DataFrame, holdout: pd.D
         c.mean_a, c.mean_b, c.diff = (float(both[f"{PRIMARY}_a"].mean()), float(both[f"{PRIMARY}_b"].mean()),
                                       float(diff.mean()))
         c.low, c.high = bootstrap_ci(diff, seed)
+        c.equity = equity_gate(group_metrics(ev["b"], residents), group_metrics(ev["a"], residents))
         for g, part in both.groupby("group"):
             c.per_group[g] = {"residents": int(len(part)), f"{PRIMARY}_a": round(float(part[f"{PRIMARY}_a"].mean()), 5),
                               f"{PRIMARY}_b": round(float(part[f"{PRIMARY}_b"].mean()), 5)}
@@ -144,8 +152,9 @@ def compare(a, b, *, residents: pd.DataFrame, train: pd.DataFrame, holdout: pd.D
 def decide(comparison: Comparison | None, diff: np.ndarray | None, current: str | None, *, force: bool,
            error: str | None = None, seed: int = 0) -> tuple[bool, str]:
     """(promote?, why) for a challenger compared with the current model (``comparison``: a = current)."""
+    unfair = comparison is not None and comparison.equity is not None and not comparison.equity[0]
     if force:
-        return True, "promoted because --force was given"
+        return True, "promoted because --force was given" + (f" (equity: {comparison.equity[1]})" if unfair else "")
     if current is None:
         return True, "promoted: there was no current model"
     if error is not None:
@@ -157,6 +166,8 @@ def decide(comparison: Comparison | None, diff: np.ndarray | None, current: str 
     low = one_sided_low(diff, seed)
     summary = (f"{PRIMARY} {comparison.mean_b:.4f} vs current {current} {comparison.mean_a:.4f} on {n} residents "
                f"(paired difference {comparison.diff:+.4f}, one-sided {CONFIDENCE:.0%} bound {low:+.4f})")
+    if low > 0 and unfair:
+        return False, f"not promoted: a group is served worse - equity {comparison.equity[1]}; " + summary
     if low > 0:
         return True, "promoted: " + summary
     return False, "not promoted: the gain is not above noise - " + summary + " (use --force to promote anyway)"

@@ -27,6 +27,9 @@ def test_metrics_json_has_the_documented_shape(trained_models):
                 assert 0.0 <= ranker[key] <= 1.0
     assert metrics["data"]["warm_residents_evaluated"] > 0 and metrics["data"]["cold_residents_evaluated"] > 0
     assert metrics["timing"]["total"] > 0
+    # the equity audit: per district (the fixture city has districts), every ranker, worst group named
+    district = metrics["groups"]["warm"]["district"]
+    assert len(district["groups"]) > 1 and district["worst"]["model"]["ndcg@10"] in district["groups"]
     # the learned model must at least beat "most popular first" for both kinds of resident
     for group in ("warm", "cold"):
         assert metrics[group]["model"]["ndcg@10"] > metrics[group]["popularity"]["ndcg@10"]
@@ -80,6 +83,12 @@ def test_decide_needs_enough_residents_and_a_gain_above_noise():
     assert ok and "promoted" in why
     assert decide(None, None, None, force=False)[0]
     assert decide(few, None, "v1", force=True)[0]
+    # a real gain that serves one group worse is refused, naming the group; --force says so too
+    c.equity = (False, "refused: warm residents, district 'D07': ndcg@10 0.4000 -> 0.3000")
+    ok, why = decide(c, gain, "v1", force=False)
+    assert not ok and "D07" in why
+    ok, why = decide(c, gain, "v1", force=True)
+    assert ok and "D07" in why
 
 
 def test_promotion_waits_for_a_concurrent_promotion(city_dir, trained_models, tmp_path):
