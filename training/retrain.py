@@ -13,8 +13,9 @@
    model and the current one on the same holdout and promotes only a better one.
 4. Write the trainer's report (``training.report``), ``<models>/report.html`` by default.
 
-Events that cannot be used are counted and skipped, never fatal: a service no longer in the
-catalogue, or a resident with neither a row in the data folder nor a stored profile.
+Events about a service no longer in the catalogue are counted and skipped, never fatal; events of a
+resident with neither a row in the data folder nor a stored profile are kept (training adds them
+without a profile).
 
 ``--dry-run`` trains and decides in a scratch models folder that only links the current version:
 the decision is printed, the models folder and its CURRENT are left exactly as they were.
@@ -77,7 +78,7 @@ def read_feedback(store, *, service_ids: set[str], residents: pd.DataFrame) -> F
     """Events and profiles from the store, as frames in the data contract's columns."""
     columns = list(residents.columns)
     known = set(residents["resident_id"])
-    skipped = {"unknown service": 0, "resident without a profile": 0}
+    skipped = {"unknown service": 0}
     rows, profiles = [], {}
     for event in store.iter_events():
         rid = event["resident_id"]
@@ -86,9 +87,8 @@ def read_feedback(store, *, service_ids: set[str], residents: pd.DataFrame) -> F
             continue
         if rid not in profiles:
             profiles[rid] = store.get_profile(rid)
-        if profiles[rid] is None and rid not in known:
-            skipped["resident without a profile"] += 1
-            continue
+        # a resident with neither a row nor a stored profile still has this history: training adds
+        # them without a profile (training.pipeline.with_event_residents)
         rows.append({"resident_id": rid, "service_id": event["service_id"], "event": event["event"],
                      "timestamp": int(event["timestamp"])})
     # As the API serves them: a stored profile lies over the training row of a resident it has.

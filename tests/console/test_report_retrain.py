@@ -94,8 +94,7 @@ def test_retrain_takes_the_api_feedback_gates_and_reports(backend, city_dir, tra
 
     assert main([*args, "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "3 events, 1 new residents, 1 updated profiles" in out
-    assert "1 skipped (unknown service)" in out and "1 skipped (resident without a profile)" in out
+    assert "4 events, 1 new residents, 1 updated profiles" in out and "1 skipped (unknown service)" in out
     assert "dry run: the new model would" in out
     assert sorted(p.name for p in models.iterdir() if not p.name.startswith("state.")) == sorted(
         [before, "CURRENT"]), "a dry run wrote to the models folder"
@@ -106,10 +105,11 @@ def test_retrain_takes_the_api_feedback_gates_and_reports(backend, city_dir, tra
     new = next(p for p in models.iterdir() if (p / "model.json").exists() and p.name != before)
     metrics = json.loads((new / "metrics.json").read_text())
     base = json.loads((models / before / "metrics.json").read_text())
-    assert metrics["data"]["interactions"] == base["data"]["interactions"] + 3
-    assert metrics["data"]["residents"] == base["data"]["residents"] + 1
+    assert metrics["data"]["interactions"] == base["data"]["interactions"] + 4
+    assert metrics["data"]["residents"] == base["data"]["residents"] + 2  # the new profile, and GHOST without one
     rec = Recommender.load(new)
     assert rec.knows(NEW_RESIDENT), "a resident recorded through the API did not reach training"
+    assert rec.knows("GHOST"), "feedback of a resident without a profile did not reach training"
     old_profile, new_profile = Recommender.load(models / before).resident_profile("R000007"), rec.resident_profile("R000007")
     assert new_profile["age"] == 33, "the newer profile did not replace the old one"
     assert new_profile.get("gender") == old_profile.get("gender"), "fields the API did not set were lost"
