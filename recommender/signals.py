@@ -134,7 +134,8 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
     new = model.new_services
     if new.any():
         # what is learned from use says nothing of a service nobody used: the average, not the bottom
-        for name in ("knn", "seg") + (("cf",) if model.hyb is not None else ()):
+        # (the collaborative signal keeps its value: a new service's embedding is mapped from its features)
+        for name in ("knn", "seg"):
             if name in values:
                 values[name][:, new] = 0.0
         if "new" in wanted:

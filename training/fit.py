@@ -272,6 +272,10 @@ class HybridTrainer:
         counts = all_m.getnnz(axis=0)
         hybrid = self._wants_hybrid(counts, data)
         tokens = data.service_tokens
+        # what a new service's collaborative embedding is mapped from: every feature (text included)
+        # where the catalogue is small; its tags alone for a long tail (the text's normal equations
+        # over 50,000 services would be most of the training time)
+        mapped_features = data.service_features if n_items <= EASE_MAX_SERVICES or tokens is None else tokens
 
         # 1. the time-forward split of the training span
         rng = np.random.default_rng(self.random_state)
@@ -291,8 +295,8 @@ class HybridTrainer:
         fitted = np.diff(past_m.indptr) > 0
         past_counts = past_m.getnnz(axis=0)
         past_model = HybridModel(
-            cf=self._embeddings(cf, X_warm, fitted, cold_items=None if hybrid else past_counts == 0,
-                                service_features=data.service_features),
+            cf=self._embeddings(cf, X_warm, fitted, cold_items=past_counts == 0,
+                                service_features=mapped_features),
             hyb=self._embeddings(hy, X_warm, fitted, item_features=tokens) if hy is not None else None,
             popularity=popularity(past_counts), recent_popularity=self._recent(past, n_items),
             neighbors=self._co_use(past_m, sparse=hybrid), ranker=None,
@@ -318,8 +322,8 @@ class HybridTrainer:
         everyone = np.ones(len(warm_res), dtype=bool)
         cold_items = counts == 0
         self.model_ = HybridModel(
-            cf=self._embeddings(cf, X_warm, everyone, cold_items=None if hybrid else cold_items,
-                                service_features=data.service_features),
+            cf=self._embeddings(cf, X_warm, everyone, cold_items=cold_items,
+                                service_features=mapped_features),
             hyb=self._embeddings(hy, X_warm, everyone, item_features=tokens) if hy is not None else None,
             popularity=popularity(counts), recent_popularity=self._recent(part, n_items),
             neighbors=self._co_use(all_m, sparse=hybrid), ranker=self.ranker_, segments=segment_shares(X_warm, all_m),
