@@ -239,11 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train, evaluate and (if better) promote a model",
                        description="Train the hybrid model on a data directory, evaluate it and two baselines on a "
                                    "holdout, write models/<version>/ and make it current only if it beats the "
-                                   "current model on the same holdout (or with --force).")
+                                   "current model, paired and beyond noise, on interactions newer than both "
+                                   "models' training data, serving no group worse (or with --force).")
     t.add_argument("--data", required=True, type=Path, help="data directory (services, residents, interactions)")
     t.add_argument("--models", type=Path, default=Path("models"), help="models root (default models/)")
-    t.add_argument("--holdout", type=Path, help="an interactions file to evaluate on (default: the last 20%% "
-                                                 "of the time span)")
+    t.add_argument("--holdout", type=Path, help="an interactions file to evaluate on (default: the most recent 20%% "
+                                                 "of interactions by time)")
     t.add_argument("--cold-residents", type=float, default=0.1,
                    help="fraction of residents whose interactions all go to the holdout (default 0.1; 0 = off)")
     t.add_argument("--events", type=Path, action="append",

@@ -181,7 +181,8 @@ def load_interactions(path: str | os.PathLike, *, services: pd.DataFrame,
 
 
 def load_residents(path: str | os.PathLike) -> tuple[pd.DataFrame, list[str]]:
-    """Read one residents table (csv or parquet) on its own, e.g. a caseload to allocate.
+    """Read one residents table (csv or parquet) on its own: a caseload to allocate, profiles recorded
+    by the API.
 
     Returns the normalised frame and its extra columns; raises :class:`DataError`.
     """
@@ -202,18 +203,6 @@ def _read_one(path: str | os.PathLike) -> RawTable:
     if not file.is_file():
         raise DataError([Problem(str(file), None, None, "file does not exist")])
     return read_file(file, fmt)
-
-
-def load_residents(path: str | os.PathLike) -> tuple[pd.DataFrame, list[str]]:
-    """Read one residents table (csv or parquet) on its own, e.g. profiles recorded by the API.
-
-    Returns the normalised frame and its extra columns; raises :class:`DataError`.
-    """
-    raw = _read_one(path)
-    frame, extras = (None, []) if raw.table is None else residents_frame(raw)
-    if raw.report.problems:
-        raise DataError(raw.report.problems)
-    return frame, extras
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
