@@ -123,10 +123,6 @@ class HybridModel:
     def n_components(self) -> int:
         return int(self.cf.item_embeddings.shape[1])
 
-    def predicted_embedding(self, feature_idx: np.ndarray) -> np.ndarray:
-        """x @ W + w0 for a binary feature row given by its column indices."""
-        return self.cf.feature_intercept + self.cf.feature_map[feature_idx].sum(axis=0)
-
     def arrays(self) -> dict[str, np.ndarray]:
         out = self.cf.arrays("")
         if self.hyb is not None:
