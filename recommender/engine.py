@@ -111,13 +111,13 @@ class Recommender:
         featurizer = ResidentFeaturizer.from_json(meta["featurizer"], catalog.taxonomy)
         model = HybridModel.from_arrays(arrays, meta["model"])
         n_services = len(catalog)
-        if model.item_embeddings.shape[0] != n_services:
-            raise ValueError(f"{model.item_embeddings.shape[0]} service embeddings for {n_services} catalogue services")
-        if model.feature_map.shape[0] != len(featurizer.feature_names_):
+        if model.cf.item_embeddings.shape[0] != n_services:
+            raise ValueError(f"{model.cf.item_embeddings.shape[0]} service embeddings for {n_services} catalogue services")
+        if model.cf.feature_map.shape[0] != len(featurizer.feature_names_):
             raise ValueError("feature map does not match the feature vocabulary")
         ids = arrays["resident_ids"]
         warm_rows = arrays["warm_rows"]
-        if warm_rows.shape != ids.shape or (len(warm_rows) and warm_rows.max() >= model.user_embeddings.shape[0]):
+        if warm_rows.shape != ids.shape or (len(warm_rows) and warm_rows.max() >= model.cf.user_embeddings.shape[0]):
             raise ValueError("resident rows do not match the embeddings")
         residents = EncodedTable(arrays, meta["residents"], prefix="resident.")
         used = (arrays["used.indptr"], arrays["used.indices"])

@@ -77,8 +77,8 @@ class Explainer:
         self.catalog = catalog
         self.featurizer = featurizer
         self.model = model
-        self._v_mean = model.item_embeddings.mean(axis=0)
-        self._b_mean = float(model.item_biases.mean())
+        self._v_mean = model.cf.item_embeddings.mean(axis=0)
+        self._b_mean = float(model.cf.item_biases.mean())
 
     def contributions(self, items: list[int], profile: Profile, signals, weights: dict[str, float], warm: bool,
                       need_masks: dict[str, np.ndarray], hist: np.ndarray = (), top: int = 5
@@ -98,16 +98,16 @@ class Explainer:
         if w_cf:
             u, raw = signals.U[0], signals.cf_raw[0]
             scale = w_cf / (float(raw.std()) or 1.0)
-            dV = (m.item_embeddings[items] - self._v_mean).T  # d x k
+            dV = (m.cf.item_embeddings[items] - self._v_mean).T  # d x k
             idx = self.featurizer.indices(profile)
-            W = m.feature_map[idx]
+            W = m.cf.feature_map[idx]
             names.extend(self.featurizer.feature_names_[f] for f in idx)
             blocks.append(W @ dV * scale)
             if warm:
                 names.append(TASTE)
-                blocks.append(((u - (m.feature_intercept + W.sum(axis=0))) @ dV * scale)[None, :])
+                blocks.append(((u - (m.cf.feature_intercept + W.sum(axis=0))) @ dV * scale)[None, :])
             names.append(BASELINE)
-            blocks.append(((m.feature_intercept @ dV + m.item_biases[items] - self._b_mean) * scale)[None, :])
+            blocks.append(((m.cf.feature_intercept @ dV + m.cf.item_biases[items] - self._b_mean) * scale)[None, :])
         w_knn = weights.get("knn", 0.0)
         if w_knn and len(hist):
             # the neighbour term is w * z(sum_h S[h]): one exact part per service in the history

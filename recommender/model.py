@@ -98,27 +98,6 @@ class HybridModel:
             self.popularity = np.where(self.new_services, 0.0, self.popularity).astype(np.float32)
             self.recent_popularity = np.where(self.new_services, 0.0, self.recent_popularity).astype(np.float32)
 
-    # the collaborative arrays under their historical names (the explainer decomposes them)
-    @property
-    def item_embeddings(self) -> np.ndarray:
-        return self.cf.item_embeddings
-
-    @property
-    def item_biases(self) -> np.ndarray:
-        return self.cf.item_biases
-
-    @property
-    def user_embeddings(self) -> np.ndarray:
-        return self.cf.user_embeddings
-
-    @property
-    def feature_map(self) -> np.ndarray:
-        return self.cf.feature_map
-
-    @property
-    def feature_intercept(self) -> np.ndarray:
-        return self.cf.feature_intercept
-
     @property
     def n_components(self) -> int:
         return int(self.cf.item_embeddings.shape[1])
