@@ -49,7 +49,7 @@ from .ranker import Ranker, segment_of
 from .ranking import candidate_scores, rank, rank_rows
 from .results import NeedAnswer, RecommendationResult, Suggestion
 from .schema import split_list
-from .signals import Batch, Signals, combine, compute as compute_signals
+from .signals import Batch, Signals, combine, compute as compute_signals, local_fit
 
 MAX_K = 50
 
@@ -255,8 +255,9 @@ class Recommender:
                             np.nan if p.longitude is None else p.longitude] for p in profiles],
                           dtype=np.float64).reshape(n, 2)
         X = self.featurizer._matrix((self.featurizer.tokens(p) for p in profiles), n)
+        area, speaks = local_fit(self.catalog, profiles)
         return Batch(warm_rows=warm_rows, X=X, history=hist, need=need, coords=coords,
-                     unknown=None if outcomes is None else outcomes == Outcome.UNKNOWN)
+                     unknown=None if outcomes is None else outcomes == Outcome.UNKNOWN, area=area, speaks=speaks)
 
     def _ranker(self, ranker) -> Ranker:
         if ranker is None:

@@ -120,7 +120,9 @@ class Explainer:
         for signal, name in (("hyb", "similar:services like those that suit this resident"),
                              ("seg", "similar:what residents with a similar profile use"),
                              ("pop", "popularity:overall"), ("recent", "popularity:recent"),
-                             ("near", "near:home"), ("unknown", "eligibility:unknown"),
+                             ("near", "near:home"), ("area", "local:serves the resident's district"),
+                             ("speaks", "local:offers a language the resident speaks"),
+                             ("unknown", "eligibility:unknown"),
                              ("new", "new:a programme nobody has used yet")):
             w = weights.get(signal, 0.0)
             v = signals.values.get(signal)

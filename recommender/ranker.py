@@ -23,6 +23,9 @@ The signals (``SIGNALS``), each computed by :mod:`recommender.signals` for every
               most recent part (demand moves);
 * ``near``    closeness to the resident's own coordinates (z-scored minus log distance; 0 where either
               side has no place);
+* ``area``    1 where the service's area names the resident's district (a local programme rather than
+              one open to the whole city: what counts for place where there are no coordinates);
+* ``speaks``  1 where the service lists one of the resident's languages;
 * ``unknown`` 1 where eligibility cannot be decided from the profile;
 * ``new``     1 for a service nobody used in training (the signals learned from use give it the
               average there, so it is ranked by its features, the needs it answers and its place).
@@ -39,7 +42,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-SIGNALS = ("cf", "hyb", "knn", "seg", "need", "pop", "recent", "near", "unknown", "new")
+SIGNALS = ("cf", "hyb", "knn", "seg", "need", "pop", "recent", "near", "area", "speaks", "unknown", "new")
 SEGMENTS = ("cold", "short", "long")
 #: a resident with at least this many services in their history is "long"
 LONG_HISTORY = 3

@@ -25,6 +25,8 @@ class Batch:
     need: np.ndarray                 # (n, n_services) bool: answers a declared need
     coords: np.ndarray               # (n, 2) resident latitude, longitude; NaN where unknown
     unknown: np.ndarray | None = None    # (n, n_services) bool: eligibility undecided
+    area: np.ndarray | None = None       # (n, n_services) bool: the service's area names the district
+    speaks: np.ndarray | None = None     # (n, n_services) bool: the service lists a resident's language
 
     def __len__(self) -> int:
         return len(self.warm_rows)
@@ -55,6 +57,20 @@ def _product(X: sp.csr_matrix, m: sp.csr_matrix) -> np.ndarray:
     if X.shape[0] == 1:
         return row_sum(m, X.indices)[None, :]
     return np.asarray((X @ m).todense(), dtype=np.float32)
+
+
+def local_fit(catalog, profiles) -> tuple[np.ndarray, np.ndarray]:
+    """(area, speaks) for each profile: services whose area names its district, services that list one
+    of its languages (a service with no list is open to all and counts in neither)."""
+    n, m = len(profiles), len(catalog)
+    area = np.zeros((n, m), dtype=bool)
+    speaks = np.zeros((n, m), dtype=bool)
+    for r, p in enumerate(profiles):
+        if p.district:
+            area[r] = catalog.serving("districts", p.district)
+        for lang in p.languages:
+            speaks[r] |= catalog.serving("languages", lang)
+    return area, speaks
 
 
 def zscore(x: np.ndarray) -> np.ndarray:
@@ -129,6 +145,10 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
         values["recent"] = model.recent_popularity[None, :]
     if "near" in wanted:
         values["near"] = nearness(batch.coords, service_lat, service_lon)
+    for name in ("area", "speaks"):
+        mask = getattr(batch, name)
+        if name in wanted and mask is not None and mask.any():
+            values[name] = mask.astype(np.float32)
     if "unknown" in wanted and batch.unknown is not None:
         values["unknown"] = batch.unknown.astype(np.float32)
     new = model.new_services

@@ -39,7 +39,7 @@ TIMING = {
     "fit_lightfm_past": "fitting the collaborative model on the past (to train the ranker)",
     "fit_generators_past": "finding candidates in the past",
     "fit_ranker": "training the second-stage ranker",
-    "fit_lightfm_refresh": "refitting the collaborative model on all the data",
+    "fit_lightfm_all": "fitting the collaborative model again on all the data",
     "fit_generators": "building the candidate generators",
     "fit_total": "fitting, all steps",
     "evaluate": "evaluating the model and baselines",

@@ -56,13 +56,14 @@ def auc(scores: np.ndarray, truth: np.ndarray, n_excluded: np.ndarray) -> np.nda
     n_pos = truth.sum(axis=1)
     n_neg = n - n_excluded - n_pos
     ok = (n_pos > 0) & (n_neg > 0)
-    # sorted negatives per row (excluded and positive entries pushed past the end as +inf)
-    neg = np.sort(np.where(truth | np.isneginf(scores), np.inf, scores), axis=1)
     out = np.empty(int(ok.sum()))
     for j, r in enumerate(np.flatnonzero(ok)):
-        row = neg[r, : n_neg[r]]
-        pos = scores[r, truth[r]]
-        below = np.searchsorted(row, pos, side="left")
-        ties = np.searchsorted(row, pos, side="right") - below
-        out[j] = (below + 0.5 * ties).sum() / (n_pos[r] * n_neg[r])
+        row, t = scores[r], truth[r]
+        pos = row[t]
+        neg = row[~t & ~np.isneginf(row)]
+        # counting, not sorting: a resident has a handful of positives against thousands of candidates
+        # (sorting every row was most of an evaluation over 50,000 services)
+        below = (neg[None, :] < pos[:, None]).sum(axis=1)
+        ties = (neg[None, :] == pos[:, None]).sum(axis=1)
+        out[j] = (below + 0.5 * ties).sum() / (len(pos) * len(neg))
     return out

@@ -22,6 +22,7 @@ from recommender.engine import Recommender
 from recommender.files import sha256_file
 from recommender.features import ResidentFeaturizer, ServiceFeaturizer, profiles_at
 from recommender.schema import POSITIVE_EVENTS, RESIDENT_LISTS, RESIDENT_NUMERIC, RESIDENT_OPTIONAL
+from recommender.signals import local_fit
 
 from .equity import group_metrics
 from .erasure import drop_erased
@@ -53,14 +54,15 @@ def _csr_of(df: pd.DataFrame, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.
 
 
 def needs_and_eligibility(catalog: ServiceCatalog, residents: pd.DataFrame, rows: np.ndarray
-                          ) -> tuple[list[dict[str, np.ndarray]], np.ndarray]:
-    """For the residents at ``rows``: declared need -> the services answering it, and their
-    eligibility outcomes over every service, as served."""
+                          ) -> tuple[list[dict[str, np.ndarray]], np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """For the residents at ``rows``: declared need -> the services answering it, their eligibility
+    outcomes over every service, and the services local to them (``recommender.signals.local_fit``),
+    as served."""
     profiles = profiles_at(residents, rows)
     out = np.zeros((len(profiles), len(catalog)), dtype=np.int8)
     for n, p in enumerate(profiles):
         out[n] = evaluate(catalog, p).outcome
-    return [{need: catalog.answers(need) for need in p.needs} for p in profiles], out
+    return [{need: catalog.answers(need) for need in p.needs} for p in profiles], out, local_fit(catalog, profiles)
 
 
 def with_event_residents(residents: pd.DataFrame, path, say=print) -> pd.DataFrame:

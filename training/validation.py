@@ -101,14 +101,15 @@ def _batches(model: HybridModel, data, warm_res: np.ndarray, res: _Residents, ba
         table_rows = warm_res[res.rows[pos]]
         if start not in cache:
             cache[start] = data.needs_and_eligibility(table_rows)
-        masks, outcomes = cache[start]
+        masks, outcomes, (area, speaks) = cache[start]
         need = np.zeros(outcomes.shape, dtype=bool)
         for n, m in enumerate(masks):
             for mask in m.values():
                 need[n] |= mask
         coords = data.coords[table_rows] if data.coords is not None else np.full((len(pos), 2), np.nan)
         b = Batch(warm_rows=np.where(res.fitted[pos], res.rows[pos], -1), X=data.X[table_rows],
-                  history=res.history[pos], need=need, coords=coords, unknown=outcomes == Outcome.UNKNOWN)
+                  history=res.history[pos], need=need, coords=coords, unknown=outcomes == Outcome.UNKNOWN,
+                  area=area, speaks=speaks)
         sig = compute(model, b, set(SIGNALS), data.service_lat, data.service_lon)
         yield pos, b, sig, outcomes, masks
 

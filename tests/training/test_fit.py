@@ -55,3 +55,28 @@ def test_a_sparse_catalogue_learns_services_from_their_features(tmp_path):
     for members in rows.values():
         assert np.allclose(V[members], V[members[0]], atol=1e-5)
     assert np.unique(V.round(4), axis=0).shape[0] == len(rows)
+
+
+def test_local_programmes_count_where_residents_choose_them(tmp_path):
+    """Where residents choose programmes whose area names their own district (and that speak their
+    language) over ones open to the whole city, and no coordinates are given, the learned ranker weighs
+    that: a walk-in's list holds more services local to their district than need_match's does."""
+    from recommender.engine import Recommender
+    from recommender.features import profiles_at
+    from training import scenarios
+    from training.pipeline import train
+    from training.tables import load_data_dir
+
+    scenarios.generate("deep_funnel", tmp_path / "city", residents=3000, services=200, seed=4)
+    report = train(tmp_path / "city", tmp_path / "models", epochs=5, eval_residents=300, quiet=True)
+    rec = Recommender.load(report.folder)
+    weights = rec.model.ranker.weights
+    assert max(w.get("area", 0.0) for w in weights.values()) > 0, weights
+    residents = load_data_dir(tmp_path / "city", quiet=True).residents
+    profiles = [p for p in profiles_at(residents, np.arange(400)) if p.needs and p.district][:150]
+    local = {"model": 0, "need_match": 0}
+    for name in local:
+        top, _ = rec.rank_batch([None] * len(profiles), profiles, k=5, ranker=None if name == "model" else name)
+        for p, row in zip(profiles, top):
+            local[name] += int(rec.catalog.serving("districts", p.district)[row[row >= 0]].sum())
+    assert local["model"] > local["need_match"], local
