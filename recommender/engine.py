@@ -290,7 +290,7 @@ class Recommender:
         excluded = self._known_mask(rows)
         if exclude is not None:
             excluded |= sp.csr_matrix(exclude).toarray().astype(bool)
-        s = candidate_scores(scores, outcomes, excluded, include_unknown_eligibility)
+        s = candidate_scores(scores, outcomes, excluded, include_unknown_eligibility, copy=False)
         masks = [{need: self.catalog.answers(need) for need in p.needs} for p in profiles]
         return rank_rows(s, k, masks), s
 

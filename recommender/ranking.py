@@ -27,10 +27,11 @@ class Ranked:
 
 
 def candidate_scores(scores: np.ndarray, outcome: np.ndarray, excluded: np.ndarray | None,
-                     include_unknown: bool = True) -> np.ndarray:
+                     include_unknown: bool = True, copy: bool = True) -> np.ndarray:
     """Scores with ``BLOCKED`` where eligibility rules a service out and -inf where it is excluded;
-    works on one resident (n_services,) or a batch (n, n_services)."""
-    s = np.array(scores, dtype=np.float64)
+    works on one resident (n_services,) or a batch (n, n_services). ``copy=False`` writes into
+    ``scores`` when it is already float64 (a caller's fresh array)."""
+    s = np.array(scores, dtype=np.float64, copy=copy or None)
     s[outcome == Outcome.INELIGIBLE] = BLOCKED
     if not include_unknown:
         s[outcome == Outcome.UNKNOWN] = BLOCKED
@@ -108,10 +109,12 @@ def rank(s: np.ndarray, k: int, need_masks: dict[str, np.ndarray], shortlist: np
 def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
     """(n x k) best listable indices per row, best first (ties by index), -1 past the listable ones."""
     n, m = scores.shape
-    allowed = np.where(scores > BLOCKED, scores, -np.inf)
     kk = min(k, m)
-    top = np.argpartition(-allowed, kk - 1, axis=1)[:, :kk] if m > kk else np.tile(np.arange(m), (n, 1))
-    vals = np.take_along_axis(allowed, top, axis=1)
+    # the k largest straight from the scores (BLOCKED and -inf are the smallest values there are):
+    # no negated or masked copy of a batch that can hold 20 million scores
+    top = np.argpartition(scores, m - kk, axis=1)[:, m - kk:] if m > kk else np.tile(np.arange(m), (n, 1))
+    vals = np.take_along_axis(scores, top, axis=1)
+    vals = np.where(vals > BLOCKED, vals, -np.inf)
     order = np.lexsort((top, -vals), axis=1)
     top, vals = np.take_along_axis(top, order, axis=1), np.take_along_axis(vals, order, axis=1)
     return np.where(np.isfinite(vals), top, -1)

@@ -74,12 +74,13 @@ def local_fit(catalog, profiles) -> tuple[np.ndarray, np.ndarray]:
 
 
 def zscore(x: np.ndarray) -> np.ndarray:
-    """Per-row z-scores (float32); a constant row becomes zeros."""
-    x = np.asarray(x, dtype=np.float32)
-    mean = x.mean(axis=1, keepdims=True)
-    std = x.std(axis=1, keepdims=True)
+    """Per-row z-scores (float32); a constant row becomes zeros. Two passes over a fresh array: a
+    batch of 400 residents over 50,000 services is 80 MB, and numpy's std makes three more."""
+    out = np.asarray(x, dtype=np.float32) - np.asarray(x, dtype=np.float32).mean(axis=1, keepdims=True)
+    std = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64) / max(out.shape[1], 1))
     std[std == 0] = 1.0
-    return (x - mean) / std
+    out *= (1.0 / std).astype(np.float32)[:, None]
+    return out
 
 
 def haversine_km(lat, lon, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
@@ -107,8 +108,8 @@ def segment_popularity(segments: sp.csr_matrix, X: sp.csr_matrix) -> np.ndarray:
     n = np.diff(X.indptr)
     if X.shape[0] == 1:
         avg = row_sum(segments, X.indices)[None, :]
-    else:  # services x features (sparse) times features x residents (dense, small): no dense services x features
-        avg = np.asarray(segments.T @ X.T.toarray(), dtype=np.float32).T
+    else:  # sparse times sparse: a resident has a few features, so this reads only their rows
+        avg = (X.astype(np.float32) @ segments).toarray()
     avg = avg / np.maximum(n, 1)[:, None]
     return zscore(np.log1p(avg * segments.shape[1]))
 
@@ -164,13 +165,28 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
 
 
 def combine(signals: Signals, ranker: Ranker, batch: Batch) -> np.ndarray:
-    """Ranking scores (n, n_services): each resident's segment weights times the signals."""
+    """Ranking scores (n, n_services): each resident's segment weights times the signals.
+
+    Each signal is added once for the whole batch with a per-row weight (its segment's), not once per
+    segment through row selections: on a large catalogue every selection copies the batch's rows."""
     out = np.zeros(batch.need.shape, dtype=np.float64)
-    for seg, rows in batch.segment_rows().items():
-        if len(rows) == 0:
+    tmp = None
+    segment_rows = batch.segment_rows()
+    names = {name for seg in SEGMENTS for name in ranker.for_segment(seg)}
+    for name in sorted(names):
+        v = signals.values.get(name)
+        if v is None:
             continue
-        for name, w in ranker.for_segment(seg).items():
-            v = signals.values.get(name)
-            if v is not None:
-                out[rows] += w * (v if v.shape[0] == 1 else v[rows])
+        w = np.zeros(len(batch), dtype=np.float64)
+        for seg, rows in segment_rows.items():
+            w[rows] = ranker.for_segment(seg).get(name, 0.0)
+        if not w.any():
+            continue
+        if (w == w[0]).all():  # one segment (or equal weights): no per-row weights needed
+            out += w[0] * v
+        elif v.shape[0] == 1:
+            out += np.multiply.outer(w, v[0])
+        else:
+            tmp = np.multiply(v, w[:, None], out=tmp if tmp is not None else np.empty(out.shape))
+            out += tmp
     return out

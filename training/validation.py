@@ -209,7 +209,7 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
             score = combine(sig, per_fold[0], b)
             if per_fold[1] is not per_fold[0]:
                 score[fold == 1] = combine(sig, per_fold[1], b)[fold == 1]
-            top = rank_rows(candidate_scores(score, outcomes, known), K, masks)
+            top = rank_rows(candidate_scores(score, outcomes, known, copy=False), K, masks)
             hits = np.asarray(truth[np.arange(len(pos))[:, None], np.maximum(top, 0)].todense(), dtype=bool) & (top >= 0)
             ndcg[c][pos] = list_metrics(hits, np.diff(truth.indptr), K)[f"ndcg@{K}"]
 
