@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from urllib.parse import urlsplit
 
-from .common import CsvTable, clean_text, norm_coordinates
+from .common import CsvTable, clean_text, norm_coordinates, norm_district
 from .report import INFO, VIOLATION, ImportReport
 
 # ---------------------------------------------------------------------------------------------
@@ -236,6 +236,23 @@ def check_table(table: CsvTable, spec: TableSpec, report: ImportReport, schema_n
     return violations
 
 
+def rows_by(table: CsvTable | None, key: str) -> dict[str, list[int]]:
+    """The indices of ``table``'s rows by their value in column ``key`` (rows without one left out): how
+    the packages' tables are joined. Empty when the table or the column is absent."""
+    index: dict[str, list[int]] = defaultdict(list)
+    if table is not None and key in table.header:
+        for i, row in enumerate(table.rows):
+            k = clean_text(row.get(key))
+            if k:
+                index[k].append(i)
+    return index
+
+
+def first_row_by(table: CsvTable | None, key: str) -> dict[str, int]:
+    """The index of the first row holding each value of column ``key`` (an id repeated later is ignored)."""
+    return {k: rows[0] for k, rows in rows_by(table, key).items()}
+
+
 def table_rows(tables: dict, name: str, indices: list[int]):
     """(index, row) of the given rows of one table."""
     table = tables.get(name)
@@ -274,3 +291,27 @@ def organization_and_place(row: dict, sid: str, here, tables: dict, orgs: dict, 
             if coords:
                 break
     return org_name, location_ids, coords
+
+
+def service_languages(tables: dict, name: str, sid: str, location_ids: list[str], by_service: dict,
+                      by_location: dict, field: str | None, code_of) -> list[str]:
+    """Language codes of one service from a languages table: its own rows, then each of its locations'
+    (a row once). ``code_of(row, where)`` reads one row's code and reports it where unusable (None)."""
+    rows = list(by_service.get(sid, []))
+    for lid in location_ids:
+        rows += [i for i in by_location.get(lid, []) if i not in rows]
+    langs: list[str] = []
+    for i, entry in table_rows(tables, name, rows):
+        code = code_of(entry, tables[name].where(i, field, clean_text(entry.get("id")) or None))
+        if code:
+            langs.append(code)
+    return langs
+
+
+def service_districts(tables: dict, name: str, column: str, indices: list[int], report) -> list[str]:
+    """Districts named in ``column`` of the given rows of a service-areas table (unusable ones reported)."""
+    districts: list[str] = []
+    for i, area in table_rows(tables, name, indices):
+        districts += norm_district(area.get(column), report,
+                                   tables[name].where(i, column, clean_text(area.get("id")) or None))
+    return districts
