@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Callable
 from urllib.parse import urlsplit
 
 from .common import CsvTable, clean_text, norm_coordinates, norm_district
@@ -28,35 +29,25 @@ _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Z
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
 
 
-def is_date(value: str) -> bool:
-    if not _DATE.match(value):
-        return False
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+def _real(form: re.Pattern, parse) -> Callable[[str], bool]:
+    """A check that a value has ``form`` and that ``parse`` (a ``fromisoformat``) takes it: the form
+    alone would pass 2024-02-30 or 25:00:00."""
+    def check(value: str) -> bool:
+        if not form.match(value):
+            return False
+        try:
+            parse(value)
+        except ValueError:
+            return False
+        return True
+    return check
 
 
-def is_time(value: str) -> bool:
-    if not _TIME.match(value):
-        return False
-    try:
-        time.fromisoformat(value[:8])
-    except ValueError:
-        return False
-    return True
-
-
-def is_datetime(value: str) -> bool:
-    """RFC 3339 date-time (the JSON Schema ``date-time`` format): date, time and a zone."""
-    if not _DATETIME.match(value):
-        return False
-    try:
-        datetime.fromisoformat(value[:19].replace("t", "T").replace(" ", "T"))
-    except ValueError:
-        return False
-    return True
+is_date = _real(_DATE, date.fromisoformat)
+is_time = _real(_TIME, lambda value: time.fromisoformat(value[:8]))
+#: RFC 3339 date-time (the JSON Schema ``date-time`` format): date, time and a zone.
+is_datetime = _real(_DATETIME,
+                    lambda value: datetime.fromisoformat(value[:19].replace("t", "T").replace(" ", "T")))
 
 
 def is_uuid(value: str) -> bool:
