@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from types import MappingProxyType
 
-from api.state.base import StateUnavailable
+from api.state.last_known import LastKnown
 
 
 #: A service with at most this share of its places left is "nearly full".
@@ -35,9 +34,8 @@ NEARLY_FULL = 0.25
 class CapacityView:
     def __init__(self, store, backoff: float = 1.0):
         self.store = store
-        self.backoff = backoff
-        self._state: tuple[int, dict, dict] = (-1, {}, {})  # (version, taken, prices)
-        self._down_until = 0.0
+        # (version, taken, prices)
+        self._state: LastKnown[tuple[int, dict, dict]] = LastKnown((-1, {}, {}), backoff)
         self._memo_key = None
         self._memo_value: dict = {}
         self._lock = threading.Lock()
@@ -45,19 +43,14 @@ class CapacityView:
     def state(self, lenient: bool = False) -> tuple[int, dict[str, int], dict[str, float]]:
         """(version, taken, shadow prices), re-read only when the store's version moved; ``lenient``
         readers get the last known state while the store is down."""
-        if lenient and time.monotonic() < self._down_until:
-            return self._state
-        try:
-            version = self.store.capacity_version()
-            if version != self._state[0]:
-                taken, prices = self.store.capacity_state()
-                self._state = (version, taken, prices)
-        except StateUnavailable:
-            self._down_until = time.monotonic() + self.backoff
-            if lenient:
-                return self._state
-            raise
-        return self._state
+        return self._state.read(self._fresh, lenient)
+
+    def _fresh(self, last: tuple[int, dict, dict]) -> tuple[int, dict, dict]:
+        version = self.store.capacity_version()
+        if version == last[0]:
+            return last
+        taken, prices = self.store.capacity_state()
+        return version, taken, prices
 
     def engine_args(self, rec, overrides: dict[str, dict], *, lenient: bool = False,
                     penalise: bool = True) -> dict:

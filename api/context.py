@@ -5,7 +5,6 @@ are independent).
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import orjson
@@ -17,7 +16,7 @@ from api.hashing import Hasher
 from api.metrics import Metrics
 from api.model_watch import LoadedModel, ModelHolder
 from api.settings import Settings
-from api.state.base import StateUnavailable
+from api.state.last_known import LastKnown
 
 _ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
@@ -40,21 +39,10 @@ class OverridesView:
 
     def __init__(self, store, backoff: float = 1.0):
         self.store = store
-        self.backoff = backoff
-        self.last: dict[str, dict] = {}
-        self._down_until = 0.0
+        self._overrides: LastKnown[dict[str, dict]] = LastKnown({}, backoff)
 
     def get(self, lenient: bool = False) -> dict[str, dict]:
-        if lenient and time.monotonic() < self._down_until:
-            return self.last
-        try:
-            self.last = self.store.service_overrides()
-        except StateUnavailable:
-            self._down_until = time.monotonic() + self.backoff
-            if lenient:
-                return self.last
-            raise
-        return self.last
+        return self._overrides.read(lambda _last: self.store.service_overrides(), lenient)
 
 
 def store_is_local(store) -> bool:

@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model, fie
 from api.limits import (EVENTS_MAX, EXCLUDE_MAX, EXTRA_MAX, ID_MAX, INT_ABS_MAX, K_MAX, LIST_MAX,
                         MAX_OFFSET, NEED_TEXT_MAX, NEEDS_MAX, NUMBER_ABS_MAX, TEXT_MAX)
 from recommender import results
-from recommender.schema import EVENTS, FALSE_WORDS, RANGES, STATUSES, TRUE_WORDS, split_list
+from recommender.schema import (EVENTS, FALSE_WORDS, RANGES, SERVICE_LISTS, SERVICE_NUMERIC, SERVICE_OPTIONAL,
+                               SERVICE_REFERRAL, SERVICE_REQUIRED, STATUSES, TRUE_WORDS, split_list)
 
 __all__ = ["ID_MAX", "MAX_OFFSET", "TEXT_MAX"]  # re-exported for the routes
 
@@ -327,26 +328,28 @@ SERVICE_EXAMPLE = {
 }
 
 
-class Service(BaseModel):
-    """A catalogue entry with the live status and capacity overrides applied."""
+def _service_field(column: str) -> tuple[Any, Any]:
+    """The API type and default of one service column of the data contract."""
+    if column in SERVICE_LISTS:
+        return list[str], Field(default_factory=list)
+    if column == "capacity":  # a count of places
+        return int | None, None
+    if column in SERVICE_NUMERIC:
+        return float | None, None
+    if column in SERVICE_REQUIRED or column == "status":  # the live status is always known here
+        return str, ...
+    return str | None, None
 
+
+class _ServiceBase(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [SERVICE_EXAMPLE]})
 
-    service_id: str
-    name: str
-    description: str | None = None
-    organization: str | None = None
-    status: str
-    categories: list[str] = Field(default_factory=list)
-    min_age: float | None = None
-    max_age: float | None = None
-    districts: list[str] = Field(default_factory=list)
-    languages: list[str] = Field(default_factory=list)
-    max_income: float | None = None
-    capacity: int | None = None
-    eligibility_description: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
+
+#: A catalogue entry: the contract's service columns (from ``recommender.schema``) but for the
+#: before-you-refer text, which comes with a suggestion.
+Service = create_model(
+    "Service", __base__=_ServiceBase, __doc__="A catalogue entry with the live status and capacity overrides applied.",
+    **{c: _service_field(c) for c in SERVICE_REQUIRED + SERVICE_OPTIONAL if c not in SERVICE_REFERRAL})
 
 
 class ServiceList(BaseModel):

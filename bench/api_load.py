@@ -276,16 +276,21 @@ def run(args, work: Path) -> int:
         t.join()
         return box
 
+    def measure(method: str, real_url: str, triv: Path, as_dict: Path, real: Path) -> None:
+        """``args.rounds`` rounds of wrk on the trivial endpoints and the real one, taking turns so a
+        drift of the machine touches all three alike."""
+        for _ in range(args.rounds):
+            results[f"{method}_triv"].append(wrk(trivial.url, triv, d, c))
+            results[f"{method}_dict"].append(wrk(trivial.url, as_dict, d, c))
+            results[f"{method}_real"].append(wrk(real_url, real, d, c))
+
     def model_version(url) -> str:
         return httpx.get(url + "/v1/model", headers={"Authorization": f"Bearer {tokens['trainer']}"},
                          timeout=30).json()["version"]
 
     with trivial:
         with app_server("off") as srv:
-            for _ in range(args.rounds):
-                results["post_triv"].append(wrk(trivial.url, post_triv, d, c))
-                results["post_dict"].append(wrk(trivial.url, post_dict, d, c))
-                results["post_real"].append(wrk(srv.url, post_real, d, c))
+            measure("post", srv.url, post_triv, post_dict, post_real)
 
             def swap_current():
                 artifacts.set_current(models, v2)
@@ -301,10 +306,7 @@ def run(args, work: Path) -> int:
             hdr = {"Authorization": f"Bearer {tokens['portal']}"}
             for rid in residents:  # warm the cache
                 httpx.get(f"{srv.url}/v1/residents/{rid}/recommendations?k=10", headers=hdr, timeout=30)
-            for _ in range(args.rounds):
-                results["get_triv"].append(wrk(trivial.url, get_triv, d, c))
-                results["get_dict"].append(wrk(trivial.url, get_dict, d, c))
-                results["get_real"].append(wrk(srv.url, get_real, d, c))
+            measure("get", srv.url, get_triv, get_dict, get_real)
 
             def reload_endpoint():
                 artifacts.set_current(models, v1)

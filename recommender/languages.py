@@ -11,223 +11,19 @@ are reported, never silently dropped.
 """
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
+from pathlib import Path
 
-# ISO 639-1 code | ISO 639-2/T | ISO 639-2/B (when different) | English names and common aliases.
-_TABLE = """
-aa|aar||Afar
-ab|abk||Abkhazian;Abkhaz
-ae|ave||Avestan
-af|afr||Afrikaans
-ak|aka||Akan
-am|amh||Amharic
-an|arg||Aragonese
-ar|ara||Arabic
-as|asm||Assamese
-av|ava||Avaric
-ay|aym||Aymara
-az|aze||Azerbaijani;Azeri
-ba|bak||Bashkir
-be|bel||Belarusian;Byelorussian
-bg|bul||Bulgarian
-bi|bis||Bislama
-bm|bam||Bambara
-bn|ben||Bengali;Bangla
-bo|bod|tib|Tibetan
-br|bre||Breton
-bs|bos||Bosnian
-ca|cat||Catalan;Valencian
-ce|che||Chechen
-ch|cha||Chamorro
-co|cos||Corsican
-cr|cre||Cree
-cs|ces|cze|Czech
-cu|chu||Church Slavic;Church Slavonic;Old Church Slavonic
-cv|chv||Chuvash
-cy|cym|wel|Welsh
-da|dan||Danish
-de|deu|ger|German
-dv|div||Divehi;Dhivehi;Maldivian
-dz|dzo||Dzongkha
-ee|ewe||Ewe
-el|ell|gre|Greek;Modern Greek
-en|eng||English
-eo|epo||Esperanto
-es|spa||Spanish;Castilian;Espanol;Español
-et|est||Estonian
-eu|eus|baq|Basque
-fa|fas|per|Persian;Farsi;Dari
-ff|ful||Fulah;Fula;Fulani;Pulaar
-fi|fin||Finnish
-fj|fij||Fijian
-fo|fao||Faroese
-fr|fra|fre|French
-fy|fry||Western Frisian;Frisian
-ga|gle||Irish;Irish Gaelic
-gd|gla||Scottish Gaelic;Gaelic
-gl|glg||Galician
-gn|grn||Guarani
-gu|guj||Gujarati;Gujurati
-gv|glv||Manx
-ha|hau||Hausa
-he|heb||Hebrew
-hi|hin||Hindi
-ho|hmo||Hiri Motu
-hr|hrv||Croatian
-ht|hat||Haitian Creole;Haitian;Kreyol;Kreyòl
-hu|hun||Hungarian
-hy|hye|arm|Armenian
-hz|her||Herero
-ia|ina||Interlingua
-id|ind||Indonesian;Bahasa Indonesia
-ie|ile||Interlingue;Occidental
-ig|ibo||Igbo
-ii|iii||Sichuan Yi;Nuosu
-ik|ipk||Inupiaq
-io|ido||Ido
-is|isl|ice|Icelandic
-it|ita||Italian
-iu|iku||Inuktitut
-ja|jpn||Japanese
-jv|jav||Javanese
-ka|kat|geo|Georgian
-kg|kon||Kongo;Kikongo
-ki|kik||Kikuyu;Gikuyu
-kj|kua||Kuanyama;Kwanyama
-kk|kaz||Kazakh
-kl|kal||Kalaallisut;Greenlandic
-km|khm||Khmer;Cambodian
-kn|kan||Kannada
-ko|kor||Korean
-kr|kau||Kanuri
-ks|kas||Kashmiri
-ku|kur||Kurdish
-kv|kom||Komi
-kw|cor||Cornish
-ky|kir||Kyrgyz;Kirghiz
-la|lat||Latin
-lb|ltz||Luxembourgish;Letzeburgesch
-lg|lug||Ganda;Luganda
-li|lim||Limburgish;Limburgan
-ln|lin||Lingala
-lo|lao||Lao;Laotian
-lt|lit||Lithuanian
-lu|lub||Luba-Katanga
-lv|lav||Latvian
-mg|mlg||Malagasy
-mh|mah||Marshallese
-mi|mri|mao|Maori
-mk|mkd|mac|Macedonian
-ml|mal||Malayalam
-mn|mon||Mongolian
-mr|mar||Marathi
-ms|msa|may|Malay
-mt|mlt||Maltese
-my|mya|bur|Burmese;Myanmar
-na|nau||Nauru;Nauruan
-nb|nob||Norwegian Bokmal;Norwegian Bokmål;Bokmal;Bokmål
-nd|nde||North Ndebele
-ne|nep||Nepali
-ng|ndo||Ndonga
-nl|nld|dut|Dutch;Flemish
-nn|nno||Norwegian Nynorsk;Nynorsk
-no|nor||Norwegian
-nr|nbl||South Ndebele
-nv|nav||Navajo;Navaho
-ny|nya||Chichewa;Chewa;Nyanja
-oc|oci||Occitan
-oj|oji||Ojibwa;Ojibwe
-om|orm||Oromo
-or|ori||Oriya;Odia
-os|oss||Ossetian;Ossetic
-pa|pan||Punjabi;Panjabi
-pi|pli||Pali
-pl|pol||Polish
-ps|pus||Pashto;Pushto
-pt|por||Portuguese;Portugese
-qu|que||Quechua
-rm|roh||Romansh
-rn|run||Rundi;Kirundi
-ro|ron|rum|Romanian;Moldavian;Moldovan
-ru|rus||Russian
-rw|kin||Kinyarwanda
-sa|san||Sanskrit
-sc|srd||Sardinian
-sd|snd||Sindhi
-se|sme||Northern Sami
-sg|sag||Sango
-si|sin||Sinhala;Sinhalese
-sk|slk|slo|Slovak
-sl|slv||Slovenian;Slovene
-sm|smo||Samoan
-sn|sna||Shona
-so|som||Somali
-sq|sqi|alb|Albanian
-sr|srp||Serbian
-ss|ssw||Swati;Swazi
-st|sot||Southern Sotho;Sesotho
-su|sun||Sundanese
-sv|swe||Swedish
-sw|swa||Swahili;Kiswahili
-ta|tam||Tamil
-te|tel||Telugu
-tg|tgk||Tajik
-th|tha||Thai
-ti|tir||Tigrinya
-tk|tuk||Turkmen
-tl|tgl||Tagalog;Filipino;Pilipino;Philipino;Phillipino
-tn|tsn||Tswana;Setswana
-to|ton||Tongan
-tr|tur||Turkish
-ts|tso||Tsonga
-tt|tat||Tatar
-tw|twi||Twi
-ty|tah||Tahitian
-ug|uig||Uyghur;Uighur
-uk|ukr||Ukrainian
-ur|urd||Urdu
-uz|uzb||Uzbek
-ve|ven||Venda
-vi|vie||Vietnamese
-vo|vol||Volapuk;Volapük
-wa|wln||Walloon
-wo|wol||Wolof
-xh|xho||Xhosa
-yi|yid||Yiddish
-yo|yor||Yoruba
-za|zha||Zhuang
-zh|zho|chi|Chinese;Mandarin;Cantonese
-zu|zul||Zulu
-"""
-
-# ISO 639-3 individual languages that sit inside an ISO 639-1 macrolanguage.
-_ISO639_3 = {
-    "cmn": "zh", "yue": "zh", "arb": "ar", "pes": "fa", "prs": "fa", "swh": "sw", "fil": "tl",
-    "ekk": "et", "lvs": "lv", "zsm": "ms", "pbu": "ps", "uzn": "uz", "azj": "az", "khk": "mn",
-    "npi": "ne", "ory": "or", "plt": "mg", "ydd": "yi", "als": "sq", "gug": "gn", "quz": "qu",
-}
+# The code tables are data (``data/languages.json``): each ISO 639-1 code with its ISO 639-2/T and /B
+# codes and English names and aliases; ISO 639-3 individual languages inside a 639-1 macrolanguage;
+# languages people name that have no ISO 639-1 code; words of 211 language fields that are not names.
+DATA_FILE = Path(__file__).parent / "data" / "languages.json"
+_DATA = json.loads(DATA_FILE.read_text(encoding="utf-8"))
 
 # Languages people name that have no ISO 639-1 code: they are reported (with what they are), not dropped.
-NO_ISO639_1 = {
-    "american sign language": "American Sign Language (ISO 639-3 ase)",
-    "asl": "American Sign Language (ISO 639-3 ase)",
-    "a.s.l.": "American Sign Language (ISO 639-3 ase)",
-    "sign language": "a sign language",
-    "signing": "a sign language",
-    "braille": "Braille (a writing system, not a language)",
-    "creole": "Creole (ambiguous: which creole?)",
-    "hmong": "Hmong (ISO 639-2 hmn)",
-    "lakota": "Lakota (ISO 639-3 lkt)",
-    "cebuano": "Cebuano (ISO 639-2 ceb)",
-    "ilocano": "Ilocano (ISO 639-2 ilo)",
-    "cape verdean creole": "Cape Verdean Creole (ISO 639-3 kea)",
-    "karen": "Karen (ISO 639-2 kar)",
-    "chuukese": "Chuukese (ISO 639-2 chk)",
-    "mandinka": "Mandinka (ISO 639-2 man)",
-    "krio": "Krio (ISO 639-3 kri)",
-    "garifuna": "Garifuna (ISO 639-3 cab)",
-}
+NO_ISO639_1: dict[str, str] = _DATA["no_iso639_1"]
 
 
 def _norm(text: str) -> str:
@@ -237,16 +33,15 @@ def _norm(text: str) -> str:
 @lru_cache(maxsize=1)
 def _tables() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     by_code: dict[str, str] = {}
-    by_alpha3: dict[str, str] = dict(_ISO639_3)
+    by_alpha3: dict[str, str] = dict(_DATA["in_macrolanguage"])
     by_name: dict[str, str] = {}
-    for line in _TABLE.strip().splitlines():
-        code, t3, b3, names = line.split("|")
-        names_list = names.split(";")
-        by_code[code] = names_list[0]
-        by_alpha3[t3] = code
-        if b3:
-            by_alpha3[b3] = code
-        for name in names_list:
+    for entry in _DATA["iso639_1"]:
+        code = entry["code"]
+        by_code[code] = entry["names"][0]
+        by_alpha3[entry["t"]] = code
+        if "b" in entry:
+            by_alpha3[entry["b"]] = code
+        for name in entry["names"]:
             by_name[_norm(name)] = code
     return by_code, by_alpha3, by_name
 
@@ -382,11 +177,4 @@ _NEGATED = re.compile(r"\b(?:non|no|not)[\s-]*$", re.IGNORECASE)
 
 # Words of capitalised list items in 211 language fields that are not language names
 # ("Accommodations Possible", "Language Line", "Numerous").
-_NOT_LANGUAGE_WORDS = {
-    "none", "all", "yes", "no", "varies", "various", "interpreters", "interpreter", "interpretation",
-    "translation", "translators", "translator", "accommodations", "accommodation", "accommodated",
-    "possible", "available", "language", "languages", "line", "lines", "link", "tty", "tdd", "relay",
-    "limited", "basic", "some", "other", "others", "call", "see", "notes", "bilingual", "multilingual",
-    "multi", "lingual", "many", "most", "staff", "also", "numerous", "program", "programs", "only",
-    "upon", "request", "services", "service", "materials", "brochures", "appointment", "advance",
-}
+_NOT_LANGUAGE_WORDS = frozenset(_DATA["not_language_words"])

@@ -8,6 +8,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 
+class _ToDict:
+    """``to_dict`` of a result dataclass: its fields as JSON-ready values (``asdict``, nested results too)."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 @dataclass
 class Contribution:
     """One feature's share of a suggestion's model score (LightFM scores are sums of such products)."""
@@ -17,7 +24,7 @@ class Contribution:
 
 
 @dataclass
-class Suggestion:
+class Suggestion(_ToDict):
     service_id: str
     name: str
     organization: str | None
@@ -49,12 +56,9 @@ class Suggestion:
     hours: str | None = None
     wait_time: str | None = None
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 @dataclass
-class NeedAnswer:
+class NeedAnswer(_ToDict):
     """How one declared need is answered in a result list."""
 
     #: the category code (a free-text need is matched to one; the dict key keeps the words)
@@ -64,9 +68,6 @@ class NeedAnswer:
     reason: str | None = None
     #: the category's readable taxonomy path
     path: str | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

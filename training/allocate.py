@@ -23,6 +23,7 @@ import pandas as pd
 from recommender import allocation
 from recommender.caseload import CANDIDATES, Case, allocate_caseload
 from recommender.files import atomic_file
+from training.options import add_models_option
 
 #: alloc.csv columns
 COLUMNS = ("resident_id", "need", "service_id", "score")
@@ -115,7 +116,7 @@ def add_command(sub) -> None:
                        description="Give each (resident, declared need) of a residents table at most one "
                                    "service, maximising total match score within every service's open "
                                    "places and a coverage floor per district and language group.")
-    a.add_argument("--models", type=Path, default=Path("models"), help="models root or version folder")
+    add_models_option(a, help="models root or version folder")
     a.add_argument("--residents", required=True, type=Path, help="residents table (.csv or .parquet)")
     a.add_argument("--out", required=True, type=Path, help="alloc.csv to write")
     a.add_argument("--report", required=True, type=Path, help="alloc.json to write")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from api.cli import add_commands as add_api_commands
+from training.options import add_models_option
 
 
 def _cmd_generate(args) -> int:
@@ -242,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "current model, paired and beyond noise, on interactions newer than both "
                                    "models' training data, serving no group worse (or with --force).")
     t.add_argument("--data", required=True, type=Path, help="data directory (services, residents, interactions)")
-    t.add_argument("--models", type=Path, default=Path("models"), help="models root (default models/)")
+    add_models_option(t, help="models root (default models/)")
     t.add_argument("--holdout", type=Path, help="an interactions file to evaluate on (default: the most recent 20%% "
                                                  "of interactions by time)")
     t.add_argument("--cold-residents", type=float, default=0.1,
@@ -266,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("recommend", help="ranked, explained suggestions for a resident",
                        description="Suggest services for a known resident (--resident-id) or a walk-in profile "
                                    "(--profile JSON with the contract's resident fields).")
-    r.add_argument("--models", type=Path, default=Path("models"), help="models root or version folder")
+    add_models_option(r, help="models root or version folder")
     r.add_argument("--resident-id", help="a resident in the training data")
     r.add_argument("--profile", help='inline profile, e.g. \'{"age": 67, "district": "D04", "needs": ["eldercare"]}\'')
     r.add_argument("-k", type=int, default=10, help="number of suggestions, 1..50 (default 10)")
@@ -275,18 +276,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_cmd_recommend)
 
     m = sub.add_parser("models", help="list model versions and which is current")
-    m.add_argument("--models", type=Path, default=Path("models"))
+    add_models_option(m)
     m.set_defaults(func=_cmd_models)
 
     p = sub.add_parser("promote", help="make a model version current (e.g. to roll back)")
     p.add_argument("version")
-    p.add_argument("--models", type=Path, default=Path("models"))
+    add_models_option(p)
     p.set_defaults(func=_cmd_promote)
 
     rp = sub.add_parser("report", help="write the trainer's report (every version's metrics) as one HTML page",
                         description="One self-contained HTML page: the current model against the baselines, every "
                                     "version's metrics over time, per-group equity, promotion decisions.")
-    rp.add_argument("--models", type=Path, default=Path("models"), help="models root (default models/)")
+    add_models_option(rp, help="models root (default models/)")
     rp.add_argument("--out", type=Path, default=Path("report.html"), help="file to write (default report.html)")
     rp.set_defaults(func=_cmd_report)
 
@@ -294,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Take the events and profiles the API recorded (SQLite next to the models, or "
                                     "Redis with REDIS_URL), train on the data folder plus them, promote the new model "
                                     "only if it beats the current one on the same holdout, and write the report.")
-    rt.add_argument("--models", type=Path, default=Path("models"), help="models root (default models/)")
+    add_models_option(rt, help="models root (default models/)")
     rt.add_argument("--data", required=True, type=Path, help="data directory the models are trained on")
     rt.add_argument("--redis-url", default=os.environ.get("REDIS_URL"),
                     help="the API's Redis (default $REDIS_URL; unset: the SQLite file in the models folder)")
@@ -313,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "bootstrap confidence interval.")
     c.add_argument("version_a")
     c.add_argument("version_b")
-    c.add_argument("--models", type=Path, default=Path("models"))
+    add_models_option(c)
     c.add_argument("--data", required=True, type=Path, help="data directory holding the newer interactions")
     c.add_argument("--events", type=Path, action="append", help="extra interactions file (repeatable)")
     c.add_argument("--seed", type=int, default=0)

@@ -7,8 +7,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import product
 
-from .lexicon import _DEPENDENT_ZONE, _NO_SPLIT, _POSSESSIVE, _QUALIFIER_START, _RELATION_ZONE, _SEGMENT_SEP
-from .lexicon import _AGE_GROUP, _HOUSEHOLD, _OPEN, _ORG, _PERSON, _RELATION
+from .lexicon import LEX, _AGE_GROUP, _HOUSEHOLD, _OPEN, _ORG, _PERSON, _RELATION
 from .mentions import _Head, _Mask, _Mention
 
 
@@ -68,9 +67,9 @@ def _segments(s: str, off: int, mask: _Mask, neutral=()) -> list[_Segment]:
             chars[i] = "x" if ch.isalnum() else "#"
     for a, b in neutral:
         chars[a - off:b - off] = "x" * (b - a)
-    flat = _NO_SPLIT.sub(lambda m: "x" * len(m.group()), "".join(chars))
+    flat = LEX.NO_SPLIT.sub(lambda m: "x" * len(m.group()), "".join(chars))
     segments, pos, coord = [], 0, ""
-    for m in _SEGMENT_SEP.finditer(flat):
+    for m in LEX.SEGMENT_SEP.finditer(flat):
         if m.start() > pos:
             segments.append(_Segment(off + pos, off + m.start(), coord))
         coord = "or" if re.search(r"\bor\b", m.group()) else ("and" if m.group().strip() else "")
@@ -88,9 +87,9 @@ def _assign(segments: list[_Segment], heads: list[_Head], mentions: list[_Mentio
         zone = len(text)
         if carry and re.match(r"^\s*(?:\(?\s*ages?\b|\(?\s*\d|from\s+birth|birth)", text):
             zone = 0  # "families with children, ages 0-18": still the children's ages
-        for pattern in (_DEPENDENT_ZONE, _RELATION_ZONE):
+        for pattern in (LEX.DEPENDENT_ZONE, LEX.RELATION_ZONE):
             for m in pattern.finditer(text):
-                if pattern is _RELATION_ZONE:
+                if pattern is LEX.RELATION_ZONE:
                     # the relation noun stays (it is the head); what follows "of/with" is someone else
                     start = m.end() - len(m.group().split()[-1])
                 else:
@@ -110,7 +109,7 @@ def _assign(segments: list[_Segment], heads: list[_Head], mentions: list[_Mentio
 
 def _is_qualifier(seg: _Segment, s: str, off: int) -> bool:
     text = s[seg.start - off:seg.end - off].strip()
-    if _QUALIFIER_START.match(text):
+    if LEX.QUALIFIER_START.match(text):
         return True
     first = min(seg.mentions, key=lambda m: m.start, default=None)
     return bool(first and first.kind in ("min_age", "max_age") and not first.head
@@ -156,7 +155,7 @@ def _alternatives(segments: list[_Segment], s: str, off: int):
         if head is not None and not qualifier:
             before = s[max(0, head.start - off - 30):head.start - off]
             intrinsic_only = all(_within(m, head) for m in seg.mentions)
-            if head.cls == _HOUSEHOLD or _POSSESSIVE.search(before) or (
+            if head.cls == _HOUSEHOLD or LEX.POSSESSIVE.search(before) or (
                     household and head.cls in (_RELATION, _PERSON) and intrinsic_only):
                 household = True
                 continue  # served through the main person

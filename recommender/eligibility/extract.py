@@ -74,8 +74,7 @@ from dataclasses import dataclass
 from itertools import product
 
 from .clauses import _alternatives, _assign, _expand_areas, _finish_clause, _rule_value, _segments, _value_key
-from .lexicon import EXCLUSION, IN_RECOVERY, REFERRAL, _ABBREVIATIONS, _ALSO, _GENDER_PAIR, _HELPERS, _INCLUDING, _NEGATION_HINT, _NEGATION_SENTENCE, \
-    _NEGATIONS, _NO_RULES_TEXT, _PARENTHESES, _PURPOSE, _REQUIREMENT, _SKIP_SENTENCE, _SUBGROUP_RULE
+from .lexicon import LEX, _ABBREVIATIONS, _GENDER_PAIR, _NEGATIONS
 from .mentions import _HEAD_RE, _Mask, _Mention, _age_mentions, _heads, _income_mentions, _residency_mentions, \
     _status_mentions
 from .places import Gazetteer, gazetteer
@@ -154,11 +153,11 @@ def listing_eligibility(eligibility, description, part: re.Pattern = _DESCRIPTIO
 def _listing_wide(text: str, low: str, places: Gazetteer) -> list[tuple[str, object, int, int]]:
     """Conditions that hold for every alternative: in recovery, referral required, "cannot serve"."""
     found = []
-    for pattern, kind in ((IN_RECOVERY, "in_recovery"), (REFERRAL, "referral")):
+    for pattern, kind in ((LEX.IN_RECOVERY, "in_recovery"), (LEX.REFERRAL, "referral")):
         m = pattern.search(low)
         if m:
             found.append((kind, True, m.start(), m.end()))
-    for m in EXCLUSION.finditer(low):
+    for m in LEX.EXCLUSION.finditer(low):
         who = (m.group("who") or "homeless") if "who" in m.groupdict() else "homeless"
         status = ("homeless" if "homeless" in who else "veteran" if "veteran" in who else
                   "pregnant" if "pregnant" in who else "student" if "student" in who else "disability")
@@ -193,14 +192,14 @@ def _clause_rules(text: str, places: Gazetteer) -> list[Rule]:
     if not text.strip():
         return []
     low = _lower_same_length(text)
-    if _NO_RULES_TEXT.match(low):
+    if LEX.NO_RULES_TEXT.match(low):
         return []
     global_negs: set[str] = set()
     results, after_cut, subgroup, names_people = [], False, [], []
     for start, end in _sentences(low):
         results.append(_read_sentence(text, low, start, end, global_negs, places, after_cut))
-        after_cut = bool(_INCLUDING.search(low[start:end]))
-        subgroup.append(bool(_SUBGROUP_RULE.match(low[start:end])))
+        after_cut = bool(LEX.INCLUDING.search(low[start:end]))
+        subgroup.append(bool(LEX.SUBGROUP_RULE.match(low[start:end])))
         names_people.append(bool(_HEAD_RE.search(low[start:end])))
     # "Men must have children" after "Homeless families and single women": a rule for some of them
     others_name_people = [any(names_people[j] and not subgroup[j] for j in range(len(results)) if j != i)
@@ -300,23 +299,23 @@ def _read_sentence(text: str, low: str, start: int, end: int, global_negs: set, 
     s = low[start:end]
     if after_cut and s.lstrip().startswith("("):
         return None  # "Low income, including senior citizens. (60 & older.)": still the example
-    cut = _INCLUDING.search(s)
+    cut = LEX.INCLUDING.search(s)
     if cut:
         end = start + cut.start()
         s = low[start:end]
-    bare = _PARENTHESES.sub(lambda m: " " * len(m.group()), s)  # "(18 if in school)" does not make it conditional
-    if not s.strip() or _SKIP_SENTENCE.search(bare) or _HELPERS.match(s):
+    bare = LEX.PARENTHESES.sub(lambda m: " " * len(m.group()), s)  # "(18 if in school)" does not make it conditional
+    if not s.strip() or LEX.SKIP_SENTENCE.search(bare) or LEX.HELPERS.match(s):
         return None
     mask = _Mask(start, end)
     mentions: list[_Mention] = []
     negs: list[_Mention] = []
-    for pattern, kinds in (_NEGATIONS if _NEGATION_HINT.search(s) else ()):
+    for pattern, kinds in (_NEGATIONS if LEX.NEGATION_HINT.search(s) else ()):
         for m in pattern.finditer(s):
             a, b = start + m.start(), start + m.end()
             if mask.free(a, b):
                 mask.add(a, b)
                 negs.append(_Mention("_neg", kinds, a, b, a, b))
-    if _NEGATION_SENTENCE.match(s):
+    if LEX.NEGATION_SENTENCE.match(s):
         for n in negs:
             global_negs.update(n.value)
         return None
@@ -349,8 +348,8 @@ def _read_sentence(text: str, low: str, start: int, end: int, global_negs: set, 
     household_table = bool(kinds) and all(
         m.kind == "income_limit" and isinstance(m.value, dict) and "household_size" in m.value
         for alt in alts for m in alt if m.kind != "_neg")
-    return _Sentence(alts=alts, requirement=bool(_REQUIREMENT.search(s)), also=bool(_ALSO.search(s)), kinds=kinds,
-                     household_table=household_table, has_head=bool(heads), purpose=bool(_PURPOSE.search(s)))
+    return _Sentence(alts=alts, requirement=bool(LEX.REQUIREMENT.search(s)), also=bool(LEX.ALSO.search(s)), kinds=kinds,
+                     household_table=household_table, has_head=bool(heads), purpose=bool(LEX.PURPOSE.search(s)))
 
 
 # ---------------------------------------------------------------------------- mentions

@@ -24,16 +24,21 @@ def missing(value) -> bool:
         return False
 
 
+def _malformed(field: str, expected: str, value) -> ValueError:
+    """The one wording of a profile value the rules cannot read."""
+    return ValueError(f"profile field {field!r}: expected {expected}, got {value!r}")
+
+
 def number(profile: Mapping, field: str) -> float | None:
     value = profile.get(field)
     if missing(value):
         return None
     if isinstance(value, bool):
-        raise ValueError(f"profile field {field!r}: expected a number, got {value!r}")
+        raise _malformed(field, "a number", value)
     try:
         out = float(str(value).strip().replace(",", "")) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"profile field {field!r}: expected a number, got {value!r}") from None
+        raise _malformed(field, "a number", value) from None
     if math.isnan(out):
         return None
     low, high = RANGES.get(field, (-math.inf, math.inf))
@@ -52,14 +57,14 @@ def flag(profile: Mapping, field: str) -> bool | None:
             return True
         if text in FALSE_WORDS:
             return False
-        raise ValueError(f"profile field {field!r}: expected yes/no, got {value!r}")
+        raise _malformed(field, "yes/no", value)
     try:
         n = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"profile field {field!r}: expected yes/no, got {value!r}") from None
+        raise _malformed(field, "yes/no", value) from None
     if n in (0.0, 1.0):
         return bool(n)
-    raise ValueError(f"profile field {field!r}: expected yes/no, got {value!r}")
+    raise _malformed(field, "yes/no", value)
 
 
 _FEMALE = {"female", "f", "woman", "women", "girl", "w"}
@@ -87,5 +92,5 @@ def zip_code(profile: Mapping) -> str | None:
     text = str(value).strip()
     m = re.match(r"^(\d{5})(?:-\d{4})?$", text) or (re.match(r"^(\d{4})$", text) if text.isdigit() else None)
     if not m:
-        raise ValueError(f"profile field 'zip': expected a 5-digit ZIP code, got {value!r}")
+        raise _malformed("zip", "a 5-digit ZIP code", value)
     return m.group(1).zfill(5)

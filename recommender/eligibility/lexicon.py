@@ -1,17 +1,32 @@
 """The lexicon of eligibility text: number words, age units and patterns, income, negation, status
 and person-noun patterns, list separators and sentence cues. Data only (compiled regexes and word
 lists); ``mentions`` scans with them, ``clauses`` groups, ``extract`` reads a listing. Place names come
-from the catalogue's gazetteer (``places``), not from here."""
+from the catalogue's gazetteer (``places``), not from here.
+
+The word lists and every pattern that needs nothing from code are in the data file ``lexicon.json``
+(its patterns by name in ``LEX``); the patterns built here are those composed of shared parts (number
+words, age units, gender words) or around a gazetteer's areas."""
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
+from types import SimpleNamespace
 
-_NUMWORD_VALUES = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
-    "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-}
+LEXICON_FILE = Path(__file__).with_name("lexicon.json")
+_DATA = json.loads(LEXICON_FILE.read_text(encoding="utf-8"))
+
+
+def _compiled(entry: str | dict) -> re.Pattern:
+    """One pattern of the data file: a regex, or ``{"regex", "flags": "i", "about"}``."""
+    if isinstance(entry, str):
+        return re.compile(entry)
+    return re.compile(entry["regex"], re.I if "i" in entry.get("flags", "") else 0)
+
+
+#: The data file's patterns by name (``LEX.HIV``, ``LEX.SEGMENT_SEP``).
+LEX = SimpleNamespace(**{name: _compiled(entry) for name, entry in _DATA["patterns"].items()})
+_NUMWORD_VALUES: dict[str, int] = _DATA["number_words"]
 _NUMWORD = (r"\b(?:twenty|thirty|forty|fifty|sixty|seventy|eighty)(?:[\s-](?:one|two|three|four|five|six|seven|"
             r"eight|nine))?\b|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
             r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)\b")
@@ -35,13 +50,6 @@ def _num_value(text: str) -> float:
 
 _UA = r"(?:years?|yrs?\.?|y/?o\b|months?|mos?\.?|weeks?|wks?\.?)"
 _OLD = r"(?:\s*-?\s*olds?\b|\s+of\s+age\b|\s+in\s+age\b)"
-
-# Person nouns that put a following number in an age context ("youth 14 through 21", "children 3-5").
-_AGE_CONTEXT_HEAD = re.compile(
-    r"(?:persons?|people|individuals?|adults?|men|women|males?|females?|boys?|girls?|children|child|kids?|"
-    r"youths?|teens?|teenagers?|adolescents?|juveniles?|minors?|infants?|students?|offenders?|seniors?|"
-    r"citizens?|residents?|clients?|participants?|members?|mentors?|groups?|patients?|anyone|everyone|those|"
-    r"babies|toddlers?|veterans?|guests?|ones)\W{0,4}(?:\(\s*)?$")
 
 
 def _unit_years(value: float, unit: str | None) -> float:
@@ -90,93 +98,15 @@ _AGE_PATTERNS = {
     "bare_unit": re.compile(rf"{_n('a')}\s*-?\s*(?P<ua>years?|yrs?\.?)(?P<old>{_OLD})"),
 }
 _AGE_HINT = re.compile(r"\d|" + _NUMWORD)
-_OVER_FOLLOW_OK = re.compile(
-    r"^\s*(?:$|[^\w\s]|(?:years?|yrs?|y/o|who|with|and|or|that|in|at|diagnosed|living|residing|are|is|may|must|"
-    r"can|from|for|to|but)\b)")
-_BARE_AGE_BAD_BEFORE = re.compile(r"(?:reach(?:es|ed)?|turns?|turned|until|by|before|after)\s+(?:\w+\s+)?$")
-_BARE_UNIT_BAD_BEFORE = re.compile(r"(?:for|within|past|last|after|before|than|least|about|over|of)\s+$")
 
 # ---------------------------------------------------------------------------- income
 
-_FPL = re.compile(
-    r"(?:\b(?:at\s+or\s+)?(?:below|under|less\s+than|up\s+to|within|not\s+(?:to\s+)?exceed(?:ing)?|cannot\s+exceed|"
-    r"no\s+more\s+than|maximum\s+of|of)\s+)?(?<![\d.])(?P<p>\d{2,3}(?:\.\d+)?)\s*(?:%|percent\b)\s*(?:or\s+(?:less|below)\s+)?"
-    r"(?:of\s+|below\s+|under\s+)?(?:the\s+)?(?:current\s+|annual\s+)?(?:federal\s+|national\s+|u\.?s\.?\s+)?"
-    r"(?:poverty\b(?:\s+(?:level|line|guidelines?|index)(?:\s+index)?)?|fpl\b|fpg\b)")
-_AMI = re.compile(
-    r"(?:\b(?:at\s+or\s+)?(?:below|under|less\s+than|up\s+to|within|not\s+(?:to\s+)?exceed(?:ing)?|cannot\s+exceed|"
-    r"no\s+more\s+than|maximum\s+of|of)\s+)?(?<![\d.])(?P<p>\d{2,3})\s*(?:%|percent\b)\s*(?:or\s+(?:less|below)\s+)?(?:of\s+)?(?:the\s+)?(?:baltimore\s+)?"
-    r"(?:area\s+median(?:\s+(?:family\s+|household\s+)?income)?|median\s+(?:family\s+|household\s+)?income|ami\b)")
-_AMOUNT = re.compile(
-    r"\$\s?(?P<amt>\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?\s*(?P<k>k\b)?"
-    r"(?:\s*(?:/|\bper\b|\ba\b|\ban\b|\beach\b)\s*(?P<per>month|mo\b|year|yr\b|annum)"
-    r"|\s+(?P<per2>monthly|annually|yearly|a\s+year|a\s+month|per\s+year|per\s+month))?"
-    r"(?:\s*/\s*(?P<hh>\d{1,2})\s*(?:persons?|people|individuals?))?")
-_INCOME_WORD = re.compile(r"\b(?:incomes?|earn(?:s|ings)?|salary|salaries|wages?|makes?|gross)\b")
-_LIMIT_WORD = re.compile(
-    r"\b(?:below|under|less\s+than|not\s+exceed|cannot\s+exceed|can't\s+exceed|does\s+not\s+exceed|maximum|max|"
-    r"up\s+to|or\s+less|no\s+more\s+than|limits?|at\s+or\s+below|within|ceiling)\b")
-_AMOUNT_NOT_LIMIT = re.compile(
-    r"(?:\b(?:fees?|costs?|charges?|deposits?|rent|donations?|co-?pays?|pay|asset|assets|savings)\b[^$]{0,30}$)|"
-    r"(?:(?<!not\s)(?<!cannot\s)\b(?:at\s+least|minimum\s+of|more\s+than|greater\s+than)\s*$)")
-_QUAL_INCOME = re.compile(r"\b(?:" + "|".join([
-    r"(?:very\s+)?low[\s-]+(?:(?:to|and|or)[\s-]+(?:moderate|middle|limited|no)[\s-]+)?incomes?",
-    r"low[\s-]*(?:moderate|middle)[\s-]+incomes?",
-    r"(?:very\s+low|low|moderate)-,?\s+(?:low-,?\s+)?(?:and\s+)?(?:moderate|low|middle)-incomes?",
-    r"moderate\s+to\s+low[\s-]+incomes?",
-    r"(?:limited|little|fixed)\s+(?:or\s+no\s+)?incomes?",
-    r"low\s+or\s+(?:no|limited)\s+incomes?",
-    r"(?:have|has|with|or)\s+no\s+income",
-    r"indigen(?:t|ce|cy)",
-    r"income[\s-]+eligib(?:le|ility)",
-    r"income\s+(?:guidelines?|requirements?|criteria|limits?|limitations|qualifications?|standards?|tests?|"
-    r"(?:and|&)\s+(?:assets?|resources?)\s+(?:eligibility|limits?|requirements?|guidelines?|criteria))",
-    r"financial(?:ly)?\s+(?:eligibility|eligible|criteria|need|hardship|requirements?|standards|guidelines|unable|qualif\w*)",
-    r"in\s+financial\s+need",
-    r"based\s+on\s+(?:family\s+|household\s+)?income",
-    r"economically\s+disadvantaged",
-    r"(?:live|living|lives)\s+in\s+poverty",
-    r"means[\s-]+tested",
-]) + r")")
-_SLASH_NO_INCOME = re.compile(r"/\s*no\s+income\b")
+_QUAL_INCOME = re.compile(r"\b(?:" + "|".join(_DATA["qualified_income"]) + r")")
 
 # ---------------------------------------------------------------------------- negations
 
-_NEGATION_HINT = re.compile(r"\bno\b|\bnot\b|regardless|\ball\b|\bany\b|\bboth\b|\beither\b|\bco-?ed\b|\bage\s+is")
-_NEGATIONS = [
-    (re.compile(r"\bno\s+age\s+(?:or|and|&)\s+income\s+(?:requirements?|restrictions?|limits?|limitations?)"),
-     frozenset({"min_age", "max_age", "income_limit"})),
-    (re.compile(r"\bregardless\s+of\s+(?:their\s+)?age\s+(?:and|or|&)\s+income"),
-     frozenset({"min_age", "max_age", "income_limit"})),
-    (re.compile(r"\bno\s+income\s+(?:requirements?|restrictions?|limits?|limitations?|guidelines?|eligibility|criteria|"
-                r"tests?|caps?|ceilings?)|\bregardless\s+of\s+(?:\w+\s+){0,3}?income|\bnot\s+income[\s-]+"
-                r"(?:based|tested|restricted)|\bincome\s+is\s+not\s+a\s+factor|\bno\s+means\s+test"),
-     frozenset({"income_limit"})),
-    (re.compile(r"\b(?:of\s+)?all\s+ages\b|\b(?:of\s+)?any\s+age\b|\bregardless\s+of\s+age|\bno\s+age\s+"
-                r"(?:requirements?|restrictions?|limits?|limitations?)|\bage\s+is\s+not\s+a\s+factor"),
-     frozenset({"min_age", "max_age"})),
-    (re.compile(r"\bregardless\s+of\s+(?:gender|sex)\b|\bany\s+gender\b|\ball\s+genders\b|\bboth\s+(?:genders|sexes)\b|"
-                r"\beither\s+(?:gender|sex)\b|\bco-?ed\b"),
-     frozenset({"gender"})),
-    (re.compile(r"\bno\s+residency\s+requirements?|\bregardless\s+of\s+(?:where\s+they\s+live|residence|residency|"
-                r"county)|\bany\s+county\b|\ball\s+counties\b"),
-     frozenset({"residency"})),
-]
-
-# ---------------------------------------------------------------------------- residency
-
-_RESIDENCY_HINT = re.compile(
-    r"county|city|baltimore|maryland|d\.\s?c|\bdc\b|columbia|virginia|pennsylvania|delaware|zip|resid|\bliv")
-_ZIP_RESIDENCY = re.compile(
-    r"\b(?:residents?\s+(?:of|in)|live\s+in|lives\s+in|living\s+in|reside\s+in|residing\s+in)\s+(?:the\s+)?"
-    r"zip\s*(?:codes?)?\s*:?\s*(?P<zips>\d{5}(?:\s*(?:,|and|or|&)\s*\d{5})*)")
-# Other named places, found in the listing's own capitalisation ("resident of Hampden").
-_NAMED_PLACE = re.compile(
-    r"\b(?:[Rr]esidents?\s+of|[Rr]esiding\s+in|[Ll]iv(?:e|es|ing)\s+in)\s+(?:the\s+)?"
-    r"(?P<area>[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3})")
-_NOT_A_PLACE = re.compile(
-    r"\b(?:housing|public|programs?|schools?|courts?|center|centre|shelters?|department|hospital|office|area|catchment|"
-    r"target|community|house|homes?|apartments?|buildings?|facility|facilities|system|county|city|state)\b", re.I)
+#: (phrase, the rule fields it lifts): "no income requirements" lifts ``income_limit``
+_NEGATIONS = [(re.compile(n["regex"]), frozenset(n["lifts"])) for n in _DATA["negations"]]
 
 # ---------------------------------------------------------------------------- statuses
 
@@ -191,37 +121,6 @@ _DISABILITY = re.compile(
     r"|\b(?:(?:severe|serious|persistent|chronic|major)\s+(?:and\s+persistent\s+)?)*mental(?:ly)?\s+ill(?:ness(?:es)?)?\b"
     r"|\bpsychiatric\s+(?:disorders?|disabilit\w*|illness(?:es)?|conditions?|problems?)\b|\bmental\s+disorders?\b"
     r"|\bpsychological\s+illness(?:es)?\b|\bdevelopmental\s+disorders?\b|\bemotionally\s+disturbed\b|\b(?:serious\s+)?emotional\s+disturbances?\b")
-_DISABILITY_BAD_BEFORE = re.compile(
-    r"(?:regardless\s+of|without|\bno|\bnot|non-?|on|about|regarding|information|"
-    r"(?:affected|interested)(?:\s+or\s+(?:affected|interested))?\s+(?:by|in))\s+$")
-_DISABILITY_BAD_AFTER = re.compile(r"^\s*(?:services|resources|information|awareness|rights|advocacy|issues)\b")
-_HIV = re.compile(r"\bhiv(?:\s*/\s*aids|\s+(?:or|and|&)\s+aids)?(?:\s*(?:\+|-?\s*positive\b|-?\s*infected\b))?|\baids\b")
-_HIV_BAD_BEFORE = re.compile(
-    r"(?:affected\s+by|at\s+risk\s+(?:of|for)|risk\s+(?:of|for)|about|on|regarding|prevention|testing|test|tested|"
-    r"screenings?|education|awareness|information|for)\s+(?:\w+\s+)?$")
-_HIV_BAD_AFTER = re.compile(
-    r"^\s*(?:/\s*std|(?:testing|tests?|prevention|screenings?|education|awareness|information|services|programs?|"
-    r"outreach|counseling)\b)")
-_HOMELESS = re.compile(
-    r"\bhomeless(?:ness)?\b|\bwithout\s+(?:a\s+)?(?:permanent|stable|fixed|regular)\s+(?:housing|home|residence|address)\b|"
-    r"\bno\s+(?:permanent|fixed|stable)\s+(?:housing|home|address|residence)\b|\bunhoused\b|\bunsheltered\b|"
-    r"\bliving\s+on\s+the\s+streets?\b")
-_HOMELESS_BAD_BEFORE = re.compile(
-    r"(?:risk\s+of|danger\s+of|prevent(?:ing)?|help\s+the|\bno|\bnot|formerly|facing|becoming|avoid)\s+(?:becoming\s+)?$")
-_HOMELESS_AT_RISK = re.compile(r"\b(?:at\s+risk|in\s+danger|risk)\s+of\s+(?:becoming\s+)?homeless")
-_PREGNANT = re.compile(r"\bpregnan(?:t|cy)\b|\bexpect(?:ing|ant)\b(?!\s+(?:parents?|families|fathers?|couples?|to\b))")
-_PREGNANT_BAD_AFTER = re.compile(r"^\s*(?:prevention|tests?|testing|options)\b")
-_FEMALE_STATUS = re.compile(r"\bbreast[\s-]?feeding\b|\bpost[\s-]?partum\b|\blactating\b")
-_VETERAN = re.compile(r"\bveterans?\b(?!\s+(?:affairs|administration|services|organizations?))")
-_STUDENT = re.compile(
-    r"\b(?:high\s+school|hs|college)\s+(?:seniors|juniors|freshmen|sophomores)\b|\bstudents?\b(?!\s+(?:attendance|loans?|aid|housing|teachers?|services|council))|"
-    r"\benrolled\s+(?:as\s+a\s+student\s+)?(?:in|at)\s+(?:[\w.-]+\s+){0,5}?(?:schools?|college|university|classes|"
-    r"head\s+start)\b|\battending\s+(?:[\w.-]+\s+){0,5}?(?:schools?|college|university)\b")
-_STUDENT_BAD_BEFORE = re.compile(r"(?:\bnot|n't|never|\bno)\s+(?:\w+\s+)?$")
-_CAREGIVER = re.compile(
-    r"\b(?:family\s+|kinship\s+|informal\s+|unpaid\s+)?care\s*-?\s*givers?\b|\bcaretakers?\b|"
-    r"\bgrandparents\s+raising\b|\braising\s+(?:their\s+)?grandchildren\b")
-_CAREGIVER_BAD_BEFORE = re.compile(r"(?:\bby|\bof|\bto|\bfor|\btheir|\bwith|\bhis|\bher)\s+(?:\w+\s+)?$")
 
 # ---------------------------------------------------------------------------- heads (the people a phrase names)
 
@@ -280,55 +179,10 @@ _HEAD_PATTERNS = [
                 r"\bwidows?\b|\bwidowers?\b|\bmentors?\b|\bvolunteers?\b"), _PERSON, None),
 ]
 
-_DEPENDENT_ZONE = re.compile(
-    r"\bwhose\s+(?:\w+\s*/\s*)?(?:spouses?|partners?|husbands?|wives|wife|parents?|child|children|famil(?:y|ies)|"
-    r"caregivers?|relatives?)\b|"
-    r"\b(?:with|of|their|his|her|has|have|had|raising|lost|custody\s+of|whose|for|against)\s+(?:(?:a|an|the|one|or|more|young|"
-    r"minor|own|dependent|school[\s-]?aged?|small|their|newborn|unborn|infant)\s+){0,3}(?:children|child|kids?|infants?|"
-    r"babies|baby|newborns?|grandchildren|toddlers?|sons?|daughters?|youth|teens?|minors?)\b")
-_RELATION_ZONE = re.compile(
-    r"\b(?:care\s*-?\s*givers?|caretakers?|family\s+members?|friends?|relatives?|parents?|spouses?|guardians?|mothers?|"
-    r"fathers?|loved\s+ones|survivors?)\s+(?:of|to|for|with)\b|\b(?:famil(?:y|ies)|households?)\s+(?:of|to|for)\b")
-_POSSESSIVE = re.compile(r"\b(?:their|his|her|its|your)\s+(?:\w+\s+)?$")
+# ---------------------------------------------------------------------------- sentences
 
-_QUALIFIER_START = re.compile(
-    r"^(?:who|whose|that|which|with|without|in|living|residing|receiving|having|has|have|ages?|aged|between|from|"
-    r"currently|diagnosed|recovering|suffering|attending|enrolled|needing|seeking|experiencing|affected|over|under|"
-    r"up|must|should|need|needs|requires?|required|able|unable|at|on|of|for|whom|being|not|cannot|can't|are|is|were|"
-    r"was|do|does|did|may|age|whether|where|if|to|by|as|within|through|until|showing|show|also)\b|^\d")
-_SEGMENT_SEP = re.compile(
-    r"(?:\s*(?:;|,|&|\band/or\b|\band\b|\bor\b|\bas\s+well\s+as\b|\bplus\b|\balong\s+with\b)\s*)+")
-# "or"/"and" that do not join groups of people
-_NO_SPLIT = re.compile(
-    r"\bat\s+or\s+(?:below|above|under|over)\b|\bor\s+(?:less|more|older|younger|over|under|above|below)\b|"
-    r"\bone\s+or\s+more\b|\bhe\s+or\s+she\b|\bhis\s+or\s+her\b|\bhim\s+or\s+her\b|\bmore\s+or\s+less\b")
-_INCLUDING = re.compile(r"\b(?:including|includes|include|such\s+as|e\.g\b\.?|especially|i\.e\b\.?)")
-_SKIP_SENTENCE = re.compile(
-    r"^\W*(?:primarily|priority|preference|preferred|prefers?|geared|focus(?:es)?|targets?|targeted|typically|mostly|generally|"
-    r"usually|especially|emphasis|accepts?|also\s+accepts?|works\s+mostly|may)\b|"
-    r"\b(?:top\s+priority|priority\s+(?:is\s+)?given|(?:is|are)\s+preferred|preferred\b|geared\s+toward|"
-    r"targeted\s+(?:to|at|toward)|aimed\s+at|focus(?:es)?\s+(?:is\s+)?on|"
-    r"\bexceptions?\s+(?:can|may|will|are)\b|some\s+(?:services|programs|sites|groups|classes)|certain\s+(?:services|programs)|if\b|accompanied\s+by|"
-    r"may\s+(?:apply|be\s+(?:needed|required|requested|asked)|need|require))")
-_PARENTHESES = re.compile(r"\([^()]*\)")
-_PURPOSE = re.compile(r"\bto\s+(?:receive|become|be\s+an?|adopt|join|access|use|participate|attend|enroll|volunteer)\b")
-# "Children 3 to 18 must attend with a parent", "Men must have children": a rule for part of the people
-_SUBGROUP_RULE = re.compile(
-    r"^\W*(?:[\w-]+\s+){0,2}?(?:men|women|males?|females?|boys?|girls?|children|child|kids?|youths?|teens?|"
-    r"teenagers?|adolescents?|minors?|infants?|guests?)\b.*\bmust\b")
-# sentences about the people who help, not the people served
-_HELPERS = re.compile(r"^\W*(?:mentors?|volunteers?|staff|tutors?|interns?)\b")
-_NEGATION_SENTENCE = re.compile(
-    r"^\W*(?:no|not|non|except|excluding|does\s+not|do\s+not|cannot|can't|none\s+of)\b")
-_REQUIREMENT = re.compile(
-    r"\b(?:must|required|requires?|requirements?|only|need\s+to|needs\s+to|have\s+to|has\s+to|shall|mandatory)\b")
-_ALSO = re.compile(r"\balso\s+(?:serves?|open\s+to|available\s+to|accepts?|offers?)\b|\bavailable\s+(?:to|for)\b")
-_NO_RULES_TEXT = re.compile(
-    r"^\W*(?:none|n/?a|no\s+restrictions?|no\s+requirements?|no\s+eligibility\s+requirements?|no\s+limits?\s+on\s+eligibility|"
-    r"open|everyone|anyone|all)\W*$")
-_ABBREVIATIONS = {"e.g", "i.e", "etc", "dept", "st", "no", "vs", "inc", "mr", "mrs", "ms", "dr", "jr", "sr", "approx",
-                  "u.s", "d.c", "a.m", "p.m", "ave", "co", "ft", "mt"}
-
+#: words a full stop does not end a sentence after ("e.g.", "St.")
+_ABBREVIATIONS = frozenset(_DATA["abbreviations"])
 
 
 def residency_patterns(area: str, area_list: str) -> tuple[re.Pattern, ...]:
@@ -341,25 +195,3 @@ def residency_patterns(area: str, area_list: str) -> tuple[re.Pattern, ...]:
         re.compile(rf"\b(?:in|at)\s+an?\s+(?P<area>{area})\s+shelters?\b"),
         re.compile(rf"\banyone\s+(?:living\s+|who\s+lives\s+)?in\s+(?:the\s+)?(?P<area>{area_list})"),
     )
-
-
-# Listing-wide conditions (they hold for every alternative of the listing).
-# In recovery: "in recovery", "currently in or have completed treatment for substance abuse".
-IN_RECOVERY = re.compile(
-    r"\bin\s+recovery\b|\brecovering\s+(?:addicts?|alcoholics?|from\s+(?:substance|drug|alcohol|addiction))|"
-    r"\b(?:currently\s+in|in|completed|complete|completing|have\s+completed|has\s+completed|enrolled\s+in)\s+"
-    r"(?:or\s+(?:have\s+|has\s+)?completed\s+)?(?:a\s+)?(?:substance\s+abuse\s+|drug\s+|alcohol\s+|addiction\s+|"
-    r"substance\s+use\s+)?treatment\s+(?:program\s+)?for\s+(?:substance|drug|alcohol|chemical|addiction)|"
-    r"\bclean\s+and\s+sober\b|\bmust\s+be\s+sober\b")
-# Referral required: "referral required", "by referral only", "must be referred by".
-REFERRAL = re.compile(
-    r"\breferrals?\s+(?:is\s+|are\s+)?(?:required|needed|necessary|only)\b|\bby\s+referral(?:\s+only)?\b|"
-    r"\bmust\s+(?:be|have\s+been)\s+referred\b|\brequires?\s+(?:a\s+)?referral\b|\bmust\s+have\s+(?:a\s+)?referral\b|"
-    r"\breferred\s+by\s+(?:a|an|the|their)\s+(?:\w+\s+){0,3}(?:agency|worker|case\s*manager|physician|doctor|court)")
-# "Cannot serve" exclusions: "(cannot help the homeless)", "does not serve veterans".
-EXCLUSION = re.compile(
-    r"\b(?:cannot|can't|can\s+not|unable\s+to|does\s+not|do\s+not|will\s+not|won't|not\s+able\s+to)\s+"
-    r"(?:help|serve|accept|assist|house|admit|take)\s+(?:the\s+|any\s+)?(?P<who>homeless(?:\s+(?:persons?|people|"
-    r"individuals|clients|families))?|veterans?|pregnant\s+women|students?|(?:persons?|people|individuals)\s+with\s+"
-    r"disabilities|disabled\s+(?:persons?|people|individuals))"
-    r"|\bno\s+homeless\b|\bnot\s+for\s+(?:the\s+)?homeless\b")

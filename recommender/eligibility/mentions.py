@@ -7,12 +7,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from .lexicon import _AGE_CONTEXT_HEAD, _AGE_HINT, _AGE_PATTERNS, _AMI, _AMOUNT, _AMOUNT_NOT_LIMIT, _BARE_AGE_BAD_BEFORE, \
-    _BARE_UNIT_BAD_BEFORE, _CAREGIVER, _CAREGIVER_BAD_BEFORE, _DISABILITY, _DISABILITY_BAD_AFTER, \
-    _DISABILITY_BAD_BEFORE, _FEMALE_STATUS, _FPL, _HEAD_PATTERNS, _HIV, _HIV_BAD_AFTER, _HIV_BAD_BEFORE, _HOMELESS, \
-    _HOMELESS_AT_RISK, _HOMELESS_BAD_BEFORE, _INCOME_WORD, _LIMIT_WORD, _NAMED_PLACE, _NOT_A_PLACE, _OVER_FOLLOW_OK, \
-    _PREGNANT, _PREGNANT_BAD_AFTER, _QUAL_INCOME, _RESIDENCY_HINT, _SLASH_NO_INCOME, _STUDENT, _STUDENT_BAD_BEFORE, \
-    _VETERAN, _ZIP_RESIDENCY, _is_year_unit, _num_value, _unit_years
+from .lexicon import LEX, _AGE_HINT, _AGE_PATTERNS, _DISABILITY, _HEAD_PATTERNS, _QUAL_INCOME, _is_year_unit, _num_value, \
+    _unit_years
 from .places import Gazetteer
 from .rules import LOW_INCOME
 
@@ -59,22 +55,22 @@ class _Mask:
 
 def _income_mentions(s: str, off: int, mask: _Mask) -> list[_Mention]:
     out = []
-    for m in _FPL.finditer(s):
+    for m in LEX.FPL.finditer(s):
         a, b = off + m.start(), off + m.end()
         if mask.free(a, b):
             mask.add(a, b)
             out.append(_Mention("income_limit", {"fpl_percent": _int_or_float(m.group("p"))}, a, b, a, b))
-    for m in _AMI.finditer(s):
+    for m in LEX.AMI.finditer(s):
         a, b = off + m.start(), off + m.end()
         if mask.free(a, b):
             mask.add(a, b)
             out.append(_Mention("income_limit", {"ami_percent": _int_or_float(m.group("p"))}, a, b, a, b))
-    if _INCOME_WORD.search(s) and _LIMIT_WORD.search(s):
+    if LEX.INCOME_WORD.search(s) and LEX.LIMIT_WORD.search(s):
         prev_end = 0
-        for m in _AMOUNT.finditer(s):
+        for m in LEX.AMOUNT.finditer(s):
             before_start, before = prev_end, s[prev_end:m.start()]
             prev_end = m.end()
-            if re.search(r"\basset", before) or _AMOUNT_NOT_LIMIT.search(before):
+            if re.search(r"\basset", before) or LEX.AMOUNT_NOT_LIMIT.search(before):
                 continue
             amount = float(m.group("amt").replace(",", "")) * (1000 if m.group("k") else 1)
             size = None
@@ -111,7 +107,7 @@ def _income_mentions(s: str, off: int, mask: _Mask) -> list[_Mention]:
                 out.append(_Mention("income_limit", value, a, b, a, b))
     if out:
         return out  # a stated limit says more than "income guidelines" around it
-    for pattern in (_QUAL_INCOME, _SLASH_NO_INCOME):
+    for pattern in (_QUAL_INCOME, LEX.SLASH_NO_INCOME):
         for m in pattern.finditer(s):
             a, b = off + m.start(), off + m.end()
             if mask.free(a, b):
@@ -132,9 +128,9 @@ _UNNAMED_AREA_AFTER = re.compile(
 
 def _residency_mentions(text: str, s: str, off: int, mask: _Mask, places: Gazetteer) -> list[_Mention]:
     out = []
-    if not _RESIDENCY_HINT.search(s):
+    if not LEX.RESIDENCY_HINT.search(s):
         return out
-    for m in _ZIP_RESIDENCY.finditer(s):
+    for m in LEX.ZIP_RESIDENCY.finditer(s):
         a, b = off + m.start(), off + m.end()
         za, zb = off + m.start("zips"), off + m.end("zips")
         if mask.free(za, zb):
@@ -154,10 +150,10 @@ def _residency_mentions(text: str, s: str, off: int, mask: _Mask, places: Gazett
                 continue  # "Baltimore City or surrounding counties": an alternative we cannot check
             out.append(_Mention("residency", areas, off + m.start(), off + m.end(), aa, ab))
     original = text[off:off + len(s)]
-    for m in _NAMED_PLACE.finditer(original):
+    for m in LEX.NAMED_PLACE.finditer(original):
         name = m.group("area")
         aa, ab = off + m.start("area"), off + m.end("area")
-        if _NOT_A_PLACE.search(name) or not mask.free(aa, ab):
+        if LEX.NOT_A_PLACE.search(name) or not mask.free(aa, ab):
             continue
         mask.add(aa, ab)
         out.append(_Mention("residency", (places.normalise(name),), off + m.start(), off + m.end(), aa, ab))
@@ -179,7 +175,7 @@ def _age_mentions(s: str, off: int, mask: _Mask) -> list[_Mention]:
         return True
 
     def head_before(pos):
-        return bool(_AGE_CONTEXT_HEAD.search(s[max(0, pos - 40):pos]))
+        return bool(LEX.AGE_CONTEXT_HEAD.search(s[max(0, pos - 40):pos]))
 
     def copula_before(pos):
         # "who are 14-17" (a range only: "life expectancy is less than six months" is no age)
@@ -231,7 +227,7 @@ def _age_mentions(s: str, off: int, mask: _Mask) -> list[_Mention]:
                 w = g["w"]
                 is_person = "must" in w or re.search(r"\b(?:be|is|are|aged?)\s+$", s[max(0, m.start() - 12):m.start()])
                 ok = "age" in w or g["age"] or g["old"] or (g["ua"] and _is_year_unit(g["ua"]) and is_person) or (
-                    not g["ua"] and is_person and _OVER_FOLLOW_OK.match(s[m.end():]))
+                    not g["ua"] and is_person and LEX.OVER_FOLLOW_OK.match(s[m.end():]))
                 if not ok:
                     continue
                 a = _unit_years(_num_value(g["a"]), g["ua"])
@@ -240,7 +236,7 @@ def _age_mentions(s: str, off: int, mask: _Mask) -> list[_Mention]:
             elif name == "over":
                 if g["ua"] and not _is_year_unit(g["ua"]) and not g["old"]:
                     continue
-                if not g["age"] and not g["ua"] and not _OVER_FOLLOW_OK.match(s[m.end():]):
+                if not g["age"] and not g["ua"] and not LEX.OVER_FOLLOW_OK.match(s[m.end():]):
                     continue
                 a = _unit_years(_num_value(g["a"]), g["ua"])
                 if a > 120:
@@ -252,7 +248,7 @@ def _age_mentions(s: str, off: int, mask: _Mask) -> list[_Mention]:
                 # "under 21" on its own is an age; "under 3 months" or "under 10 staff" is not.
                 near_head = head_before(m.start())
                 ok = g["age"] or g["old"] or near_head or (
-                    g["w"] in ("under", "younger than") and not g["ub"] and _OVER_FOLLOW_OK.match(s[m.end():]))
+                    g["w"] in ("under", "younger than") and not g["ub"] and LEX.OVER_FOLLOW_OK.match(s[m.end():]))
                 if not ok or (g["ub"] and not _is_year_unit(g["ub"]) and not g["old"] and not near_head):
                     continue
                 b = _unit_years(_num_value(g["b"]), g["ub"])
@@ -269,13 +265,13 @@ def _age_mentions(s: str, off: int, mask: _Mask) -> list[_Mention]:
                 if b <= 120:
                     add(m, "max_age", math.floor(b))
             elif name == "bare_age":
-                if _BARE_AGE_BAD_BEFORE.search(s[max(0, m.start() - 30):m.start()]):
+                if LEX.BARE_AGE_BAD_BEFORE.search(s[max(0, m.start() - 30):m.start()]):
                     continue
                 a = _unit_years(_num_value(g["a"]), g["ua"])
                 if a <= 120:
                     add(m, "min_age", math.floor(a) if a >= 1 else None)
             elif name == "bare_unit":
-                if _BARE_UNIT_BAD_BEFORE.search(s[max(0, m.start() - 30):m.start()]):
+                if LEX.BARE_UNIT_BAD_BEFORE.search(s[max(0, m.start() - 30):m.start()]):
                     continue
                 a = _num_value(g["a"])
                 if a <= 120:
@@ -308,20 +304,20 @@ def _status_mentions(text: str, s: str, off: int, mask: _Mask) -> list[_Mention]
         # "aids" alone is a hearing or walking aid unless the listing wrote it in capitals.
         return m.group().startswith("hiv") or text[off + m.start():off + m.end()] == "AIDS"
 
-    scan(_HIV, "hiv", bad_before=_HIV_BAD_BEFORE, bad_after=_HIV_BAD_AFTER, check=hiv_ok)
-    scan(_DISABILITY, "disability", bad_before=_DISABILITY_BAD_BEFORE, bad_after=_DISABILITY_BAD_AFTER)
-    if not _HOMELESS_AT_RISK.search(s):
+    scan(LEX.HIV, "hiv", bad_before=LEX.HIV_BAD_BEFORE, bad_after=LEX.HIV_BAD_AFTER, check=hiv_ok)
+    scan(_DISABILITY, "disability", bad_before=LEX.DISABILITY_BAD_BEFORE, bad_after=LEX.DISABILITY_BAD_AFTER)
+    if not LEX.HOMELESS_AT_RISK.search(s):
         # "homeless or at risk of homelessness" serves people with a home too: no homeless rule.
-        scan(_HOMELESS, "homeless", bad_before=_HOMELESS_BAD_BEFORE)
-    scan(_PREGNANT, "pregnant", bad_before=re.compile(r"(?:\bnot|prevent\w*|teen)\s+$"), bad_after=_PREGNANT_BAD_AFTER)
-    scan(_FEMALE_STATUS, "gender", value="female")
-    scan(_VETERAN, "veteran", noun=True)
+        scan(LEX.HOMELESS, "homeless", bad_before=LEX.HOMELESS_BAD_BEFORE)
+    scan(LEX.PREGNANT, "pregnant", bad_before=re.compile(r"(?:\bnot|prevent\w*|teen)\s+$"), bad_after=LEX.PREGNANT_BAD_AFTER)
+    scan(LEX.FEMALE_STATUS, "gender", value="female")
+    scan(LEX.VETERAN, "veteran", noun=True)
 
     def student_ok(m):
         return not re.search(r"\battended\b", m.group())
 
-    scan(_STUDENT, "student", bad_before=_STUDENT_BAD_BEFORE, check=student_ok, noun=True)
-    scan(_CAREGIVER, "caregiver", bad_before=_CAREGIVER_BAD_BEFORE, noun=True)
+    scan(LEX.STUDENT, "student", bad_before=LEX.STUDENT_BAD_BEFORE, check=student_ok, noun=True)
+    scan(LEX.CAREGIVER, "caregiver", bad_before=LEX.CAREGIVER_BAD_BEFORE, noun=True)
     return out
 
 

@@ -133,3 +133,22 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def run_threads(n: int, work) -> list[BaseException]:
+    """Run ``work(0)`` .. ``work(n - 1)`` in ``n`` threads at once and wait for all; returns what they
+    raised (a thread's exception would otherwise vanish, and the test pass)."""
+    errors: list[BaseException] = []
+
+    def guarded(i: int) -> None:
+        try:
+            work(i)
+        except Exception as exc:  # noqa: BLE001 -- handed to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors

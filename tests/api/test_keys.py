@@ -5,13 +5,14 @@ import os
 import stat
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 from api.keys import KeyFileError, KeyInfo, KeyRing, add_key, keys_path, list_keys, revoke_key
 from api.limits import ROLES
+
+from .conftest import run_threads
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,21 +90,13 @@ def test_unknown_role_is_refused(keyfile):
 
 
 def test_concurrent_additions_are_all_kept(keyfile):
-    made, errors = [], []
+    made = []
 
-    def worker():
-        try:
-            for _ in range(5):
-                made.append(add_key(keyfile, "portal"))
-        except Exception as exc:
-            errors.append(exc)
+    def worker(n):
+        for _ in range(5):
+            made.append(add_key(keyfile, "portal"))
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_threads(4, worker) == []
     ring = KeyRing.load(keyfile)
     assert len(ring) == 20 and all(ring.authenticate(token) for _, token in made)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import statistics
-import threading
 import time
 
 import pytest
@@ -16,6 +15,8 @@ import redis as redis_client
 from api.state import SQLITE_NAME, StateUnavailable, open_store
 from api.state.redis import RedisStore
 from api.state.sqlite import SQLiteStore
+
+from .conftest import run_threads
 
 
 def ev(event_id: str, resident_id: str = "r1", service_id: str = "s1", event: str = "viewed", ts: float = 1.7e9) -> dict:
@@ -122,22 +123,14 @@ def test_iter_events_exports_every_event_in_order(store):
 def test_concurrent_replays_are_counted_once(backend):
     shared = [ev(f"s{i}", f"r{i % 5}") for i in range(40)]
     stores = [backend(), backend()]  # threads on one store object and on two
-    results, errors = [], []
+    results = []
 
     def worker(n):
-        try:
-            own = [ev(f"t{n}-{i}", "r0") for i in range(5)]
-            for _ in range(3):
-                results.append(stores[n % 2].add_events(shared + own))
-        except Exception as exc:  # reported below; a thread's exception would otherwise vanish
-            errors.append(exc)
+        own = [ev(f"t{n}-{i}", "r0") for i in range(5)]
+        for _ in range(3):
+            results.append(stores[n % 2].add_events(shared + own))
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_threads(6, worker) == []
     assert sum(a for a, _ in results) == 40 + 6 * 5
     assert sum(a + d for a, d in results) == 6 * 3 * 45
     assert sorted(e["event_id"] for e in stores[0].iter_events()) == sorted(
@@ -185,21 +178,12 @@ def test_replayed_place_events_count_once(store):
 
 def test_concurrent_referrals_on_two_replicas_are_all_counted(backend):
     stores = [backend(), backend()]
-    errors = []
 
     def worker(n):
-        try:
-            for i in range(8):  # each a durable commit: few enough to stay well inside the lock timeout
-                stores[n % 2].record_places([ev(f"t{n}-{i}", f"r{n}-{i}", "s1", "referred")])
-        except Exception as exc:  # reported below
-            errors.append(exc)
+        for i in range(8):  # each a durable commit: few enough to stay well inside the lock timeout
+            stores[n % 2].record_places([ev(f"t{n}-{i}", f"r{n}-{i}", "s1", "referred")])
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_threads(4, worker) == []
     assert stores[0].capacity_state()[0] == {"s1": 32}
 
 

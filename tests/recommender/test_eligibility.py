@@ -1,12 +1,9 @@
-import pandas as pd
 import pytest
 
-from recommender.catalog import ServiceCatalog
 from recommender.eligibility import Outcome, evaluate
-from recommender.eligibility.listing import read_listing_rules
-
-PASS, UNK, FAIL = Outcome.ELIGIBLE, Outcome.UNKNOWN, Outcome.INELIGIBLE
 from recommender.profile import Profile
+
+from .conftest import FAIL, PASS, UNK, catalog_of, outcome
 
 
 @pytest.fixture
@@ -21,12 +18,7 @@ def catalog():
         dict(service_id="full", name="Full", capacity=0),
         dict(service_id="closed", name="Closed", status="inactive"),
     ]
-    return ServiceCatalog.from_frame(pd.DataFrame(rows), read_rules=read_listing_rules)
-
-
-def outcome(catalog, **profile):
-    e = evaluate(catalog, Profile.from_dict(profile))
-    return dict(zip(catalog.ids, e.outcome)), e
+    return catalog_of(rows)
 
 
 def test_structured_rules_pass_fail(catalog):

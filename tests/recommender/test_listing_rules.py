@@ -1,12 +1,8 @@
-import pandas as pd
 import pytest
 
-from recommender.catalog import ServiceCatalog
-from recommender.eligibility import Outcome, evaluate
-from recommender.eligibility.listing import read_listing_rules
+from recommender.eligibility import Outcome
 
-PASS, UNK, FAIL = Outcome.ELIGIBLE, Outcome.UNKNOWN, Outcome.INELIGIBLE
-from recommender.profile import Profile
+from .conftest import FAIL, PASS, UNK, catalog_of, outcome
 
 
 @pytest.fixture(scope="module")
@@ -18,12 +14,7 @@ def catalog():
              eligibility_description="Children up to age 19, and pregnant women of any age"),
         dict(service_id="open", name="Open", eligibility_description="Open to all"),
     ]
-    return ServiceCatalog.from_frame(pd.DataFrame(rows), read_rules=read_listing_rules)
-
-
-def outcome(catalog, **profile):
-    e = evaluate(catalog, Profile.from_dict(profile))
-    return dict(zip(catalog.ids, e.outcome)), e
+    return catalog_of(rows)
 
 
 def test_rules_read_from_text_pass_fail_or_ask(catalog):
@@ -64,10 +55,9 @@ def test_the_baltimore_cases_of_the_issue():
         {"service_id": "city", "name": "City residents only", "eligibility_description": "Baltimore City residents"},
         {"service_id": "wic", "name": "WIC", "eligibility_description": "Pregnant women"},
     ]
-    cat = ServiceCatalog.from_frame(pd.DataFrame(rows), read_rules=read_listing_rules)
-    boy = outcome(cat, age=16, gender="male")[0]
+    cat = catalog_of(rows)
+    boy, e = outcome(cat, age=16, gender="male")
     assert boy["mission"] == FAIL and boy["wic"] == FAIL
-    e = evaluate(cat, Profile.from_dict({"age": 16, "gender": "male"}))
     assert not any("pregnant" in q for q in e.details(cat.index["wic"])[2])  # a boy is not asked
     woman, e = outcome(cat, age=67, gender="female")
     assert woman["recovery"] == UNK

@@ -1,6 +1,8 @@
 """The usage model on a catalogue we did not make: arbitrary codes, a given taxonomy, its own districts."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
@@ -11,26 +13,8 @@ from recommender.taxonomy import Taxonomy
 from training.generate_usage import generate_usage
 
 # A small directory in the style of a 211 export: dashed and dotted codes, parents in a table.
-TAXONOMY = pd.DataFrame(
-    [
-        ("101", "Emergency", None),
-        ("101-02", "Emergency Cash", "101"),
-        ("101-02-01", "Help Pay for Food", "101-02"),
-        ("102", "Food", None),
-        ("102-01", "Food Pantries", "102"),
-        ("102-02", "Meals", "102"),
-        ("103", "Housing", None),
-        ("103-01", "Shelters", "103"),
-        ("103-02", "Rent Assistance", "103"),
-        ("104", "Seniors", None),
-        ("104.1", "Senior Day Programs", "104"),
-        ("104.2", "Home Care", "104"),
-        ("105", "Job Training", None),
-        ("106", "Health", None),
-        ("106.2", "Mental Health Counseling", "106"),
-    ],
-    columns=["code", "name", "parent"],
-)
+TAXONOMY = pd.read_csv(Path(__file__).resolve().parents[1] / "fixtures" / "usage_taxonomy.csv", dtype=str,
+                       keep_default_na=False)
 # Chicago, far from the default city: residents must be placed around these services.
 LAT, LON = 41.88, -87.63
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 from pathlib import Path
@@ -225,51 +226,10 @@ def test_mixed_timestamp_forms_in_one_column(tmp_path):
 
 # --------------------------------------------------------------------------- problems
 
-ROW_PROBLEMS = [
-    # (file, text of that file, expected file name, row, column, words the reason must contain)
-    ("services", "service_id,name\ns1,A\n,B\n", "services.csv", 3, "service_id", ["empty"]),
-    ("services", "service_id,name\ns1,A\ns2,\n", "services.csv", 3, "name", ["empty"]),
-    ("services", "service_id,name,min_age\ns1,A,ten\n", "services.csv", 2, "min_age", ["'ten'", "not a number"]),
-    ("services", "service_id,name,min_age\ns1,A,NaN\n", "services.csv", 2, "min_age", ["'NaN'", "not a number"]),
-    ("services", "service_id,name,max_age\ns1,A,130\n", "services.csv", 2, "max_age", ["130", "range", "0..125"]),
-    ("services", "service_id,name,capacity\ns1,A,-1\n", "services.csv", 2, "capacity", ["-1", "range"]),
-    ("services", "service_id,name,min_age,max_age\ns1,A,65,18\n", "services.csv", 2, "min_age",
-     ["min_age 65", "greater than max_age 18"]),
-    ("services", "service_id,name,latitude,longitude\ns1,A,39.2,\n", "services.csv", 2, "longitude",
-     ["latitude", "without longitude"]),
-    ("services", "service_id,name,latitude,longitude\ns1,A,,-76\n", "services.csv", 2, "latitude",
-     ["longitude", "without latitude"]),
-    ("services", "service_id,name,latitude,longitude\ns1,A,95,-76\n", "services.csv", 2, "latitude",
-     ["95", "range"]),
-    ("services", "service_id,name,languages\ns1,A,en;english;e1\n", "services.csv", 2, "languages",
-     ["'e1'", "ISO 639-1 or ISO 639-3"]),
-    ("services", "service_id,name,status\ns1,A,closed\n", "services.csv", 2, "status",
-     ["'closed'", "temporarily closed"]),
-    ("residents", "resident_id,age\nr1,abc\n", "residents.csv", 2, "age", ["'abc'", "not a number"]),
-    ("residents", "resident_id,household_size\nr1,0\n", "residents.csv", 2, "household_size", ["0", "range"]),
-    ("residents", "resident_id,disability\nr1,maybe\n", "residents.csv", 2, "disability", ["'maybe'", "yes/no"]),
-    ("residents", "resident_id,languages\nr1,spanglish\n", "residents.csv", 2, "languages", ["'spanglish'"]),
-    ("residents", "resident_id,latitude,longitude\nr1,39,\n", "residents.csv", 2, "longitude", ["without longitude"]),
-    ("interactions", "resident_id,service_id\n,s1\n", "interactions.csv", 2, "resident_id", ["empty"]),
-    ("interactions", "resident_id,service_id\nr1,s99\n", "interactions.csv", 2, "service_id",
-     ["unknown service_id 's99'"]),
-    ("interactions", "resident_id,service_id\nr99,s1\n", "interactions.csv", 2, "resident_id",
-     ["unknown resident_id 'r99'"]),
-    ("interactions", "resident_id,service_id,event\nr1,s1,clicked\n", "interactions.csv", 2, "event",
-     ["'clicked'", "viewed"]),
-    ("interactions", "resident_id,service_id,timestamp\nr1,s1,yesterday\n", "interactions.csv", 2, "timestamp",
-     ["'yesterday'", "ISO 8601"]),
-    ("interactions", "resident_id,service_id,timestamp\nr1,s1,2024-02-30\n", "interactions.csv", 2, "timestamp",
-     ["'2024-02-30'"]),
-    ("interactions", "resident_id,service_id,timestamp\nr1,s1,1704448800000\n", "interactions.csv", 2,
-     "timestamp", ["milliseconds"]),
-    ("interactions", "resident_id,service_id,weight\nr1,s1,-0.5\n", "interactions.csv", 2, "weight",
-     ["-0.5", "negative"]),
-    ("interactions", "resident_id,service_id,weight\nr1,s1,heavy\n", "interactions.csv", 2, "weight",
-     ["'heavy'", "not a number"]),
-    ("interactions", "resident_id,service_id,weight\nr1,s1,5000\n", "interactions.csv", 2, "weight",
-     ["5000", "maximum"]),
-]
+# (file, text of that file, expected file name, row, column, words the reason must contain): the cases
+# are data, one per kind of problem, in tests/fixtures/table_row_problems.json
+ROW_PROBLEMS = [(c["table"], c["text"], c["file"], c["row"], c["column"], c["words"]) for c in json.loads(
+    (Path(__file__).resolve().parents[1] / "fixtures" / "table_row_problems.json").read_text(encoding="utf-8"))["cases"]]
 
 
 @pytest.mark.parametrize("table, text, file, row, column, words", ROW_PROBLEMS,

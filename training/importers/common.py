@@ -80,6 +80,23 @@ def clean_text(value: Any) -> str:
     return text.strip()
 
 
+#: Service fields every directory format names as the contract does, taken as the listing wrote them.
+_AS_WRITTEN = ("name", "description", "alternate_name", "url", "email", "application_process", "wait_time",
+               "interpretation_services")
+
+
+def service_values(record: dict, coords: tuple[float, float] | None, **values: Any) -> dict[str, Any]:
+    """The values of one service for ``Catalogue.add_service``: the fields the formats share by name
+    taken from ``record`` as written, ``coords`` split into latitude and longitude, and ``values``,
+    what the format read its own way (they win over a shared field of the same name)."""
+    return {
+        **{field: record.get(field) for field in _AS_WRITTEN},
+        "latitude": coords[0] if coords else None,
+        "longitude": coords[1] if coords else None,
+        **values,
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # Reading files
 

@@ -6,7 +6,6 @@ The CSVs are checked against the table schemas the package's own ``datapackage.j
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +16,25 @@ from .common import (
     hours_text,
     join_text,
     language_code,
-    norm_district,
     norm_status,
     note_ignored,
     read_csv,
     read_json,
+    service_values,
     split_loose_list,
 )
 from .report import ERROR, INFO, WARNING, ImportFailed, ImportReport, Issue
-from .tabular import TableSpec, check_table, datapackage_table_specs, organization_and_place, table_rows
+from .tabular import (
+    TableSpec,
+    check_table,
+    datapackage_table_specs,
+    first_row_by,
+    organization_and_place,
+    rows_by,
+    service_districts,
+    service_languages,
+    table_rows,
+)
 
 SCHEMA_NAME = "HSDS 1.x datapackage.json"
 
@@ -120,27 +129,17 @@ def replace_severity(issue: Issue, severity: str, reason: str) -> Issue:
                  f"{issue.reason}: {issue.detail}" if issue.detail else issue.reason)
 
 
-def _index(table: CsvTable | None, key: str) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = defaultdict(list)
-    if table is not None and key in table.header:
-        for i, row in enumerate(table.rows):
-            k = clean_text(row.get(key))
-            if k:
-                out[k].append(i)
-    return out
-
-
 def _build(tables: dict[str, CsvTable], catalogue: Catalogue, report: ImportReport) -> None:
-    orgs = {k: v[0] for k, v in _index(tables.get("organizations"), "id").items()}
-    locs = {k: v[0] for k, v in _index(tables.get("locations"), "id").items()}
-    sal = _index(tables.get("service_at_location"), "service_id")
-    links = _index(tables.get("service_taxonomy"), "service_id")
-    elig = _index(tables.get("eligibility"), "service_id")
-    areas = _index(tables.get("service_areas"), "service_id")
-    lang_s = _index(tables.get("languages"), "service_id")
-    lang_l = _index(tables.get("languages"), "location_id")
-    docs = _index(tables.get("required_documents"), "service_id")
-    hours = _index(tables.get("regular_schedules"), "service_id")
+    orgs = first_row_by(tables.get("organizations"), "id")
+    locs = first_row_by(tables.get("locations"), "id")
+    sal = rows_by(tables.get("service_at_location"), "service_id")
+    links = rows_by(tables.get("service_taxonomy"), "service_id")
+    elig = rows_by(tables.get("eligibility"), "service_id")
+    areas = rows_by(tables.get("service_areas"), "service_id")
+    lang_s = rows_by(tables.get("languages"), "service_id")
+    lang_l = rows_by(tables.get("languages"), "location_id")
+    docs = rows_by(tables.get("required_documents"), "service_id")
+    hours = rows_by(tables.get("regular_schedules"), "service_id")
 
     taxonomy = tables.get("taxonomy")
     tax_ids: set[str] = set()
@@ -204,42 +203,17 @@ def _service(row: dict, sid: str, here, tables, orgs, locs, sal, links, elig, ar
     if "taxonomy_ids" in row:
         categories += [c.lower() for c in split_loose_list(row.get("taxonomy_ids"))]
 
-    langs: list[str] = []
-    lang_rows = list(lang_s.get(sid, []))
-    for lid in location_ids:
-        lang_rows += [i for i in lang_l.get(lid, []) if i not in lang_rows]
-    for i, entry in table_rows(tables, "languages", lang_rows):
-        code = language_code(entry.get("language"), report,
-                             tables["languages"].where(i, "language", clean_text(entry.get("id")) or None))
-        if code:
-            langs.append(code)
-
-    districts: list[str] = []
-    for i, area in table_rows(tables, "service_areas", areas.get(sid, [])):
-        districts += norm_district(area.get("service_area"), report,
-                                   tables["service_areas"].where(i, "service_area", clean_text(area.get("id")) or None))
+    langs = service_languages(tables, "languages", sid, location_ids, lang_s, lang_l, "language",
+                              lambda entry, where: language_code(entry.get("language"), report, where))
+    districts = service_districts(tables, "service_areas", "service_area", areas.get(sid, []), report)
 
     doc_texts = [d.get("document") for _, d in table_rows(tables, "required_documents", docs.get(sid, []))]
-    return {
-        "service_id": sid,
-        "name": row.get("name"),
-        "description": row.get("description"),
-        "organization": org_name,
-        "status": norm_status(row.get("status"), report, here("status")),
-        "categories": categories,
-        "min_age": lo,
-        "max_age": hi,
-        "districts": districts,
-        "languages": langs,
-        "eligibility_description": "; ".join(groups),
-        "latitude": coords[0] if coords else None,
-        "longitude": coords[1] if coords else None,
-        "alternate_name": row.get("alternate_name"),
-        "url": row.get("url"),
-        "email": row.get("email"),
-        "fees": row.get("fees"),
-        "required_documents": join_text(doc_texts),
-        "application_process": row.get("application_process"),
-        "wait_time": row.get("wait_time"),
-        "interpretation_services": row.get("interpretation_services"),
-    }
+    return service_values(
+        row, coords,
+        service_id=sid, organization=org_name,
+        status=norm_status(row.get("status"), report, here("status")),
+        categories=categories, min_age=lo, max_age=hi, districts=districts, languages=langs,
+        eligibility_description="; ".join(groups),
+        fees=row.get("fees"),
+        required_documents=join_text(doc_texts),
+    )

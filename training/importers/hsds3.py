@@ -6,7 +6,6 @@ network). Every violation becomes an issue naming file, record and field (a JSON
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -35,9 +34,21 @@ from .common import (
     pointer,
     read_csv,
     read_json,
+    service_values,
 )
 from .report import ERROR, VIOLATION, WARNING, ImportFailed, ImportReport, Issue
-from .tabular import FORMAT_CHECKS, TableSpec, check_table, hsds3_table_specs, organization_and_place, table_rows
+from .tabular import (
+    FORMAT_CHECKS,
+    TableSpec,
+    check_table,
+    first_row_by,
+    hsds3_table_specs,
+    organization_and_place,
+    rows_by,
+    service_districts,
+    service_languages,
+    table_rows,
+)
 
 SCHEMA_NAME = "HSDS 3.0"
 #: JSON object kinds we validate and read, and the schema file of each.
@@ -395,30 +406,17 @@ def _json_service(rec: dict, rel: str, p: str, org: dict | None, sal_location: t
 
     costs = [o for o in rec.get("cost_options") or [] if isinstance(o, dict)]
     docs = [d.get("document") for d in rec.get("required_documents") or [] if isinstance(d, dict)]
-    return {
-        "service_id": rec.get("id"),
-        "name": rec.get("name"),
-        "description": rec.get("description"),
-        "organization": clean_text(organization.get("name")) if organization else "",
-        "status": norm_status(rec.get("status"), report, at("status")),
-        "categories": categories,
-        "min_age": lo,
-        "max_age": hi,
-        "districts": districts,
-        "languages": langs,
-        "eligibility_description": rec.get("eligibility_description"),
-        "latitude": coords[0] if coords else None,
-        "longitude": coords[1] if coords else None,
-        "alternate_name": rec.get("alternate_name"),
-        "url": rec.get("url"),
-        "email": rec.get("email"),
-        "fees": _fees(rec.get("fees_description"), rec.get("fees"), costs),
-        "required_documents": join_text(docs),
-        "application_process": rec.get("application_process"),
-        "wait_time": rec.get("wait_time"),
-        "hours": hours_text(s for s in rec.get("schedules") or [] if isinstance(s, dict)),
-        "interpretation_services": rec.get("interpretation_services"),
-    }
+    return service_values(
+        rec, coords,
+        service_id=rec.get("id"),
+        organization=clean_text(organization.get("name")) if organization else "",
+        status=norm_status(rec.get("status"), report, at("status")),
+        categories=categories, min_age=lo, max_age=hi, districts=districts, languages=langs,
+        eligibility_description=rec.get("eligibility_description"),
+        fees=_fees(rec.get("fees_description"), rec.get("fees"), costs),
+        required_documents=join_text(docs),
+        hours=hours_text(s for s in rec.get("schedules") or [] if isinstance(s, dict)),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -477,17 +475,10 @@ def import_tabular(root: Path, catalogue: Catalogue, report: ImportReport,
         raise ImportFailed([Issue("services.csv", "the data package has no services.csv", ERROR)])
 
     def by(name: str, key: str) -> dict[str, list[int]]:
-        index: dict[str, list[int]] = defaultdict(list)
-        table = tables.get(name)
-        if table is not None and key in table.header:
-            for i, row in enumerate(table.rows):
-                k = clean_text(row.get(key))
-                if k:
-                    index[k].append(i)
-        return index
+        return rows_by(tables.get(name), key)
 
-    orgs = {k: v[0] for k, v in by("organizations.csv", "id").items()}
-    locs = {k: v[0] for k, v in by("locations.csv", "id").items()}
+    orgs = first_row_by(tables.get("organizations.csv"), "id")
+    locs = first_row_by(tables.get("locations.csv"), "id")
     sal_by_service = by("service_at_location.csv", "service_id")
     attr_by_link = by("attributes.csv", "link_id")
     lang_by_service = by("languages.csv", "service_id")
@@ -535,19 +526,9 @@ def _tabular_service(row: dict, sid: str, here: Callable[..., Where], tables: di
         row, sid, here, tables, orgs, locs, sal_by_service.get(sid, []), report,
         organizations="organizations.csv", service_at_location="service_at_location.csv", locations="locations.csv")
 
-    langs: list[str] = []
-    lang_rows = list(lang_by_service.get(sid, []))
-    for lid in location_ids:
-        lang_rows += [i for i in lang_by_location.get(lid, []) if i not in lang_rows]
-    for i, entry in table_rows(tables, "languages.csv", lang_rows):
-        code = _language(entry, report, tables["languages.csv"].where(i, None, clean_text(entry.get("id")) or None))
-        if code:
-            langs.append(code)
-
-    districts: list[str] = []
-    for i, area in table_rows(tables, "service_areas.csv", areas.get(sid, [])):
-        districts += norm_district(area.get("name"), report,
-                                   tables["service_areas.csv"].where(i, "name", clean_text(area.get("id")) or None))
+    langs = service_languages(tables, "languages.csv", sid, location_ids, lang_by_service, lang_by_location, None,
+                              lambda entry, where: _language(entry, report, where))
+    districts = service_districts(tables, "service_areas.csv", "name", areas.get(sid, []), report)
 
     categories: list[str] = []
     for i, attr in table_rows(tables, "attributes.csv", attr_by_link.get(sid, [])):
@@ -561,26 +542,15 @@ def _tabular_service(row: dict, sid: str, here: Callable[..., Where], tables: di
 
     cost_rows = [r for _, r in table_rows(tables, "cost_options.csv", costs.get(sid, []))]
     doc_texts = [r.get("document") for _, r in table_rows(tables, "required_documents.csv", docs.get(sid, []))]
-    return {
-        "service_id": sid,
-        "name": row.get("name"),
-        "description": row.get("description"),
-        "organization": org_name,
-        "status": norm_status(row.get("status"), report, here("status")),
-        "categories": categories,
-        "min_age": norm_number(row.get("minimum_age"), "min_age", report, here("minimum_age")),
-        "max_age": norm_number(row.get("maximum_age"), "max_age", report, here("maximum_age")),
-        "districts": districts,
-        "languages": langs,
-        "eligibility_description": row.get("eligibility_description"),
-        "latitude": coords[0] if coords else None,
-        "longitude": coords[1] if coords else None,
-        "alternate_name": row.get("alternate_name"),
-        "url": row.get("url"),
-        "email": row.get("email"),
-        "fees": _fees(row.get("fees_description"), row.get("fees"), cost_rows),
-        "required_documents": join_text(doc_texts),
-        "application_process": row.get("application_process"),
-        "wait_time": row.get("wait_time"),
-        "interpretation_services": row.get("interpretation_services"),
-    }
+    return service_values(
+        row, coords,
+        service_id=sid, organization=org_name,
+        status=norm_status(row.get("status"), report, here("status")),
+        categories=categories,
+        min_age=norm_number(row.get("minimum_age"), "min_age", report, here("minimum_age")),
+        max_age=norm_number(row.get("maximum_age"), "max_age", report, here("maximum_age")),
+        districts=districts, languages=langs,
+        eligibility_description=row.get("eligibility_description"),
+        fees=_fees(row.get("fees_description"), row.get("fees"), cost_rows),
+        required_documents=join_text(doc_texts),
+    )

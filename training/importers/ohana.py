@@ -27,9 +27,11 @@ from .common import (
     pointer,
     read_csv,
     read_json,
+    service_values,
     split_loose_list,
 )
 from .report import ERROR, INFO, WARNING, ImportFailed, ImportReport, Issue
+from .tabular import first_row_by
 
 READ_FILES = ("services.csv", "locations.csv", "organizations.csv", "taxonomy.csv",
               "service_categories.json", "service_icarol_categories.json")
@@ -86,8 +88,8 @@ def import_directory(root: Path, catalogue: Catalogue, report: ImportReport) -> 
         if locations is not None and column not in locations.header:
             report.add(Issue("locations.csv", "column missing; its information is absent", WARNING, row=1,
                              line=1, field=column))
-    loc_index = _first_index(locations, "id")
-    org_index = _first_index(organizations, "id")
+    loc_index = first_row_by(locations, "id")
+    org_index = first_row_by(organizations, "id")
 
     # Taxonomy: codes are the directory's own ``taxonomy_id``; links name taxonomy.csv rows by ``id``.
     code_of_row: dict[str, str] = {}
@@ -120,16 +122,6 @@ def _documents(raw: Any) -> str:
     """Ohana keeps documents as a Postgres array ``{a,"b c"}``: one per line; plain text stays whole."""
     text = clean_text(raw)
     return "\n".join(split_loose_list(text)) if text.startswith("{") else text
-
-
-def _first_index(table: CsvTable | None, key: str) -> dict[str, int]:
-    out: dict[str, int] = {}
-    if table is not None:
-        for i, row in enumerate(table.rows):
-            k = clean_text(row.get(key))
-            if k:
-                out.setdefault(k, i)
-    return out
 
 
 def _service(row: dict, sid: str, i: int, services: CsvTable, locations: CsvTable | None,
@@ -194,29 +186,19 @@ def _service(row: dict, sid: str, i: int, services: CsvTable, locations: CsvTabl
         districts += norm_district(area, report, here("service_areas"))
 
     status_where = here("status")
-    return {
-        "service_id": sid,
-        "name": row.get("name"),
-        "description": row.get("description"),
-        "organization": org_name,
-        "status": norm_status(row.get("status"), report, status_where) if "status" in services.header else "",
-        "categories": categories,
-        "districts": districts,
-        "languages": langs,
-        "eligibility_description": row.get("eligibility"),
-        "latitude": coords[0] if coords else None,
-        "longitude": coords[1] if coords else None,
-        "alternate_name": row.get("alternate_name"),
-        "url": row.get("website"),
-        "email": row.get("email"),
-        "fees": row.get("fees"),
-        "required_documents": _documents(row.get("required_documents")),
-        "application_process": row.get("application_process"),
-        "wait_time": row.get("wait_time"),
-        "interpretation_services": row.get("interpretation_services"),
-        "languages_note": note,
-        "airs_codes": [c.strip() for c in airs_links.get(sid, []) if c.strip()],
-    }
+    return service_values(
+        row, coords,
+        service_id=sid, organization=org_name,
+        status=norm_status(row.get("status"), report, status_where) if "status" in services.header else "",
+        categories=categories, districts=districts, languages=langs,
+        # Ohana names two of the shared fields its own way
+        eligibility_description=row.get("eligibility"),
+        url=row.get("website"),
+        fees=row.get("fees"),
+        required_documents=_documents(row.get("required_documents")),
+        languages_note=note,
+        airs_codes=[c.strip() for c in airs_links.get(sid, []) if c.strip()],
+    )
 
 
 _ONLY = re.compile(r"\bonly\b|\bno english\b|\bnon[- ]?english\b", re.IGNORECASE)

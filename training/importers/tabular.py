@@ -13,9 +13,10 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Callable
 from urllib.parse import urlsplit
 
-from .common import CsvTable, clean_text, norm_coordinates
+from .common import CsvTable, clean_text, norm_coordinates, norm_district
 from .report import INFO, VIOLATION, ImportReport
 
 # ---------------------------------------------------------------------------------------------
@@ -28,35 +29,25 @@ _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Z
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
 
 
-def is_date(value: str) -> bool:
-    if not _DATE.match(value):
-        return False
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+def _real(form: re.Pattern, parse) -> Callable[[str], bool]:
+    """A check that a value has ``form`` and that ``parse`` (a ``fromisoformat``) takes it: the form
+    alone would pass 2024-02-30 or 25:00:00."""
+    def check(value: str) -> bool:
+        if not form.match(value):
+            return False
+        try:
+            parse(value)
+        except ValueError:
+            return False
+        return True
+    return check
 
 
-def is_time(value: str) -> bool:
-    if not _TIME.match(value):
-        return False
-    try:
-        time.fromisoformat(value[:8])
-    except ValueError:
-        return False
-    return True
-
-
-def is_datetime(value: str) -> bool:
-    """RFC 3339 date-time (the JSON Schema ``date-time`` format): date, time and a zone."""
-    if not _DATETIME.match(value):
-        return False
-    try:
-        datetime.fromisoformat(value[:19].replace("t", "T").replace(" ", "T"))
-    except ValueError:
-        return False
-    return True
+is_date = _real(_DATE, date.fromisoformat)
+is_time = _real(_TIME, lambda value: time.fromisoformat(value[:8]))
+#: RFC 3339 date-time (the JSON Schema ``date-time`` format): date, time and a zone.
+is_datetime = _real(_DATETIME,
+                    lambda value: datetime.fromisoformat(value[:19].replace("t", "T").replace(" ", "T")))
 
 
 def is_uuid(value: str) -> bool:
@@ -236,6 +227,23 @@ def check_table(table: CsvTable, spec: TableSpec, report: ImportReport, schema_n
     return violations
 
 
+def rows_by(table: CsvTable | None, key: str) -> dict[str, list[int]]:
+    """The indices of ``table``'s rows by their value in column ``key`` (rows without one left out): how
+    the packages' tables are joined. Empty when the table or the column is absent."""
+    index: dict[str, list[int]] = defaultdict(list)
+    if table is not None and key in table.header:
+        for i, row in enumerate(table.rows):
+            k = clean_text(row.get(key))
+            if k:
+                index[k].append(i)
+    return index
+
+
+def first_row_by(table: CsvTable | None, key: str) -> dict[str, int]:
+    """The index of the first row holding each value of column ``key`` (an id repeated later is ignored)."""
+    return {k: rows[0] for k, rows in rows_by(table, key).items()}
+
+
 def table_rows(tables: dict, name: str, indices: list[int]):
     """(index, row) of the given rows of one table."""
     table = tables.get(name)
@@ -274,3 +282,27 @@ def organization_and_place(row: dict, sid: str, here, tables: dict, orgs: dict, 
             if coords:
                 break
     return org_name, location_ids, coords
+
+
+def service_languages(tables: dict, name: str, sid: str, location_ids: list[str], by_service: dict,
+                      by_location: dict, field: str | None, code_of) -> list[str]:
+    """Language codes of one service from a languages table: its own rows, then each of its locations'
+    (a row once). ``code_of(row, where)`` reads one row's code and reports it where unusable (None)."""
+    rows = list(by_service.get(sid, []))
+    for lid in location_ids:
+        rows += [i for i in by_location.get(lid, []) if i not in rows]
+    langs: list[str] = []
+    for i, entry in table_rows(tables, name, rows):
+        code = code_of(entry, tables[name].where(i, field, clean_text(entry.get("id")) or None))
+        if code:
+            langs.append(code)
+    return langs
+
+
+def service_districts(tables: dict, name: str, column: str, indices: list[int], report) -> list[str]:
+    """Districts named in ``column`` of the given rows of a service-areas table (unusable ones reported)."""
+    districts: list[str] = []
+    for i, area in table_rows(tables, name, indices):
+        districts += norm_district(area.get(column), report,
+                                   tables[name].where(i, column, clean_text(area.get("id")) or None))
+    return districts
