@@ -36,6 +36,7 @@ import json
 import math
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -83,10 +84,13 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 def _fold(text: str) -> str:
     """Lower-case, strip accents, drop apostrophes ("can't" -> "cant"), other punctuation -> space."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("'", "").replace("\u2019", "")
-    return _NON_ALNUM.sub(" ", text).strip()
+    text = text.lower()
+    if not text.isascii():  # ASCII needs no decomposition and has no combining marks
+        text = unicodedata.normalize("NFKD", text)
+        if not text.isascii():
+            text = "".join([ch for ch in text if not unicodedata.combining(ch)])
+        text = text.replace("\u2019", "")
+    return _NON_ALNUM.sub(" ", text.replace("'", "")).strip()
 
 
 def _stem(word: str) -> str:
@@ -151,23 +155,31 @@ _TRIGGERS = _compile_lexicon()
 _CONCEPTS = tuple(_content(_tokens(concepts)) for _, concepts in _LEXICON)
 # lookup tables so a query costs a few dict probes per word, not a scan of every trigger:
 # exact first word -> trigger ranks; and (prefix length -> prefix -> ranks) for a prefix first word
+# exact first word -> trigger ranks; and prefix -> ranks for a one-word prefix trigger (a prefix's length
+# is its key's, so one table holds every length; _PREFIX_LENGTHS lists them, shortest first)
 _BY_FIRST: dict[str, list[int]] = {}
-_BY_PREFIX: dict[int, dict[str, list[int]]] = {}
+_BY_PREFIX: dict[str, list[int]] = {}
 for _rank, (_words, _prefix, _) in enumerate(_TRIGGERS):
     if _prefix and len(_words) == 1:
-        _BY_PREFIX.setdefault(len(_words[0]), {}).setdefault(_words[0], []).append(_rank)
+        _BY_PREFIX.setdefault(_words[0], []).append(_rank)
     else:
         _BY_FIRST.setdefault(_words[0], []).append(_rank)
+_PREFIX_LENGTHS = tuple(sorted({len(p) for p in _BY_PREFIX}))
 
 
 def _concepts_of(words: list[str]) -> list[int]:
     """Indices of the lexicon concepts that ``words`` trigger; each word feeds one phrase at most."""
     found: list[tuple[int, int]] = []  # (trigger rank, start): rank order is longest first
+    by_first, by_prefix = _BY_FIRST, _BY_PREFIX
     for start, word in enumerate(words):
-        ranks = list(_BY_FIRST.get(word, ()))
-        for length, table in _BY_PREFIX.items():
-            if len(word) >= length:
-                ranks.extend(table.get(word[:length], ()))
+        ranks = by_first.get(word, ())
+        n_word = len(word)
+        for length in _PREFIX_LENGTHS:
+            if length > n_word:
+                break
+            more = by_prefix.get(word[:length])
+            if more:
+                ranks = [*ranks, *more]
         for rank in ranks:
             trig, prefix, _ = _TRIGGERS[rank]
             n = len(trig)
@@ -212,11 +224,17 @@ def _zh_concepts(text: str) -> list[int]:
     return out
 
 
-def _query_words(text: str) -> tuple[list[str], list[str]]:
-    """(the text's own content words, the concept words its phrasings trigger), each list deduplicated."""
+def _analyse(text: str) -> tuple[list[str], list[int]]:
+    """(the text's plural-folded words, the lexicon concepts it triggers: Latin-script, then Chinese)."""
     words = _tokens(text)
+    return words, _concepts_of(words) + _zh_concepts(text)
+
+
+def _query_words(text: str, analysed: tuple[list[str], list[int]] | None = None) -> tuple[list[str], list[str]]:
+    """(the text's own content words, the concept words its phrasings trigger), each list deduplicated.
+    ``analysed``: ``_analyse(text)`` when the caller has it already."""
+    words, fired = analysed if analysed is not None else _analyse(text)
     own = list(dict.fromkeys(_content(words)))
-    fired = _concepts_of(words) + _zh_concepts(text)
     concepts = list(dict.fromkeys(c for i in fired for c in _CONCEPTS[i]))
     return own, concepts
 
@@ -330,6 +348,55 @@ class _FastIndex:
             return np.zeros(self.n_terms)
         pos = np.repeat(starts - np.cumsum(np.r_[0, lens[:-1]]), lens) + np.arange(total)
         return np.bincount(self.indices[pos], weights=self.data[pos] * np.repeat(w, lens), minlength=self.n_terms)
+
+
+class _JointIndex:
+    """Both fitted vectorizers as one dense (word features + char n-grams) x terms array, so a query
+    is one count, one row gather and one product. Each part is l2-normalised on its own and weighted
+    (``char_weight``), which is what the two indexes' blended scores are, summed in one product.
+
+    Every word the index can be asked about often (its own vocabulary, the lexicon's concept words and
+    their derived forms) has its char n-gram rows listed once, at fit time; a resident's other words
+    are cut into n-grams when met."""
+
+    def __init__(self, word: _FastIndex, char: _FastIndex, char_weight: float, char_ngrams: tuple[int, int],
+                 words: Iterable[str]):
+        self.word_vocabulary = word.vocabulary
+        self.char_vocabulary = char.vocabulary
+        self.n_word = len(word.idf)
+        self.n_terms = word.n_terms
+        self.idf = np.concatenate([word.idf, char.idf])
+        self.dense = np.vstack([word.dense, char.dense])
+        word.dense, char.dense = self.dense[:self.n_word], self.dense[self.n_word:]  # views, not copies
+        self.weights = (1.0 - char_weight, char_weight)
+        self.char_ngrams = tuple(char_ngrams)
+        self.char_rows = {w: self._char_rows(w) for w in words}
+
+    def _char_rows(self, word: str) -> tuple[int, ...]:
+        vocab, offset = self.char_vocabulary, self.n_word
+        return tuple(j + offset for f in _word_char_features(word, *self.char_ngrams)
+                     if (j := vocab.get(f)) is not None)
+
+    def scores(self, words: list[str]) -> np.ndarray:
+        """Blended scores of the query document made of ``words`` (distinct, in order)."""
+        vocab = self.word_vocabulary
+        rows = [j for f in words if (j := vocab.get(f)) is not None]
+        rows += [j for a, b in zip(words, words[1:]) if (j := vocab.get(f"{a} {b}")) is not None]
+        counts = Counter(rows)
+        n_word = len(counts)  # word rows come first (a Counter keeps insertion order)
+        known = self.char_rows
+        for w in words:
+            r = known.get(w)
+            counts.update(self._char_rows(w) if r is None else r)
+        if not counts:
+            return np.zeros(self.n_terms)
+        idx = np.fromiter(counts, dtype=np.intp, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        w = (1.0 + np.log(tf)) * self.idf[idx]
+        for part, weight in ((w[:n_word], self.weights[0]), (w[n_word:], self.weights[1])):
+            if part.size:
+                part *= weight / math.sqrt(float(part @ part))
+        return w @ self.dense[idx]
 
 
 #: Words the lexicon knows (for typo suggestions: "fod" -> food).
@@ -498,10 +565,20 @@ class NeedMatcher:
         # input on every call, which cost ~1 ms a phrase, ten times the whole match
         self._fast = {"word": _FastIndex(self.word_vectorizer_, self.word_matrix_),
                       "char": _FastIndex(self.char_vectorizer_, self.char_matrix_)}
+        word, char = self._fast["word"], self._fast["char"]
+        self._joint = None
+        if word.dense is not None and char.dense is not None and \
+                (len(word.idf) + len(char.idf)) * word.n_terms <= DENSE_CELLS:
+            vocab = [w for w in self.word_vectorizer_.vocabulary_ if " " not in w]
+            often = dict.fromkeys(vocab + [c for cs in _CONCEPTS for c in cs]
+                                  + [v for vs in self.variants_.values() for v in vs])
+            self._joint = _JointIndex(word, char, self.char_weight, self.char_ngrams, often)
         self._known = frozenset(w for w in self.word_vectorizer_.vocabulary_ if " " not in w) | _LEXICON_WORDS
         self._known_by_head: dict[str, list[str]] = {}
         for w in sorted(self._known):
             self._known_by_head.setdefault(w[0], []).append(w)
+        # a name written in Chinese can only be in a non-ASCII text (checked, unless a name is ASCII)
+        self._zh_ascii = any(n.isascii() for n in self.zh_names_.values())
         self.parse = functools.lru_cache(maxsize=4096)(self._parse)
         _jieba()  # jieba's dictionary loads once per process (~1 s), at model load rather than on a request
 
@@ -511,18 +588,26 @@ class NeedMatcher:
             raise RuntimeError("NeedMatcher is not fitted: call fit(taxonomy) or from_json(data) first")
         if not isinstance(text, str):
             raise TypeError(f"need text must be a string, got {type(text).__name__}")
-        own, concepts = _query_words(text)
+        return self._scores(text, _analyse(text))
+
+    def _scores(self, text: str, analysed: tuple[list[str], list[int]]) -> np.ndarray:
+        """``scores(text)`` from ``_analyse(text)``."""
+        own, concepts = _query_words(text, analysed)
         words = list(dict.fromkeys(own + concepts))
         if not words:
             return np.zeros(len(self.codes_))
         # only the lexicon's words reach derived forms: they are chosen to be generic ("rent",
         # "pay"), while a resident's own word may mean something else once suffixed ("place")
         extra = [v for w in concepts for v in self.variants_.get(w, ()) if v not in words]
-        doc = " ".join(words + list(dict.fromkeys(extra)))
-        word = self._fast["word"].scores(_word_features(doc))
-        char = self._fast["char"].scores(_char_features(doc, *self.char_ngrams))
-        out = (1.0 - self.char_weight) * word + self.char_weight * char
-        if self.zh_names_:
+        words += dict.fromkeys(extra)
+        if self._joint is not None:
+            out = self._joint.scores(words)
+        else:
+            doc = " ".join(words)
+            word = self._fast["word"].scores(_word_features(doc))
+            char = self._fast["char"].scores(_char_features(doc, *self.char_ngrams))
+            out = (1.0 - self.char_weight) * word + self.char_weight * char
+        if self.zh_names_ and (self._zh_ascii or not text.isascii()):
             # a term named in Chinese by the taxonomy itself (``name_zh``), said as written
             for i, name in self.zh_names_.items():
                 if name and name in text:
@@ -538,6 +623,14 @@ class NeedMatcher:
     def _top(self, scores: np.ndarray, k: int = 1, min_score: float | None = None) -> list[NeedMatch]:
         threshold = self.min_score if min_score is None else min_score
         # rounding makes near-equal float sums tie exactly, so the code decides and order is stable
+        if k == 1:  # the best only (a clause's need): its ties are within 1e-6 of the maximum
+            near = np.flatnonzero(scores >= scores.max() - 2e-6)
+            s = np.round(scores[near], 6)
+            best = s.max()
+            if not (best >= threshold and best > 0):
+                return []
+            i = min((int(near[j]) for j in np.flatnonzero(s == best)), key=self.codes_.__getitem__)
+            return [NeedMatch(self.codes_[i], self.names_[i], self.paths_[i], float(best))]
         s = np.round(scores, 6)
         keep = np.flatnonzero((s >= threshold) & (s > 0))
         if keep.size == 0:
@@ -574,7 +667,8 @@ class NeedMatcher:
         """The need of one clause: a way to get somewhere is the need, not where to ("a ride to my
         doctor", "没车去医院"); among a term and its children, a child close to it is the more useful
         answer ("transportation" -> Ride programs)."""
-        fired = set(_concepts_of(_tokens(words))) | set(_zh_concepts(words))
+        analysed = _analyse(words)
+        fired = set(analysed[1])
         s = None
         if fired & _TRANSPORT:
             s = self.scores(" ".join(c for i in sorted(fired & _TRANSPORT) for c in _CONCEPTS[i]))
@@ -582,7 +676,7 @@ class NeedMatcher:
             if not found:
                 s = None
         if s is None:
-            s = self.scores(words)
+            s = self._scores(words, analysed)
             found = self._top(s)
         if not found or not getattr(self, "children_", None):
             return found
