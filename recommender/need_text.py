@@ -207,13 +207,21 @@ CHILD_RATIO = 0.85
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
+#: first character -> positions in ``_ZH_TRIGGERS`` of the phrasings starting with it
+_ZH_BY_FIRST: dict[str, list[int]] = {}
+for _pos, (_trig, _) in enumerate(_ZH_TRIGGERS):
+    _ZH_BY_FIRST.setdefault(_trig[0], []).append(_pos)
+
+
 def _zh_concepts(text: str) -> list[int]:
     """Concepts named by Chinese phrasings in ``text`` (longest phrase first; each character once)."""
     if not _CJK.search(text):
         return []
+    # only phrasings whose first character is in the text can be in it; still read in lexicon order
+    candidates = sorted({p for ch in set(text) for p in _ZH_BY_FIRST.get(ch, ())})
     taken = bytearray(len(text))
     out: list[int] = []
-    for trig, index in _ZH_TRIGGERS:
+    for trig, index in map(_ZH_TRIGGERS.__getitem__, candidates):
         start = text.find(trig)
         while start != -1:
             end = start + len(trig)
@@ -372,10 +380,15 @@ class _JointIndex:
         self.char_ngrams = tuple(char_ngrams)
         self.char_rows = {w: self._char_rows(w) for w in words}
 
-    def _char_rows(self, word: str) -> tuple[int, ...]:
+    def _char_rows(self, word: str) -> list[int]:
+        """Rows of ``word``'s char_wb n-grams (those ``_word_char_features`` makes) that the index has."""
         vocab, offset = self.char_vocabulary, self.n_word
-        return tuple(j + offset for f in _word_char_features(word, *self.char_ngrams)
-                     if (j := vocab.get(f)) is not None)
+        lo, hi = self.char_ngrams
+        w = f" {word} "
+        n_w = len(w)
+        top = min(hi, n_w) if n_w >= lo else lo  # a word shorter than n is counted once, as a whole
+        return [j + offset for n in range(lo, top + 1) for i in range(max(n_w - n + 1, 1))
+                if (j := vocab.get(w[i:i + n])) is not None]
 
     def scores(self, words: list[str]) -> np.ndarray:
         """Blended scores of the query document made of ``words`` (distinct, in order)."""
@@ -455,9 +468,15 @@ def _jieba():
     return jieba
 
 
+#: a separator or a space: a Chinese text without any cannot be split by jieba's tokens
+_ZH_MAY_SPLIT = re.compile("|".join(map(re.escape, sorted(_ZH_SEPARATORS, key=lambda t: (-len(t), t)))) + r"|\s")
+
+
 def split_clauses(text: str) -> list[str]:
     """The parts of a need text that may each state one need."""
     if _CJK.search(text):
+        if not _ZH_MAY_SPLIT.search(text):  # jieba's tokens would join back into the text unsplit
+            return [p for p in _LATIN_SPLIT.split(text) if p and p.strip()]
         clauses, cur = [], []
         for tok in _jieba().lcut(text):
             if tok.strip() in _ZH_SEPARATORS or not tok.strip():
@@ -578,6 +597,8 @@ class NeedMatcher:
         for w in sorted(self._known):
             self._known_by_head.setdefault(w[0], []).append(w)
         # a name written in Chinese can only be in a non-ASCII text (checked, unless a name is ASCII)
+        self._kids = {c: np.array(sorted(k), dtype=np.intp)
+                      for c, k in (getattr(self, "children_", None) or {}).items()}
         self._zh_ascii = any(n.isascii() for n in self.zh_names_.values())
         self.parse = functools.lru_cache(maxsize=4096)(self._parse)
         _jieba()  # jieba's dictionary loads once per process (~1 s), at model load rather than on a request
@@ -624,12 +645,14 @@ class NeedMatcher:
         threshold = self.min_score if min_score is None else min_score
         # rounding makes near-equal float sums tie exactly, so the code decides and order is stable
         if k == 1:  # the best only (a clause's need): its ties are within 1e-6 of the maximum
-            near = np.flatnonzero(scores >= scores.max() - 2e-6)
-            s = np.round(scores[near], 6)
+            i = int(scores.argmax())
+            near = (scores >= scores[i] - 2e-6).nonzero()[0]
+            s = scores[near].round(6)
             best = s.max()
             if not (best >= threshold and best > 0):
                 return []
-            i = min((int(near[j]) for j in np.flatnonzero(s == best)), key=self.codes_.__getitem__)
+            if near.size > 1:
+                i = min(near[s == best].tolist(), key=self.codes_.__getitem__)
             return [NeedMatch(self.codes_[i], self.names_[i], self.paths_[i], float(best))]
         s = np.round(scores, 6)
         keep = np.flatnonzero((s >= threshold) & (s > 0))
@@ -681,11 +704,10 @@ class NeedMatcher:
         if not found or not getattr(self, "children_", None):
             return found
         top = found[0]
-        kids = self.children_.get(top.code)
-        if kids:
-            best = max(kids, key=lambda i: (s[i], -i))
-            if s[best] >= CHILD_RATIO * top.score:
-                i = best
+        kids = self._kids.get(top.code)
+        if kids is not None:
+            i = int(kids[s[kids].argmax()])  # the first best: kids are in ``codes_`` order
+            if s[i] >= CHILD_RATIO * top.score:
                 return [NeedMatch(self.codes_[i], self.names_[i], self.paths_[i], float(s[i]))]
         return found
 
