@@ -387,7 +387,7 @@ class _JointIndex:
         w = f" {word} "
         n_w = len(w)
         top = min(hi, n_w) if n_w >= lo else lo  # a word shorter than n is counted once, as a whole
-        return [j + offset for n in range(lo, top + 1) for i in range(max(n_w - n + 1, 1))
+        return [j + offset for n in range(lo, top + 1) for i in range(n_w - n + 1 if n_w >= n else 1)
                 if (j := vocab.get(w[i:i + n])) is not None]
 
     def scores(self, words: list[str]) -> np.ndarray:
@@ -398,14 +398,21 @@ class _JointIndex:
         counts = Counter(rows)
         n_word = len(counts)  # word rows come first (a Counter keeps insertion order)
         known = self.char_rows
+        n_rows = len(rows)
         for w in words:
             r = known.get(w)
-            counts.update(self._char_rows(w) if r is None else r)
+            if r is None:
+                r = self._char_rows(w)
+            counts.update(r)
+            n_rows += len(r)
         if not counts:
             return np.zeros(self.n_terms)
         idx = np.fromiter(counts, dtype=np.intp, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        w = (1.0 + np.log(tf)) * self.idf[idx]
+        if n_rows == len(counts):  # every feature once: 1 + log(1) is 1
+            w = self.idf[idx]
+        else:
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            w = (1.0 + np.log(tf)) * self.idf[idx]
         for part, weight in ((w[:n_word], self.weights[0]), (w[n_word:], self.weights[1])):
             if part.size:
                 part *= weight / math.sqrt(float(part @ part))
@@ -590,7 +597,7 @@ class NeedMatcher:
                 (len(word.idf) + len(char.idf)) * word.n_terms <= DENSE_CELLS:
             vocab = [w for w in self.word_vectorizer_.vocabulary_ if " " not in w]
             often = dict.fromkeys(vocab + [c for cs in _CONCEPTS for c in cs]
-                                  + [v for vs in self.variants_.values() for v in vs])
+                                  + [v for vs in self.variants_.values() for v in vs] + sorted(_LEXICON_WORDS))
             self._joint = _JointIndex(word, char, self.char_weight, self.char_ngrams, often)
         self._known = frozenset(w for w in self.word_vectorizer_.vocabulary_ if " " not in w) | _LEXICON_WORDS
         self._known_by_head: dict[str, list[str]] = {}
