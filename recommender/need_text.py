@@ -359,13 +359,15 @@ class _FastIndex:
 
 
 class _JointIndex:
-    """Both fitted vectorizers as one dense (word features + char n-grams) x terms array, so a query
-    is one count, one row gather and one product. Each part is l2-normalised on its own and weighted
-    (``char_weight``), which is what the two indexes' blended scores are, summed in one product.
+    """Both fitted vectorizers as one dense array of rows (word features, char n-grams, known words) x
+    terms, so a query is one gather and one product. Each analyzer's part is l2-normalised on its own
+    and weighted (``char_weight``): the two indexes' blended scores, summed in one product.
 
-    Every word the index can be asked about often (its own vocabulary, the lexicon's concept words and
-    their derived forms) has its char n-gram rows listed once, at fit time; a resident's other words
-    are cut into n-grams when met."""
+    A query's char n-grams are many (~50 a clause), its words few. Every word the index is often asked
+    about (its own vocabulary, the lexicon's words, their derived forms) has a row of its own: the sum
+    of its n-grams' idf-weighted rows. A query then gathers one row per known word, and one per n-gram
+    only where a plain sum is not the tf-idf vector: an n-gram counted more than once (sublinear tf
+    weighs it 1 + log(count), not count), or one of a word the index does not know."""
 
     def __init__(self, word: _FastIndex, char: _FastIndex, char_weight: float, char_ngrams: tuple[int, int],
                  words: Iterable[str]):
@@ -374,11 +376,20 @@ class _JointIndex:
         self.n_word = len(word.idf)
         self.n_terms = word.n_terms
         self.idf = np.concatenate([word.idf, char.idf])
-        self.dense = np.vstack([word.dense, char.dense])
-        word.dense, char.dense = self.dense[:self.n_word], self.dense[self.n_word:]  # views, not copies
+        self._idf = self.idf.tolist()
+        self._idf2 = (self.idf * self.idf).tolist()
         self.weights = (1.0 - char_weight, char_weight)
         self.char_ngrams = tuple(char_ngrams)
-        self.char_rows = {w: self._char_rows(w) for w in words}
+        n_features = len(self.idf)
+        own = {w: r for w in dict.fromkeys(words) if (r := self._char_rows(w))}
+        self.rows = np.empty((n_features + len(own), self.n_terms))
+        self.rows[:self.n_word], self.rows[self.n_word:n_features] = word.dense, char.dense
+        word.dense, char.dense = self.rows[:self.n_word], self.rows[self.n_word:n_features]  # views
+        #: word -> (its own row, its n-grams' rows, sum of their squared idf)
+        self.known: dict[str, tuple[int, list[int], float]] = {}
+        for at, (w, r) in enumerate(own.items(), start=n_features):
+            self.rows[at] = self.idf[r] @ self.rows[r]
+            self.known[w] = (at, r, math.fsum(self._idf2[j] for j in r))
 
     def _char_rows(self, word: str) -> list[int]:
         """Rows of ``word``'s char_wb n-grams (those ``_word_char_features`` makes) that the index has."""
@@ -392,31 +403,55 @@ class _JointIndex:
 
     def scores(self, words: list[str]) -> np.ndarray:
         """Blended scores of the query document made of ``words`` (distinct, in order)."""
+        idf, idf2 = self._idf, self._idf2
+        # word unigrams and bigrams: a few rows, weighted here
         vocab = self.word_vocabulary
-        rows = [j for f in words if (j := vocab.get(f)) is not None]
-        rows += [j for a, b in zip(words, words[1:]) if (j := vocab.get(f"{a} {b}")) is not None]
-        counts = Counter(rows)
-        n_word = len(counts)  # word rows come first (a Counter keeps insertion order)
-        known = self.char_rows
-        n_rows = len(rows)
-        for w in words:
-            r = known.get(w)
-            if r is None:
-                r = self._char_rows(w)
-            counts.update(r)
-            n_rows += len(r)
-        if not counts:
-            return np.zeros(self.n_terms)
-        idx = np.fromiter(counts, dtype=np.intp, count=len(counts))
-        if n_rows == len(counts):  # every feature once: 1 + log(1) is 1
-            w = self.idf[idx]
+        ids = [j for f in words if (j := vocab.get(f)) is not None]
+        ids += [j for a, b in zip(words, words[1:]) if (j := vocab.get(f"{a} {b}")) is not None]
+        if len(set(ids)) == len(ids):
+            coefs = [idf[j] for j in ids]
         else:
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            w = (1.0 + np.log(tf)) * self.idf[idx]
-        for part, weight in ((w[:n_word], self.weights[0]), (w[n_word:], self.weights[1])):
-            if part.size:
-                part *= weight / math.sqrt(float(part @ part))
-        return w @ self.dense[idx]
+            counts = Counter(ids)
+            ids = list(counts)
+            coefs = [(1.0 + math.log(c)) * idf[j] for j, c in counts.items()]
+        if coefs:
+            scale = self.weights[0] / math.sqrt(math.fsum([x * x for x in coefs]))
+            coefs = [x * scale for x in coefs]
+        # char n-grams: a known word's row, and the n-grams its row does not weigh right
+        known = self.known
+        n_ids = len(ids)
+        kin: list[int] = []   # n-gram rows inside known words' rows
+        loose: list[int] = []  # n-gram rows of words the index does not know
+        square = 0.0
+        for w in words:
+            e = known.get(w)
+            if e is None:
+                loose += self._char_rows(w)
+            else:
+                ids.append(e[0])
+                kin += e[1]
+                square += e[2]
+        char_coefs = [1.0] * (len(ids) - n_ids)
+        if kin or loose:
+            if len(set(kin).union(loose)) == len(kin) + len(loose):  # every n-gram once
+                ids += loose
+                char_coefs += [idf[j] for j in loose]
+                square += math.fsum([idf2[j] for j in loose])
+            else:  # an n-gram counted c times, k of them in known rows, weighs (1 + log c - k) idf more
+                in_known = Counter(kin)
+                counts = in_known.copy()
+                counts.update(loose)
+                for j in dict.fromkeys([j for j, c in counts.items() if c > 1] + loose):
+                    c, k = counts[j], in_known.get(j, 0)
+                    tf = 1.0 + math.log(c) if c > 1 else 1.0
+                    ids.append(j)
+                    char_coefs.append((tf - k) * idf[j])
+                    square += (tf * tf - k) * idf2[j]
+            scale = self.weights[1] / math.sqrt(square)
+            coefs += [x * scale for x in char_coefs]
+        if not ids:
+            return np.zeros(self.n_terms)
+        return np.array(coefs) @ self.rows[ids]
 
 
 #: Words the lexicon knows (for typo suggestions: "fod" -> food).
@@ -653,13 +688,15 @@ class NeedMatcher:
         # rounding makes near-equal float sums tie exactly, so the code decides and order is stable
         if k == 1:  # the best only (a clause's need): its ties are within 1e-6 of the maximum
             i = int(scores.argmax())
-            near = (scores >= scores[i] - 2e-6).nonzero()[0]
-            s = scores[near].round(6)
-            best = s.max()
+            top = scores[i]
+            best = top.round(6)
             if not (best >= threshold and best > 0):
                 return []
-            if near.size > 1:
-                i = min(near[s == best].tolist(), key=self.codes_.__getitem__)
+            near = scores >= top - 2e-6
+            if near.sum() > 1:
+                near = near.nonzero()[0]
+                tied = near[scores[near].round(6) == best].tolist()
+                i = min(tied, key=self.codes_.__getitem__)
             return [NeedMatch(self.codes_[i], self.names_[i], self.paths_[i], float(best))]
         s = np.round(scores, 6)
         keep = np.flatnonzero((s >= threshold) & (s > 0))
