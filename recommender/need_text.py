@@ -370,7 +370,7 @@ class _JointIndex:
     weighs it 1 + log(count), not count), or one of a word the index does not know."""
 
     def __init__(self, word: _FastIndex, char: _FastIndex, char_weight: float, char_ngrams: tuple[int, int],
-                 words: Iterable[str]):
+                 words: Iterable[str], blocks: Iterable[Iterable[str]] = ()):
         self.word_vocabulary = word.vocabulary
         self.char_vocabulary = char.vocabulary
         self.n_word = len(word.idf)
@@ -382,7 +382,8 @@ class _JointIndex:
         self.char_ngrams = tuple(char_ngrams)
         n_features = len(self.idf)
         own = {w: r for w in dict.fromkeys(words) if (r := self._char_rows(w))}
-        self.rows = np.empty((n_features + len(own), self.n_terms))
+        blocks = [frozenset(b) for b in blocks]
+        self.rows = np.empty((n_features + len(own) + len(blocks), self.n_terms))
         self.rows[:self.n_word], self.rows[self.n_word:n_features] = word.dense, char.dense
         word.dense, char.dense = self.rows[:self.n_word], self.rows[self.n_word:n_features]  # views
         #: word -> (its own row, its n-grams' rows, sum of their squared idf)
@@ -390,6 +391,17 @@ class _JointIndex:
         for at, (w, r) in enumerate(own.items(), start=n_features):
             self.rows[at] = self.idf[r] @ self.rows[r]
             self.known[w] = (at, r, math.fsum(self._idf2[j] for j in r))
+        #: a block of words always queried together (a lexicon concept's words and their derived forms)
+        #: -> (its row: the tf-idf weighted sum of its n-grams' rows, its words, its n-gram counts,
+        #: the squared norm of its n-gram weights)
+        self.blocks: list[tuple[int, frozenset[str], dict[int, int], float]] = []
+        for at, b in enumerate(blocks, start=n_features + len(own)):
+            counts = Counter(j for w in b for j in self._char_rows(w))
+            r = list(counts)
+            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(r)))
+            weights = tf * self.idf[r]
+            self.rows[at] = weights @ self.rows[r] if r else 0.0
+            self.blocks.append((at, b, dict(counts), math.fsum((weights * weights).tolist())))
 
     def _char_rows(self, word: str) -> list[int]:
         """Rows of ``word``'s char_wb n-grams (those ``_word_char_features`` makes) that the index has."""
@@ -401,8 +413,9 @@ class _JointIndex:
         return [j + offset for n in range(lo, top + 1) for i in range(n_w - n + 1 if n_w >= n else 1)
                 if (j := vocab.get(w[i:i + n])) is not None]
 
-    def scores(self, words: list[str]) -> np.ndarray:
-        """Blended scores of the query document made of ``words`` (distinct, in order)."""
+    def scores(self, words: list[str], block: int | None = None) -> np.ndarray:
+        """Blended scores of the query document made of ``words`` (distinct, in order). ``block``: a block
+        all of whose words are among ``words``, whose char n-grams are then read from its row."""
         idf, idf2 = self._idf, self._idf2
         # word unigrams and bigrams: a few rows, weighted here
         vocab = self.word_vocabulary
@@ -417,12 +430,18 @@ class _JointIndex:
         if coefs:
             scale = self.weights[0] / math.sqrt(math.fsum([x * x for x in coefs]))
             coefs = [x * scale for x in coefs]
-        # char n-grams: a known word's row, and the n-grams its row does not weigh right
+        # char n-grams: a block's row, a known word's row, and the n-grams these rows do not weigh right
         known = self.known
         n_ids = len(ids)
+        in_block: dict[int, int] = {}  # the block's n-gram counts
+        if block is not None:
+            at, block_words, in_block, square = self.blocks[block]
+            words = [w for w in words if w not in block_words]
+            ids.append(at)
+        else:
+            square = 0.0
         kin: list[int] = []   # n-gram rows inside known words' rows
         loose: list[int] = []  # n-gram rows of words the index does not know
-        square = 0.0
         for w in words:
             e = known.get(w)
             if e is None:
@@ -433,22 +452,30 @@ class _JointIndex:
                 square += e[2]
         char_coefs = [1.0] * (len(ids) - n_ids)
         if kin or loose:
-            if len(set(kin).union(loose)) == len(kin) + len(loose):  # every n-gram once
+            if len(set(kin).union(loose)) == len(kin) + len(loose) and in_block.keys().isdisjoint(kin) \
+                    and in_block.keys().isdisjoint(loose):  # every n-gram once
                 ids += loose
                 char_coefs += [idf[j] for j in loose]
                 square += math.fsum([idf2[j] for j in loose])
-            else:  # an n-gram counted c times, k of them in known rows, weighs (1 + log c - k) idf more
+            else:
+                # an n-gram counted c times, b of them in the block's row (weighed 1 + log b there) and k
+                # in known words' rows (weighed k), weighs 1 + log c: the difference is added
                 in_known = Counter(kin)
                 counts = in_known.copy()
                 counts.update(loose)
-                for j in dict.fromkeys([j for j, c in counts.items() if c > 1] + loose):
-                    c, k = counts[j], in_known.get(j, 0)
+                for j in dict.fromkeys([j for j, c in counts.items() if c > 1 or j in in_block] + loose):
+                    b, k = in_block.get(j, 0), in_known.get(j, 0)
+                    c = b + counts[j]
                     tf = 1.0 + math.log(c) if c > 1 else 1.0
+                    tf_b = (1.0 + math.log(b) if b > 1 else 1.0) if b else 0.0
                     ids.append(j)
-                    char_coefs.append((tf - k) * idf[j])
-                    square += (tf * tf - k) * idf2[j]
+                    char_coefs.append((tf - tf_b - k) * idf[j])
+                    square += (tf * tf - tf_b * tf_b - k) * idf2[j]
+        if square:
             scale = self.weights[1] / math.sqrt(square)
             coefs += [x * scale for x in char_coefs]
+        else:
+            coefs += [0.0] * len(char_coefs)
         if not ids:
             return np.zeros(self.n_terms)
         return np.array(coefs) @ self.rows[ids]
@@ -633,7 +660,9 @@ class NeedMatcher:
             vocab = [w for w in self.word_vectorizer_.vocabulary_ if " " not in w]
             often = dict.fromkeys(vocab + [c for cs in _CONCEPTS for c in cs]
                                   + [v for vs in self.variants_.values() for v in vs] + sorted(_LEXICON_WORDS))
-            self._joint = _JointIndex(word, char, self.char_weight, self.char_ngrams, often)
+            # a concept's block: its words and their derived forms, all in any query it fires
+            blocks = [dict.fromkeys(list(cs) + [v for c in cs for v in self.variants_.get(c, ())]) for cs in _CONCEPTS]
+            self._joint = _JointIndex(word, char, self.char_weight, self.char_ngrams, often, blocks)
         self._known = frozenset(w for w in self.word_vectorizer_.vocabulary_ if " " not in w) | _LEXICON_WORDS
         self._known_by_head: dict[str, list[str]] = {}
         for w in sorted(self._known):
@@ -664,7 +693,8 @@ class NeedMatcher:
         extra = [v for w in concepts for v in self.variants_.get(w, ()) if v not in words]
         words += dict.fromkeys(extra)
         if self._joint is not None:
-            out = self._joint.scores(words)
+            # the first concept fired is a block: all its words and their derived forms are in words
+            out = self._joint.scores(words, analysed[1][0] if analysed[1] else None)
         else:
             doc = " ".join(words)
             word = self._fast["word"].scores(_word_features(doc))
