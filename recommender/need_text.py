@@ -103,7 +103,7 @@ def _stem(word: str) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    return [_stem(w) for w in _fold(text).split()]
+    return [_stem(w) if w[-1] == "s" else w for w in _fold(text).split()]  # _stem keeps other words
 
 
 def _content(tokens: Iterable[str]) -> list[str]:
@@ -478,7 +478,7 @@ class _JointIndex:
             coefs += [0.0] * len(char_coefs)
         if not ids:
             return np.zeros(self.n_terms)
-        return np.array(coefs) @ self.rows[ids]
+        return np.array(coefs) @ self.rows.take(ids, axis=0)
 
 
 #: Words the lexicon knows (for typo suggestions: "fod" -> food).
@@ -718,12 +718,12 @@ class NeedMatcher:
         # rounding makes near-equal float sums tie exactly, so the code decides and order is stable
         if k == 1:  # the best only (a clause's need): its ties are within 1e-6 of the maximum
             i = int(scores.argmax())
-            top = scores[i]
-            best = top.round(6)
+            top = float(scores[i])
+            best = round(top * 1e6) / 1e6  # what np.round(top, 6) computes: scale, round half to even, unscale
             if not (best >= threshold and best > 0):
                 return []
             near = scores >= top - 2e-6
-            if near.sum() > 1:
+            if np.count_nonzero(near) > 1:
                 near = near.nonzero()[0]
                 tied = near[scores[near].round(6) == best].tolist()
                 i = min(tied, key=self.codes_.__getitem__)
