@@ -153,33 +153,33 @@ def _compile_lexicon() -> tuple[tuple[tuple[str, ...], bool, int], ...]:
 
 _TRIGGERS = _compile_lexicon()
 _CONCEPTS = tuple(_content(_tokens(concepts)) for _, concepts in _LEXICON)
-# lookup tables so a query costs a few dict probes per word, not a scan of every trigger:
-# exact first word -> trigger ranks; and (prefix length -> prefix -> ranks) for a prefix first word
-# exact first word -> trigger ranks; and prefix -> ranks for a one-word prefix trigger (a prefix's length
-# is its key's, so one table holds every length; _PREFIX_LENGTHS lists them, shortest first)
+# lookup tables so a query costs a few dict probes per word, not a scan of every trigger: exact first
+# word -> trigger ranks; and, for a one-word prefix trigger, its first _PREFIX_KEY characters ->
+# (prefix, ranks) (every prefix is at least that long)
 _BY_FIRST: dict[str, list[int]] = {}
-_BY_PREFIX: dict[str, list[int]] = {}
+_PREFIXES: dict[str, list[int]] = {}
 for _rank, (_words, _prefix, _) in enumerate(_TRIGGERS):
     if _prefix and len(_words) == 1:
-        _BY_PREFIX.setdefault(_words[0], []).append(_rank)
+        _PREFIXES.setdefault(_words[0], []).append(_rank)
     else:
         _BY_FIRST.setdefault(_words[0], []).append(_rank)
-_PREFIX_LENGTHS = tuple(sorted({len(p) for p in _BY_PREFIX}))
+_PREFIX_KEY = min(map(len, _PREFIXES), default=1)
+_BY_PREFIX: dict[str, tuple[tuple[str, tuple[int, ...]], ...]] = {}
+for _p, _ranks in sorted(_PREFIXES.items()):
+    _BY_PREFIX[_p[:_PREFIX_KEY]] = _BY_PREFIX.get(_p[:_PREFIX_KEY], ()) + ((_p, tuple(_ranks)),)
 
 
 def _concepts_of(words: list[str]) -> list[int]:
     """Indices of the lexicon concepts that ``words`` trigger; each word feeds one phrase at most."""
     found: list[tuple[int, int]] = []  # (trigger rank, start): rank order is longest first
-    by_first, by_prefix = _BY_FIRST, _BY_PREFIX
+    by_first, by_prefix, key = _BY_FIRST, _BY_PREFIX, _PREFIX_KEY
     for start, word in enumerate(words):
         ranks = by_first.get(word, ())
-        n_word = len(word)
-        for length in _PREFIX_LENGTHS:
-            if length > n_word:
-                break
-            more = by_prefix.get(word[:length])
-            if more:
-                ranks = [*ranks, *more]
+        prefixes = by_prefix.get(word[:key])
+        if prefixes:
+            for p, more in prefixes:
+                if word.startswith(p):
+                    ranks = [*ranks, *more]
         for rank in ranks:
             trig, prefix, _ = _TRIGGERS[rank]
             n = len(trig)
