@@ -381,27 +381,34 @@ class _JointIndex:
         self.weights = (1.0 - char_weight, char_weight)
         self.char_ngrams = tuple(char_ngrams)
         n_features = len(self.idf)
-        own = {w: r for w in dict.fromkeys(words) if (r := self._char_rows(w))}
         blocks = [frozenset(b) for b in blocks]
+        rows_of = {w: self._char_rows(w) for w in dict.fromkeys([*words, *(w for b in blocks for w in sorted(b))])}
+        own = {w: rows_of[w] for w in dict.fromkeys(words) if rows_of[w]}
         self.rows = np.empty((n_features + len(own) + len(blocks), self.n_terms))
         self.rows[:self.n_word], self.rows[self.n_word:n_features] = word.dense, char.dense
         word.dense, char.dense = self.rows[:self.n_word], self.rows[self.n_word:n_features]  # views
         #: word -> (its own row, its n-grams' rows, sum of their squared idf)
         self.known: dict[str, tuple[int, list[int], float]] = {}
         for at, (w, r) in enumerate(own.items(), start=n_features):
-            self.rows[at] = self.idf[r] @ self.rows[r]
             self.known[w] = (at, r, math.fsum(self._idf2[j] for j in r))
         #: a block of words always queried together (a lexicon concept's words and their derived forms)
         #: -> (its row: the tf-idf weighted sum of its n-grams' rows, its words, its n-gram counts,
         #: the squared norm of its n-gram weights)
         self.blocks: list[tuple[int, frozenset[str], dict[int, int], float]] = []
-        for at, b in enumerate(blocks, start=n_features + len(own)):
-            counts = Counter(j for w in b for j in self._char_rows(w))
-            r = list(counts)
-            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(r)))
-            weights = tf * self.idf[r]
-            self.rows[at] = weights @ self.rows[r] if r else 0.0
-            self.blocks.append((at, b, dict(counts), math.fsum((weights * weights).tolist())))
+        block_counts = [Counter(j for w in sorted(b) for j in rows_of[w]) for b in blocks]
+        for at, (b, counts) in enumerate(zip(blocks, block_counts), start=n_features + len(own)):
+            tf = [1.0 + math.log(c) for c in counts.values()]
+            square = math.fsum((t * self._idf[j]) ** 2 for t, j in zip(tf, counts))
+            self.blocks.append((at, b, dict(counts), square))
+        # every such row at once: (rows x n-grams weights, sparse) @ (n-gram rows x terms)
+        weights = [(r, [1.0] * len(r)) for r in own.values()]
+        weights += [(list(c), [1.0 + math.log(n) for n in c.values()]) for c in block_counts]
+        if weights:
+            indptr = np.cumsum([0] + [len(r) for r, _ in weights])
+            cols = np.fromiter((j for r, _ in weights for j in r), dtype=np.intp, count=indptr[-1])
+            tfs = np.fromiter((t for _, ts in weights for t in ts), dtype=np.float64, count=indptr[-1])
+            mix = sp.csr_matrix((tfs * self.idf[cols], cols, indptr), shape=(len(weights), n_features))
+            self.rows[n_features:] = mix @ self.rows[:n_features]
 
     def _char_rows(self, word: str) -> list[int]:
         """Rows of ``word``'s char_wb n-grams (those ``_word_char_features`` makes) that the index has."""
