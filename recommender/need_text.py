@@ -318,7 +318,8 @@ def _word_char_features(word: str, lo: int, hi: int) -> tuple[str, ...]:
 
 #: A fitted index is held as a dense features x terms array when it has at most this many cells
 #: (16 MB: a 211 taxonomy's ~4,000 char n-grams x 400 terms fits): a query is then one row gather and
-#: one product; larger ones keep the sparse rows.
+#: one product; larger ones keep the sparse rows. When word and char features together fit, they are
+#: one array (``_JointIndex``), with a row more for each known word and lexicon concept (~20% more).
 DENSE_CELLS = 2_000_000
 
 
@@ -657,7 +658,7 @@ class NeedMatcher:
         self.variants_ = _variants(self.word_vectorizer_.vocabulary_)
         self.char_matrix_ = blend(self.char_vectorizer_).T.tocsr()
         # queries are vectorised by hand against plain arrays: scikit-learn's transform validates its
-        # input on every call, which cost ~1 ms a phrase, ten times the whole match
+        # input on every call, which cost ~1 ms a phrase, many times the whole match
         self._fast = {"word": _FastIndex(self.word_vectorizer_, self.word_matrix_),
                       "char": _FastIndex(self.char_vectorizer_, self.char_matrix_)}
         word, char = self._fast["word"], self._fast["char"]
@@ -668,15 +669,16 @@ class NeedMatcher:
             often = dict.fromkeys(vocab + [c for cs in _CONCEPTS for c in cs]
                                   + [v for vs in self.variants_.values() for v in vs] + sorted(_LEXICON_WORDS))
             # a concept's block: its words and their derived forms, all in any query it fires
-            blocks = [dict.fromkeys(list(cs) + [v for c in cs for v in self.variants_.get(c, ())]) for cs in _CONCEPTS]
+            blocks = [dict.fromkeys(list(cs) + [v for c in cs for v in self.variants_.get(c, ())])
+                      for cs in _CONCEPTS]
             self._joint = _JointIndex(word, char, self.char_weight, self.char_ngrams, often, blocks)
         self._known = frozenset(w for w in self.word_vectorizer_.vocabulary_ if " " not in w) | _LEXICON_WORDS
         self._known_by_head: dict[str, list[str]] = {}
         for w in sorted(self._known):
             self._known_by_head.setdefault(w[0], []).append(w)
-        # a name written in Chinese can only be in a non-ASCII text (checked, unless a name is ASCII)
         self._kids = {c: np.array(sorted(k), dtype=np.intp)
                       for c, k in (getattr(self, "children_", None) or {}).items()}
+        # a name written in Chinese can only be in a non-ASCII text (checked, unless a name is ASCII)
         self._zh_ascii = any(n.isascii() for n in self.zh_names_.values())
         self.parse = functools.lru_cache(maxsize=4096)(self._parse)
         _jieba()  # jieba's dictionary loads once per process (~1 s), at model load rather than on a request

@@ -374,7 +374,8 @@ def test_bench_reports_first_seen_time_per_language():
     finally:
         sys.path.remove(str(ROOT / "bench"))
     ms = {"city": (NeedMatcher().fit(_city_taxonomy()), None)}
-    rows = [("I can't pay rent", "en", "city"), ("我需要找工作", "zh", "city"), ("necesito comida", "es", "city")] * 4
+    rows = [("I can't pay rent", "en", "city"), ("我需要找工作", "zh", "city"),
+            ("necesito comida", "es", "city")] * 4
     first, cached = need_phrases.timings(ms, rows, repeat=2)
     assert set(first) == {"en", "zh", "es", "all"} and first["all"][0] == len(rows)
     assert all(0 < median <= p90 for _, median, p90 in first.values())
