@@ -183,12 +183,15 @@ def _concepts_of(words: list[str]) -> list[int]:
         for rank in ranks:
             trig, prefix, _ = _TRIGGERS[rank]
             n = len(trig)
-            span = words[start:start + n]
-            if len(span) < n or (n > 1 and span[1:-1] != list(trig[1:-1])):
-                continue
-            if n > 1 and not (span[-1] == trig[-1] or (prefix and span[-1].startswith(trig[-1]))):
-                continue
+            if n > 1:  # a one-word trigger is the word (or its prefix) the tables found it by
+                span = words[start:start + n]
+                if len(span) < n or span[1:-1] != list(trig[1:-1]):
+                    continue
+                if not (span[-1] == trig[-1] or (prefix and span[-1].startswith(trig[-1]))):
+                    continue
             found.append((rank, start))
+    if len(found) < 2:
+        return [_TRIGGERS[rank][2] for rank, _ in found]
     used = [False] * len(words)
     fired: set[int] = set()
     for rank, start in sorted(found):
