@@ -380,3 +380,23 @@ def test_bench_reports_first_seen_time_per_language():
     assert set(first) == {"en", "zh", "es", "all"} and first["all"][0] == len(rows)
     assert all(0 < median <= p90 for _, median, p90 in first.values())
     assert 0 < cached < first["all"][1]
+
+
+def test_typo_candidates_narrowed_by_letter_counts_answer_as_difflib_over_all(city_matcher):
+    """``_near`` keeps only the words whose shared-letter bound can reach the cutoff: difflib then
+    picks the same word it picks from every like-length word with the same first letter."""
+    import difflib
+    import random
+
+    known = sorted(city_matcher._known)
+    rng = random.Random(0)
+    for _ in range(400):
+        w = rng.choice(known)
+        i = rng.randrange(len(w))
+        typo = rng.choice([w[:i] + w[i + 1:], w[:i] + rng.choice("aeioustnrx") + w[i:],
+                           w[:i] + rng.choice("aeioustnrx") + w[i + 1:]]) or w
+        every = [k for k in city_matcher._known_by_head.get(typo[0], ()) if abs(len(k) - len(typo)) <= 2]
+        near = city_matcher._near(typo)
+        assert set(near) <= set(every)
+        assert difflib.get_close_matches(typo, near, n=1, cutoff=0.75) == \
+            difflib.get_close_matches(typo, every, n=1, cutoff=0.75)
