@@ -36,6 +36,7 @@ import json
 import math
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -83,10 +84,13 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 def _fold(text: str) -> str:
     """Lower-case, strip accents, drop apostrophes ("can't" -> "cant"), other punctuation -> space."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("'", "").replace("\u2019", "")
-    return _NON_ALNUM.sub(" ", text).strip()
+    text = text.lower()
+    if not text.isascii():  # ASCII needs no decomposition and has no combining marks
+        text = unicodedata.normalize("NFKD", text)
+        if not text.isascii():
+            text = "".join([ch for ch in text if not unicodedata.combining(ch)])
+        text = text.replace("\u2019", "")
+    return _NON_ALNUM.sub(" ", text.replace("'", "")).strip()
 
 
 def _stem(word: str) -> str:
@@ -99,7 +103,7 @@ def _stem(word: str) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    return [_stem(w) for w in _fold(text).split()]
+    return [_stem(w) if w[-1] == "s" else w for w in _fold(text).split()]  # _stem keeps other words
 
 
 def _content(tokens: Iterable[str]) -> list[str]:
@@ -149,34 +153,45 @@ def _compile_lexicon() -> tuple[tuple[tuple[str, ...], bool, int], ...]:
 
 _TRIGGERS = _compile_lexicon()
 _CONCEPTS = tuple(_content(_tokens(concepts)) for _, concepts in _LEXICON)
-# lookup tables so a query costs a few dict probes per word, not a scan of every trigger:
-# exact first word -> trigger ranks; and (prefix length -> prefix -> ranks) for a prefix first word
+# lookup tables so a query costs a few dict probes per word, not a scan of every trigger: exact first
+# word -> trigger ranks; and, for a one-word prefix trigger, its first _PREFIX_KEY characters ->
+# (prefix, ranks) (every prefix is at least that long)
 _BY_FIRST: dict[str, list[int]] = {}
-_BY_PREFIX: dict[int, dict[str, list[int]]] = {}
+_PREFIXES: dict[str, list[int]] = {}
 for _rank, (_words, _prefix, _) in enumerate(_TRIGGERS):
     if _prefix and len(_words) == 1:
-        _BY_PREFIX.setdefault(len(_words[0]), {}).setdefault(_words[0], []).append(_rank)
+        _PREFIXES.setdefault(_words[0], []).append(_rank)
     else:
         _BY_FIRST.setdefault(_words[0], []).append(_rank)
+_PREFIX_KEY = min(map(len, _PREFIXES), default=1)
+_BY_PREFIX: dict[str, tuple[tuple[str, tuple[int, ...]], ...]] = {}
+for _p, _ranks in sorted(_PREFIXES.items()):
+    _BY_PREFIX[_p[:_PREFIX_KEY]] = _BY_PREFIX.get(_p[:_PREFIX_KEY], ()) + ((_p, tuple(_ranks)),)
 
 
 def _concepts_of(words: list[str]) -> list[int]:
     """Indices of the lexicon concepts that ``words`` trigger; each word feeds one phrase at most."""
     found: list[tuple[int, int]] = []  # (trigger rank, start): rank order is longest first
+    by_first, by_prefix, key = _BY_FIRST, _BY_PREFIX, _PREFIX_KEY
     for start, word in enumerate(words):
-        ranks = list(_BY_FIRST.get(word, ()))
-        for length, table in _BY_PREFIX.items():
-            if len(word) >= length:
-                ranks.extend(table.get(word[:length], ()))
+        ranks = by_first.get(word, ())
+        prefixes = by_prefix.get(word[:key])
+        if prefixes:
+            for p, more in prefixes:
+                if word.startswith(p):
+                    ranks = [*ranks, *more]
         for rank in ranks:
             trig, prefix, _ = _TRIGGERS[rank]
             n = len(trig)
-            span = words[start:start + n]
-            if len(span) < n or (n > 1 and span[1:-1] != list(trig[1:-1])):
-                continue
-            if n > 1 and not (span[-1] == trig[-1] or (prefix and span[-1].startswith(trig[-1]))):
-                continue
+            if n > 1:  # a one-word trigger is the word (or its prefix) the tables found it by
+                span = words[start:start + n]
+                if len(span) < n or span[1:-1] != list(trig[1:-1]):
+                    continue
+                if not (span[-1] == trig[-1] or (prefix and span[-1].startswith(trig[-1]))):
+                    continue
             found.append((rank, start))
+    if len(found) < 2:
+        return [_TRIGGERS[rank][2] for rank, _ in found]
     used = [False] * len(words)
     fired: set[int] = set()
     for rank, start in sorted(found):
@@ -195,13 +210,21 @@ CHILD_RATIO = 0.85
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
+#: first character -> positions in ``_ZH_TRIGGERS`` of the phrasings starting with it
+_ZH_BY_FIRST: dict[str, list[int]] = {}
+for _pos, (_trig, _) in enumerate(_ZH_TRIGGERS):
+    _ZH_BY_FIRST.setdefault(_trig[0], []).append(_pos)
+
+
 def _zh_concepts(text: str) -> list[int]:
     """Concepts named by Chinese phrasings in ``text`` (longest phrase first; each character once)."""
     if not _CJK.search(text):
         return []
+    # only phrasings whose first character is in the text can be in it; still read in lexicon order
+    candidates = sorted({p for ch in set(text) for p in _ZH_BY_FIRST.get(ch, ())})
     taken = bytearray(len(text))
     out: list[int] = []
-    for trig, index in _ZH_TRIGGERS:
+    for trig, index in map(_ZH_TRIGGERS.__getitem__, candidates):
         start = text.find(trig)
         while start != -1:
             end = start + len(trig)
@@ -212,11 +235,17 @@ def _zh_concepts(text: str) -> list[int]:
     return out
 
 
-def _query_words(text: str) -> tuple[list[str], list[str]]:
-    """(the text's own content words, the concept words its phrasings trigger), each list deduplicated."""
+def _analyse(text: str) -> tuple[list[str], list[int]]:
+    """(the text's plural-folded words, the lexicon concepts it triggers: Latin-script, then Chinese)."""
     words = _tokens(text)
+    return words, _concepts_of(words) + _zh_concepts(text)
+
+
+def _query_words(text: str, analysed: tuple[list[str], list[int]] | None = None) -> tuple[list[str], list[str]]:
+    """(the text's own content words, the concept words its phrasings trigger), each list deduplicated.
+    ``analysed``: ``_analyse(text)`` when the caller has it already."""
+    words, fired = analysed if analysed is not None else _analyse(text)
     own = list(dict.fromkeys(_content(words)))
-    fired = _concepts_of(words) + _zh_concepts(text)
     concepts = list(dict.fromkeys(c for i in fired for c in _CONCEPTS[i]))
     return own, concepts
 
@@ -292,7 +321,8 @@ def _word_char_features(word: str, lo: int, hi: int) -> tuple[str, ...]:
 
 #: A fitted index is held as a dense features x terms array when it has at most this many cells
 #: (16 MB: a 211 taxonomy's ~4,000 char n-grams x 400 terms fits): a query is then one row gather and
-#: one product; larger ones keep the sparse rows.
+#: one product; larger ones keep the sparse rows. When word and char features together fit, they are
+#: one array (``_JointIndex``), with a row more for each known word and lexicon concept (~20% more).
 DENSE_CELLS = 2_000_000
 
 
@@ -331,6 +361,140 @@ class _FastIndex:
         pos = np.repeat(starts - np.cumsum(np.r_[0, lens[:-1]]), lens) + np.arange(total)
         return np.bincount(self.indices[pos], weights=self.data[pos] * np.repeat(w, lens), minlength=self.n_terms)
 
+
+class _JointIndex:
+    """Both fitted vectorizers as one dense array of rows (word features, char n-grams, known words) x
+    terms, so a query is one gather and one product. Each analyzer's part is l2-normalised on its own
+    and weighted (``char_weight``): the two indexes' blended scores, summed in one product.
+
+    A query's char n-grams are many (~50 a clause), its words few. Every word the index is often asked
+    about (its own vocabulary, the lexicon's words, their derived forms) has a row of its own: the sum
+    of its n-grams' idf-weighted rows. A query then gathers one row per known word, and one per n-gram
+    only where a plain sum is not the tf-idf vector: an n-gram counted more than once (sublinear tf
+    weighs it 1 + log(count), not count), or one of a word the index does not know."""
+
+    def __init__(self, word: _FastIndex, char: _FastIndex, char_weight: float, char_ngrams: tuple[int, int],
+                 words: Iterable[str], blocks: Iterable[Iterable[str]] = ()):
+        self.word_vocabulary = word.vocabulary
+        self.char_vocabulary = char.vocabulary
+        self.n_word = len(word.idf)
+        self.n_terms = word.n_terms
+        self.idf = np.concatenate([word.idf, char.idf])
+        self._idf = self.idf.tolist()
+        self._idf2 = (self.idf * self.idf).tolist()
+        self.weights = (1.0 - char_weight, char_weight)
+        self.char_ngrams = tuple(char_ngrams)
+        n_features = len(self.idf)
+        blocks = [frozenset(b) for b in blocks]
+        rows_of = {w: self._char_rows(w) for w in dict.fromkeys([*words, *(w for b in blocks for w in sorted(b))])}
+        own = {w: rows_of[w] for w in dict.fromkeys(words) if rows_of[w]}
+        self.rows = np.empty((n_features + len(own) + len(blocks), self.n_terms))
+        self.rows[:self.n_word], self.rows[self.n_word:n_features] = word.dense, char.dense
+        word.dense, char.dense = self.rows[:self.n_word], self.rows[self.n_word:n_features]  # views
+        #: word -> (its own row, its n-grams' rows, sum of their squared idf)
+        self.known: dict[str, tuple[int, list[int], float]] = {}
+        for at, (w, r) in enumerate(own.items(), start=n_features):
+            self.known[w] = (at, r, math.fsum(self._idf2[j] for j in r))
+        #: a block of words always queried together (a lexicon concept's words and their derived forms)
+        #: -> (its row: the tf-idf weighted sum of its n-grams' rows, its words, its n-gram counts,
+        #: the squared norm of its n-gram weights)
+        self.blocks: list[tuple[int, frozenset[str], dict[int, int], float]] = []
+        block_counts = [Counter(j for w in sorted(b) for j in rows_of[w]) for b in blocks]
+        for at, (b, counts) in enumerate(zip(blocks, block_counts), start=n_features + len(own)):
+            tf = [1.0 + math.log(c) for c in counts.values()]
+            square = math.fsum((t * self._idf[j]) ** 2 for t, j in zip(tf, counts))
+            self.blocks.append((at, b, dict(counts), square))
+        # every such row at once: (rows x n-grams weights, sparse) @ (n-gram rows x terms)
+        weights = [(r, [1.0] * len(r)) for r in own.values()]
+        weights += [(list(c), [1.0 + math.log(n) for n in c.values()]) for c in block_counts]
+        if weights:
+            indptr = np.cumsum([0] + [len(r) for r, _ in weights])
+            cols = np.fromiter((j for r, _ in weights for j in r), dtype=np.intp, count=indptr[-1])
+            tfs = np.fromiter((t for _, ts in weights for t in ts), dtype=np.float64, count=indptr[-1])
+            mix = sp.csr_matrix((tfs * self.idf[cols], cols, indptr), shape=(len(weights), n_features))
+            self.rows[n_features:] = mix @ self.rows[:n_features]
+
+    def _char_rows(self, word: str) -> list[int]:
+        """Rows of ``word``'s char_wb n-grams (those ``_word_char_features`` makes) that the index has."""
+        vocab, offset = self.char_vocabulary, self.n_word
+        lo, hi = self.char_ngrams
+        w = f" {word} "
+        n_w = len(w)
+        top = min(hi, n_w) if n_w >= lo else lo  # a word shorter than n is counted once, as a whole
+        return [j + offset for n in range(lo, top + 1) for i in range(n_w - n + 1 if n_w >= n else 1)
+                if (j := vocab.get(w[i:i + n])) is not None]
+
+    def scores(self, words: list[str], block: int | None = None) -> np.ndarray:
+        """Blended scores of the query document made of ``words`` (distinct, in order). ``block``: a block
+        all of whose words are among ``words``, whose char n-grams are then read from its row."""
+        idf, idf2 = self._idf, self._idf2
+        # word unigrams and bigrams: a few rows, weighted here
+        vocab = self.word_vocabulary
+        ids = [j for f in words if (j := vocab.get(f)) is not None]
+        ids += [j for a, b in zip(words, words[1:]) if (j := vocab.get(f"{a} {b}")) is not None]
+        if len(set(ids)) == len(ids):
+            coefs = [idf[j] for j in ids]
+        else:
+            counts = Counter(ids)
+            ids = list(counts)
+            coefs = [(1.0 + math.log(c)) * idf[j] for j, c in counts.items()]
+        if coefs:
+            scale = self.weights[0] / math.sqrt(math.fsum([x * x for x in coefs]))
+            coefs = [x * scale for x in coefs]
+        # char n-grams: a block's row, a known word's row, and the n-grams these rows do not weigh right
+        known = self.known
+        n_ids = len(ids)
+        in_block: dict[int, int] = {}  # the block's n-gram counts
+        if block is not None:
+            at, block_words, in_block, square = self.blocks[block]
+            words = [w for w in words if w not in block_words]
+            ids.append(at)
+        else:
+            square = 0.0
+        kin: list[int] = []   # n-gram rows inside known words' rows
+        loose: list[int] = []  # n-gram rows of words the index does not know
+        for w in words:
+            e = known.get(w)
+            if e is None:
+                loose += self._char_rows(w)
+            else:
+                ids.append(e[0])
+                kin += e[1]
+                square += e[2]
+        char_coefs = [1.0] * (len(ids) - n_ids)
+        if kin or loose:
+            if len(set(kin).union(loose)) == len(kin) + len(loose) and in_block.keys().isdisjoint(kin) \
+                    and in_block.keys().isdisjoint(loose):  # every n-gram once
+                ids += loose
+                char_coefs += [idf[j] for j in loose]
+                square += math.fsum([idf2[j] for j in loose])
+            else:
+                # an n-gram counted c times, b of them in the block's row (weighed 1 + log b there) and k
+                # in known words' rows (weighed k), weighs 1 + log c: the difference is added
+                in_known = Counter(kin)
+                counts = in_known.copy()
+                counts.update(loose)
+                for j in dict.fromkeys([j for j, c in counts.items() if c > 1 or j in in_block] + loose):
+                    b, k = in_block.get(j, 0), in_known.get(j, 0)
+                    c = b + counts[j]
+                    tf = 1.0 + math.log(c) if c > 1 else 1.0
+                    tf_b = (1.0 + math.log(b) if b > 1 else 1.0) if b else 0.0
+                    ids.append(j)
+                    char_coefs.append((tf - tf_b - k) * idf[j])
+                    square += (tf * tf - tf_b * tf_b - k) * idf2[j]
+        if square:
+            scale = self.weights[1] / math.sqrt(square)
+            coefs += [x * scale for x in char_coefs]
+        else:
+            coefs += [0.0] * len(char_coefs)
+        if not ids:
+            return np.zeros(self.n_terms)
+        return np.array(coefs) @ self.rows.take(ids, axis=0)
+
+
+#: Letters of folded words, numbered from 1 (0 counts any other character: a bound, not an exact count)
+_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+_LETTER = {ch: i for i, ch in enumerate(_LETTERS, start=1)}
 
 #: Words the lexicon knows (for typo suggestions: "fod" -> food).
 _LEXICON_WORDS = frozenset(w for triggers, _ in _LEXICON for t in triggers if not t.endswith("*")
@@ -388,9 +552,15 @@ def _jieba():
     return jieba
 
 
+#: a separator or a space: a Chinese text without any cannot be split by jieba's tokens
+_ZH_MAY_SPLIT = re.compile("|".join(map(re.escape, sorted(_ZH_SEPARATORS, key=lambda t: (-len(t), t)))) + r"|\s")
+
+
 def split_clauses(text: str) -> list[str]:
     """The parts of a need text that may each state one need."""
     if _CJK.search(text):
+        if not _ZH_MAY_SPLIT.search(text):  # jieba's tokens would join back into the text unsplit
+            return [p for p in _LATIN_SPLIT.split(text) if p and p.strip()]
         clauses, cur = [], []
         for tok in _jieba().lcut(text):
             if tok.strip() in _ZH_SEPARATORS or not tok.strip():
@@ -495,13 +665,36 @@ class NeedMatcher:
         self.variants_ = _variants(self.word_vectorizer_.vocabulary_)
         self.char_matrix_ = blend(self.char_vectorizer_).T.tocsr()
         # queries are vectorised by hand against plain arrays: scikit-learn's transform validates its
-        # input on every call, which cost ~1 ms a phrase, ten times the whole match
+        # input on every call, which cost ~1 ms a phrase, many times the whole match
         self._fast = {"word": _FastIndex(self.word_vectorizer_, self.word_matrix_),
                       "char": _FastIndex(self.char_vectorizer_, self.char_matrix_)}
+        word, char = self._fast["word"], self._fast["char"]
+        self._joint = None
+        if word.dense is not None and char.dense is not None and \
+                (len(word.idf) + len(char.idf)) * word.n_terms <= DENSE_CELLS:
+            vocab = [w for w in self.word_vectorizer_.vocabulary_ if " " not in w]
+            often = dict.fromkeys(vocab + [c for cs in _CONCEPTS for c in cs]
+                                  + [v for vs in self.variants_.values() for v in vs] + sorted(_LEXICON_WORDS))
+            # a concept's block: its words and their derived forms, all in any query it fires
+            blocks = [dict.fromkeys(list(cs) + [v for c in cs for v in self.variants_.get(c, ())])
+                      for cs in _CONCEPTS]
+            self._joint = _JointIndex(word, char, self.char_weight, self.char_ngrams, often, blocks)
         self._known = frozenset(w for w in self.word_vectorizer_.vocabulary_ if " " not in w) | _LEXICON_WORDS
         self._known_by_head: dict[str, list[str]] = {}
         for w in sorted(self._known):
             self._known_by_head.setdefault(w[0], []).append(w)
+        # per first letter: the words, their lengths and letter counts (typo candidates, see _near)
+        self._spell_index = {}
+        for head, words in self._known_by_head.items():
+            letters = np.zeros((len(words), len(_LETTERS) + 1), dtype=np.int16)
+            for i, w in enumerate(words):
+                for ch in w:
+                    letters[i, _LETTER.get(ch, 0)] += 1
+            self._spell_index[head] = (words, np.array([len(w) for w in words]), letters)
+        self._kids = {c: np.array(sorted(k), dtype=np.intp)
+                      for c, k in (getattr(self, "children_", None) or {}).items()}
+        # a name written in Chinese can only be in a non-ASCII text (checked, unless a name is ASCII)
+        self._zh_ascii = any(n.isascii() for n in self.zh_names_.values())
         self.parse = functools.lru_cache(maxsize=4096)(self._parse)
         _jieba()  # jieba's dictionary loads once per process (~1 s), at model load rather than on a request
 
@@ -511,18 +704,27 @@ class NeedMatcher:
             raise RuntimeError("NeedMatcher is not fitted: call fit(taxonomy) or from_json(data) first")
         if not isinstance(text, str):
             raise TypeError(f"need text must be a string, got {type(text).__name__}")
-        own, concepts = _query_words(text)
+        return self._scores(text, _analyse(text))
+
+    def _scores(self, text: str, analysed: tuple[list[str], list[int]]) -> np.ndarray:
+        """``scores(text)`` from ``_analyse(text)``."""
+        own, concepts = _query_words(text, analysed)
         words = list(dict.fromkeys(own + concepts))
         if not words:
             return np.zeros(len(self.codes_))
         # only the lexicon's words reach derived forms: they are chosen to be generic ("rent",
         # "pay"), while a resident's own word may mean something else once suffixed ("place")
         extra = [v for w in concepts for v in self.variants_.get(w, ()) if v not in words]
-        doc = " ".join(words + list(dict.fromkeys(extra)))
-        word = self._fast["word"].scores(_word_features(doc))
-        char = self._fast["char"].scores(_char_features(doc, *self.char_ngrams))
-        out = (1.0 - self.char_weight) * word + self.char_weight * char
-        if self.zh_names_:
+        words += dict.fromkeys(extra)
+        if self._joint is not None:
+            # the first concept fired is a block: all its words and their derived forms are in words
+            out = self._joint.scores(words, analysed[1][0] if analysed[1] else None)
+        else:
+            doc = " ".join(words)
+            word = self._fast["word"].scores(_word_features(doc))
+            char = self._fast["char"].scores(_char_features(doc, *self.char_ngrams))
+            out = (1.0 - self.char_weight) * word + self.char_weight * char
+        if self.zh_names_ and (self._zh_ascii or not text.isascii()):
             # a term named in Chinese by the taxonomy itself (``name_zh``), said as written
             for i, name in self.zh_names_.items():
                 if name and name in text:
@@ -538,6 +740,18 @@ class NeedMatcher:
     def _top(self, scores: np.ndarray, k: int = 1, min_score: float | None = None) -> list[NeedMatch]:
         threshold = self.min_score if min_score is None else min_score
         # rounding makes near-equal float sums tie exactly, so the code decides and order is stable
+        if k == 1:  # the best only (a clause's need): its ties are within 1e-6 of the maximum
+            i = int(scores.argmax())
+            top = float(scores[i])
+            best = round(top * 1e6) / 1e6  # what np.round(top, 6) computes: scale, round half to even, unscale
+            if not (best >= threshold and best > 0):
+                return []
+            near = scores >= top - 2e-6
+            if np.count_nonzero(near) > 1:
+                near = near.nonzero()[0]
+                tied = near[scores[near].round(6) == best].tolist()
+                i = min(tied, key=self.codes_.__getitem__)
+            return [NeedMatch(self.codes_[i], self.names_[i], self.paths_[i], float(best))]
         s = np.round(scores, 6)
         keep = np.flatnonzero((s >= threshold) & (s > 0))
         if keep.size == 0:
@@ -574,7 +788,8 @@ class NeedMatcher:
         """The need of one clause: a way to get somewhere is the need, not where to ("a ride to my
         doctor", "没车去医院"); among a term and its children, a child close to it is the more useful
         answer ("transportation" -> Ride programs)."""
-        fired = set(_concepts_of(_tokens(words))) | set(_zh_concepts(words))
+        analysed = _analyse(words)
+        fired = set(analysed[1])
         s = None
         if fired & _TRANSPORT:
             s = self.scores(" ".join(c for i in sorted(fired & _TRANSPORT) for c in _CONCEPTS[i]))
@@ -582,16 +797,15 @@ class NeedMatcher:
             if not found:
                 s = None
         if s is None:
-            s = self.scores(words)
+            s = self._scores(words, analysed)
             found = self._top(s)
         if not found or not getattr(self, "children_", None):
             return found
         top = found[0]
-        kids = self.children_.get(top.code)
-        if kids:
-            best = max(kids, key=lambda i: (s[i], -i))
-            if s[best] >= CHILD_RATIO * top.score:
-                i = best
+        kids = self._kids.get(top.code)
+        if kids is not None:
+            i = int(kids[s[kids].argmax()])  # the first best: kids are in ``codes_`` order
+            if s[i] >= CHILD_RATIO * top.score:
                 return [NeedMatch(self.codes_[i], self.names_[i], self.paths_[i], float(s[i]))]
         return found
 
@@ -604,13 +818,30 @@ class NeedMatcher:
             stem = _stem(w)
             if len(w) > 2 and stem not in self._known and stem not in _STOP and not w.isdigit():
                 # candidates of a like length sharing the first letter: a typo rarely changes both
-                near = [k for k in self._known_by_head.get(stem[0], ()) if abs(len(k) - len(stem)) <= 2]
-                close = difflib.get_close_matches(stem, near, n=1, cutoff=0.75)
+                near = self._near(stem)
+                close = difflib.get_close_matches(stem, near, n=1, cutoff=0.75) if near else []
                 if close:
                     fixes[w] = close[0]
                     w = close[0]
             out.append(w)
         return " ".join(out)
+
+    def _near(self, stem: str) -> list[str]:
+        """Known words sharing ``stem``'s first letter, of a length within 2, that can be 0.75 alike.
+
+        Without the last condition these are difflib's candidates; with it, only those whose
+        ``quick_ratio`` bound (shared letters, counted) reaches the cutoff, which difflib would test
+        first anyway: the same answer, from a few candidates instead of dozens."""
+        head = self._spell_index.get(stem[0])
+        if head is None:
+            return []
+        words, lengths, letters = head
+        n = len(stem)
+        counts = np.bincount([_LETTER.get(ch, 0) for ch in stem], minlength=letters.shape[1])
+        like = np.abs(lengths - n) <= 2
+        shared = np.minimum(letters, counts).sum(axis=1)
+        like &= 2.0 * shared / (lengths + n) >= 0.75
+        return [words[i] for i in like.nonzero()[0].tolist()]
 
     # -- persistence (plain JSON, no pickle) -----------------------------------------------------
 

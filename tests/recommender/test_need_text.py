@@ -297,3 +297,106 @@ def test_hand_vectorised_scores_equal_scikit_learns(city_matcher):
             assert np.allclose(fast.scores(feats), want)
         finally:
             fast.dense = dense
+
+
+def _blended_reference(matcher: NeedMatcher, words: list[str]):
+    """The blended word + char scores of a query document, from the fitted scikit-learn vectorizers."""
+    doc = " ".join(words)
+    word = (matcher.word_vectorizer_.transform([doc]) @ matcher.word_matrix_).toarray().ravel()
+    char = (matcher.char_vectorizer_.transform([doc]) @ matcher.char_matrix_).toarray().ravel()
+    return (1.0 - matcher.char_weight) * word + matcher.char_weight * char
+
+
+def test_joint_index_scores_equal_scikit_learns(city_matcher, baltimore):
+    """One gather over n-gram, known-word and concept-block rows gives what the vectorizers give: with
+    n-grams repeated across words ("rent"/"rental"), inside a word ("banana"), of unknown words, and
+    a concept's block read from its own row."""
+    import numpy as np
+
+    from recommender.need_text import _CONCEPTS, _analyse
+
+    some = NeedMatcher().fit(baltimore, codes=baltimore.codes()[:300])
+    rent = _analyse("rent")[1][0]  # the rent concept's index
+    docs = [["cant", "pay", "rent", "housing", "financial", "money"], ["banana", "ananas", "xqzt"],
+            ["dentl", "care", "dental"], ["rental", "rent", "renter", "rentrent"], ["zz"], []]
+    for matcher in (city_matcher, some):
+        joint = matcher._joint
+        assert joint is not None
+        for words in docs:
+            assert np.allclose(joint.scores(words), _blended_reference(matcher, words), atol=1e-12)
+            # a block: the concept's words and their derived forms, then any other words
+            block = list(dict.fromkeys(list(_CONCEPTS[rent]) + [v for c in _CONCEPTS[rent]
+                                                              for v in matcher.variants_.get(c, ())]))
+            with_block = list(dict.fromkeys(words[:1] + block + words[1:]))
+            assert np.allclose(joint.scores(with_block, rent), _blended_reference(matcher, with_block), atol=1e-12)
+
+
+def test_fast_and_plain_paths_parse_alike(city_matcher):
+    """The joint index answers every fixture phrase as the two separate indexes do."""
+    df = pd.read_csv(ROOT / "tests" / "fixtures" / "need_phrases_multi.csv", dtype=str, keep_default_na=False)
+    texts = list(df["text"]) + GARBAGE + ["dentl care", "a ride to my doctor", "I can't pay rent and need fod"]
+    fast = [city_matcher._parse(t) for t in texts]
+    joint, city_matcher._joint = city_matcher._joint, None
+    try:
+        plain = [city_matcher._parse(t) for t in texts]
+    finally:
+        city_matcher._joint = joint
+    assert fast == plain
+
+
+def test_best_term_alone_equals_the_first_of_the_sorted_answer():
+    """``_top(scores, 1)`` (max and its ties only) answers as sorting every score does."""
+    import numpy as np
+
+    tax = Taxonomy.from_rows([(c, f"Term {c}", "") for c in "edcbaf"])
+    m = NeedMatcher().fit(tax)
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        s = rng.choice([0.0, 0.2, 0.3, 0.3000004, 0.2999996, 0.5, 0.5000004, 0.7], size=6)
+        assert m._top(s, 1) == m._top(s, 6)[:1]
+
+
+def test_a_chinese_text_without_separators_is_one_clause():
+    from recommender.need_text import split_clauses
+
+    assert split_clauses("我需要找工作") == ["我需要找工作"]
+    assert split_clauses("孩子需要托儿所，我也要找工作") == ["孩子需要托儿所", "我", "要找工作"]
+    assert split_clauses("我需要食物和住的地方") == ["我需要食物", "住的地方"]
+    assert split_clauses("我需要 food and jobs") == ["我需要", "food", "jobs"]
+
+
+def test_bench_reports_first_seen_time_per_language():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import need_phrases
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    ms = {"city": (NeedMatcher().fit(_city_taxonomy()), None)}
+    rows = [("I can't pay rent", "en", "city"), ("我需要找工作", "zh", "city"),
+            ("necesito comida", "es", "city")] * 4
+    first, cached = need_phrases.timings(ms, rows, repeat=2)
+    assert set(first) == {"en", "zh", "es", "all"} and first["all"][0] == len(rows)
+    assert all(0 < median <= p90 for _, median, p90 in first.values())
+    assert 0 < cached < first["all"][1]
+
+
+def test_typo_candidates_narrowed_by_letter_counts_answer_as_difflib_over_all(city_matcher):
+    """``_near`` keeps only the words whose shared-letter bound can reach the cutoff: difflib then
+    picks the same word it picks from every like-length word with the same first letter."""
+    import difflib
+    import random
+
+    known = sorted(city_matcher._known)
+    rng = random.Random(0)
+    for _ in range(400):
+        w = rng.choice(known)
+        i = rng.randrange(len(w))
+        typo = rng.choice([w[:i] + w[i + 1:], w[:i] + rng.choice("aeioustnrx") + w[i:],
+                           w[:i] + rng.choice("aeioustnrx") + w[i + 1:]]) or w
+        every = [k for k in city_matcher._known_by_head.get(typo[0], ()) if abs(len(k) - len(typo)) <= 2]
+        near = city_matcher._near(typo)
+        assert set(near) <= set(every)
+        assert difflib.get_close_matches(typo, near, n=1, cutoff=0.75) == \
+            difflib.get_close_matches(typo, every, n=1, cutoff=0.75)
