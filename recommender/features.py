@@ -257,9 +257,12 @@ class ServiceFeaturizer:
     the words inside it.
     """
 
-    def __init__(self, max_text_features: int = 2000, max_extra_values: int = 50):
+    def __init__(self, max_text_features: int = 2000, max_extra_values: int = 50, text: bool = True):
         self.max_text_features = max_text_features
         self.max_extra_values = max_extra_values
+        #: False leaves the TF-IDF out where there are tokens (a catalogue too large for training to use
+        #: its text: the n-grams of 50,000 descriptions take several seconds)
+        self.text = text
 
     def _tokens(self, catalog, i: int) -> list[str]:
         rec = catalog.records[i]
@@ -294,10 +297,15 @@ class ServiceFeaturizer:
         for tokens in rows:
             for t in tokens:
                 vocab.setdefault(t, len(vocab))
-        self.tfidf_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), max_features=self.max_text_features,
-                                      sublinear_tf=True, dtype=np.float32)
-        text = self.tfidf_.fit_transform(self._texts(catalog))
-        self.feature_names_ = list(vocab) + [f"text:{t}" for t in self.tfidf_.get_feature_names_out()]
+        if self.text or not vocab:
+            self.tfidf_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), max_features=self.max_text_features,
+                                          sublinear_tf=True, dtype=np.float32)
+            text = self.tfidf_.fit_transform(self._texts(catalog))
+            names = self.tfidf_.get_feature_names_out()
+        else:
+            self.tfidf_, names = None, []
+            text = sp.csr_matrix((len(catalog), 0), dtype=np.float32)
+        self.feature_names_ = list(vocab) + [f"text:{t}" for t in names]
         self.vocabulary_ = vocab
         return self._stack(rows, text)
 

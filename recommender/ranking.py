@@ -110,9 +110,9 @@ def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
     """(n x k) best listable indices per row, best first (ties by index), -1 past the listable ones."""
     n, m = scores.shape
     kk = min(k, m)
-    # the k largest straight from the scores (BLOCKED and -inf are the smallest values there are):
-    # no negated or masked copy of a batch that can hold 20 million scores
-    top = np.argpartition(scores, m - kk, axis=1)[:, m - kk:] if m > kk else np.tile(np.arange(m), (n, 1))
+    # the k smallest of the negated scores (BLOCKED and -inf sort last there): numpy's selection is
+    # several times slower for the k largest when most of a row is one value (services ruled out)
+    top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk] if m > kk else np.tile(np.arange(m), (n, 1))
     vals = np.take_along_axis(scores, top, axis=1)
     vals = np.where(vals > BLOCKED, vals, -np.inf)
     order = np.lexsort((top, -vals), axis=1)

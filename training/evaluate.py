@@ -78,7 +78,8 @@ def evaluate_holdout(rec: Recommender, *, residents: pd.DataFrame, train: pd.Dat
     known, truth = holdout_truth(rec, index, train, holdout)
     rng = np.random.default_rng(seed)
     n_items = len(rec.catalog)
-    batch = int(max(16, min(batch, 2e7 // max(n_items, 1))))
+    # about ten million scores a batch: larger arrays are fresh memory maps, paid for in page faults
+    batch = int(max(16, min(batch, 1e7 // max(n_items, 1))))
     out: dict = {"counts": {}}
     records = []
     groups = rows if rows is not None else groups_of(residents, train, truth)

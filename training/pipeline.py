@@ -27,7 +27,7 @@ from recommender.signals import local_fit
 from .equity import group_metrics
 from .erasure import drop_erased
 from .evaluate import evaluate_holdout
-from .fit import FitData, HybridTrainer
+from .fit import EASE_MAX_SERVICES, FitData, HybridTrainer
 from .promote import compare, decide, promotion_lock
 from .split import split_interactions
 from .tables import (CityData, load_data_dir, load_interactions, load_residents,  # noqa: F401 (re-exported)
@@ -192,7 +192,8 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), ext
                                           read_rules=read_listing_rules)
     featurizer = ResidentFeaturizer()
     X = featurizer.fit_transform(data.residents, catalog.taxonomy, data.resident_extra_columns)
-    service_featurizer = ServiceFeaturizer()
+    # the text's n-grams only where training uses them: the new-service map of a small catalogue
+    service_featurizer = ServiceFeaturizer(text=len(catalog) <= EASE_MAX_SERVICES)
     service_features = service_featurizer.fit_transform(catalog)
     res_index = pd.Index(data.residents["resident_id"])
     train_df = split.train.assign(r=res_index.get_indexer(split.train["resident_id"]),

@@ -143,7 +143,7 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
     max_residents = int(min(max_residents, max(600, RESIDENT_SERVICE_BUDGET // max(past_m.shape[1], 1))))
     res = _Residents(part, recent, cold_val, past_m, max_residents, rng)
     n_items = past_m.shape[1]
-    batch = int(max(16, min(512, 2e7 // max(n_items, 1))))
+    batch = int(max(16, min(512, 1e7 // max(n_items, 1))))  # as in evaluation: about ten million scores
     names = [s for s in SIGNALS if s != "hyb" or model.hyb is not None]
     segment = np.empty(len(res), dtype=object)
 
