@@ -214,7 +214,8 @@ def main(argv=None) -> int:
     try:
         return run(args, work)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def run(args, work: Path) -> int:
