@@ -38,7 +38,8 @@ import scipy.sparse as sp
 from . import artifacts
 from .catalog import ServiceCatalog
 from .columns import EncodedTable
-from .eligibility import Outcome, evaluate
+from .eligibility import Outcome, checks_for, evaluate
+from .eligibility.checks import CatalogColumns
 from .eligibility.extract import description_part, read_deferred
 from .explain import Explainer
 from .features import ResidentFeaturizer
@@ -49,7 +50,7 @@ from .ranker import Ranker, segment_of
 from .ranking import candidate_scores, rank, rank_rows
 from .results import NeedAnswer, RecommendationResult, Suggestion
 from .schema import split_list
-from .signals import Batch, Signals, combine, compute as compute_signals
+from .signals import Batch, Places, Signals, combine, compute as compute_signals, wanted
 
 MAX_K = 50
 
@@ -86,6 +87,11 @@ class Recommender:
         self._declined = declined
         self._history = history
         self._explainer = Explainer(catalog, featurizer, model)
+        # per-model constants, worked out once here rather than on every request
+        self._places = Places(catalog.latitude, catalog.longitude)
+        self._checks = (catalog.listing_rules, checks_for(catalog))
+        self._columns = CatalogColumns(catalog)
+        model.dense("neighbors"), model.dense("segments")
         # free-text needs ("can't pay rent this month") are matched to the categories services use
         # (service terms only: a 211 taxonomy's "situation" terms describe people, not help)
         used_terms = [t for t in catalog.term_index
@@ -266,7 +272,8 @@ class Recommender:
         return Ranker.baseline(ranker)
 
     def _signals(self, batch: Batch, ranker: Ranker) -> Signals:
-        return compute_signals(self.model, batch, ranker.signals(), self.catalog.latitude, self.catalog.longitude)
+        return compute_signals(self.model, batch, wanted(ranker, batch), self.catalog.latitude,
+                               self.catalog.longitude, self._places)
 
     def rank_batch(self, resident_ids: list[str | None], profiles: list[Profile], *, k: int = 10,
                    ranker=None, exclude: sp.spmatrix | None = None, extra_history: sp.spmatrix | None = None,
@@ -297,8 +304,15 @@ class Recommender:
         """(n x services) eligibility outcomes of the profiles (``recommender.eligibility``)."""
         out = np.zeros((len(profiles), len(self.catalog)), dtype=np.int8)
         for n, p in enumerate(profiles):
-            out[n] = evaluate(self.catalog, p).outcome
+            out[n] = evaluate(self.catalog, p, checks=self._eligibility_checks(), columns=self._columns).outcome
         return out
+
+    def _eligibility_checks(self) -> tuple:
+        """The catalogue's checks, built once (again only if its listing rules are replaced)."""
+        rules, checks = self._checks
+        if rules is not self.catalog.listing_rules:
+            self._checks = (self.catalog.listing_rules, checks := checks_for(self.catalog))
+        return checks
 
     def _known_mask(self, rows: np.ndarray) -> np.ndarray:
         """(n x services) True where a resident used or declined the service in training."""
@@ -318,7 +332,7 @@ class Recommender:
         q = self._query(resident_id, profile, needs)
         cat = self.catalog
         n = len(cat)
-        elig = evaluate(cat, q.profile, overrides=overrides)
+        elig = evaluate(cat, q.profile, overrides=overrides, checks=self._eligibility_checks(), columns=self._columns)
         extra = self._recorded(history)
         batch = self._batch(np.array([-1 if q.row is None else q.row]), [q.profile], extra, elig.outcome[None, :])
         ranker = self.model.ranker

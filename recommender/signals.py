@@ -15,6 +15,11 @@ from .model import HybridModel
 from .ranker import LONG_HISTORY, SEGMENTS, Ranker
 
 
+_ONE = np.zeros(1, dtype=np.int64)
+_NONE = np.zeros(0, dtype=np.int64)
+_ONE.flags.writeable = _NONE.flags.writeable = False
+
+
 @dataclass
 class Batch:
     """What the generators need to know of n residents."""
@@ -36,6 +41,9 @@ class Batch:
     def segment_rows(self) -> dict[str, np.ndarray]:
         """Row indices of each segment (cold, short, long history)."""
         n = self.n_history
+        if len(n) == 1:  # a request: its one segment, without the array bookkeeping
+            own = SEGMENTS[0 if n[0] <= 0 else (1 if n[0] < LONG_HISTORY else 2)]
+            return {seg: _ONE if seg == own else _NONE for seg in SEGMENTS}
         codes = np.where(n <= 0, 0, np.where(n < LONG_HISTORY, 1, 2))
         return {seg: np.flatnonzero(codes == c) for c, seg in enumerate(SEGMENTS)}
 
@@ -50,20 +58,28 @@ def row_sum(m: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
     return np.bincount(m.indices[take], weights=m.data[take], minlength=m.shape[1]).astype(np.float32)
 
 
-def _product(X: sp.csr_matrix, m: sp.csr_matrix) -> np.ndarray:
-    """Dense ``X @ m`` for a 0/1 row matrix X; one row (a request) by :func:`row_sum`."""
+def _product(X: sp.csr_matrix, m: sp.csr_matrix, dense: np.ndarray | None = None) -> np.ndarray:
+    """Dense ``X @ m`` for a 0/1 row matrix X; one row (a request) by :func:`row_sum`, or by adding
+    rows of ``dense`` (``m`` as a dense array) when the caller has it."""
     if X.shape[0] == 1:
+        if dense is not None:
+            return np.add.reduce(dense[X.indices], axis=0, keepdims=True)
         return row_sum(m, X.indices)[None, :]
     return np.asarray((X @ m).todense(), dtype=np.float32)
 
 
 def zscore(x: np.ndarray) -> np.ndarray:
-    """Per-row z-scores (float32); a constant row becomes zeros."""
+    """Per-row z-scores (float32); a constant row becomes zeros.
+
+    The arithmetic of ``x.mean(axis=1)`` and ``x.std(axis=1)`` (the same sums, so the same rounding),
+    written out: numpy's wrappers cost more than the arithmetic on a row of a few thousand services."""
     x = np.asarray(x, dtype=np.float32)
-    mean = x.mean(axis=1, keepdims=True)
-    std = x.std(axis=1, keepdims=True)
+    n = x.shape[1]
+    d = x - np.add.reduce(x, axis=1, keepdims=True) / n
+    sq = d * d
+    std = np.sqrt(np.add.reduce(sq, axis=1, keepdims=True) / n)
     std[std == 0] = 1.0
-    return (x - mean) / std
+    return np.divide(d, std, out=d)
 
 
 def haversine_km(lat, lon, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
@@ -73,24 +89,67 @@ def haversine_km(lat, lon, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
     return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def nearness(coords: np.ndarray, service_lat: np.ndarray, service_lon: np.ndarray) -> np.ndarray:
-    """z-scored minus log distance per resident; 0 where the resident or the service has no place."""
+class Places:
+    """The services' places with their share of the haversine trigonometry done once (a model's
+    catalogue is fixed): per request only the resident's own sines are computed, and the distance to
+    every service is a few products (``sin((b - a) / 2) = sin(b/2) cos(a/2) - cos(b/2) sin(a/2)``)."""
+
+    def __init__(self, service_lat: np.ndarray, service_lon: np.ndarray):
+        lat = np.asarray(service_lat, dtype=np.float64)
+        lon = np.asarray(service_lon, dtype=np.float64)
+        self.n = len(lat)
+        self.placed = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
+        p, lam = np.radians(lat[self.placed]), np.radians(lon[self.placed])
+        self.sin_half_lat, self.cos_half_lat = np.sin(p / 2), np.cos(p / 2)
+        self.sin_half_lon, self.cos_half_lon = np.sin(lam / 2), np.cos(lam / 2)
+        self.cos_lat = np.cos(p)
+
+    def km(self, lat, lon) -> np.ndarray:
+        """Distances from residents at (lat, lon), each (n, 1), to the placed services: (n, n_placed)."""
+        p, lam = np.radians(lat), np.radians(lon)
+        a = self.sin_half_lat * np.cos(p / 2)
+        a -= self.cos_half_lat * np.sin(p / 2)
+        a *= a
+        b = self.sin_half_lon * np.cos(lam / 2)
+        b -= self.cos_half_lon * np.sin(lam / 2)
+        b *= b
+        b *= self.cos_lat
+        b *= np.cos(p)
+        a += b
+        np.clip(a, 0.0, 1.0, out=a)
+        np.sqrt(a, out=a)
+        np.arcsin(a, out=a)
+        a *= 2 * 6371.0
+        return a
+
+
+def nearness(coords: np.ndarray, service_lat: np.ndarray, service_lon: np.ndarray,
+             places: Places | None = None) -> np.ndarray:
+    """z-scored minus log distance per resident; 0 where the resident or the service has no place.
+    ``places``: the services' :class:`Places`, when the caller keeps them (a served model does)."""
     out = np.zeros((len(coords), len(service_lat)), dtype=np.float32)
     rows = np.flatnonzero(~np.isnan(coords).any(axis=1))
-    placed = ~(np.isnan(service_lat) | np.isnan(service_lon))
-    if len(rows) == 0 or placed.sum() < 2:
+    if len(rows) == 0:
         return out
-    d = haversine_km(coords[rows, :1], coords[rows, 1:], service_lat[placed], service_lon[placed])
-    out[np.ix_(rows, np.flatnonzero(placed))] = zscore(-np.log1p(d))
+    places = places if places is not None else Places(service_lat, service_lon)
+    if len(places.placed) < 2:
+        return out
+    d = places.km(coords[rows, :1], coords[rows, 1:])
+    z = zscore(-np.log1p(d, out=d))
+    if len(rows) == len(coords):
+        out[:, places.placed] = z
+    else:
+        out[np.ix_(rows, places.placed)] = z
     return out
 
 
-def segment_popularity(segments: sp.csr_matrix, X: sp.csr_matrix) -> np.ndarray:
+def segment_popularity(segments: sp.csr_matrix, X: sp.csr_matrix, dense: np.ndarray | None = None) -> np.ndarray:
     """z-scored log of the average, over each resident's profile features, of the share of residents
-    with that feature who used each service (relative to a uniform choice)."""
+    with that feature who used each service (relative to a uniform choice). ``dense``: ``segments`` as
+    a dense array (``HybridModel.dense``), which one request sums a few rows of."""
     n = np.diff(X.indptr)
     if X.shape[0] == 1:
-        avg = row_sum(segments, X.indices)[None, :]
+        avg = (np.add.reduce(dense[X.indices], axis=0) if dense is not None else row_sum(segments, X.indices))[None, :]
     else:  # services x features (sparse) times features x residents (dense, small): no dense services x features
         avg = np.asarray(segments.T @ X.T.toarray(), dtype=np.float32).T
     avg = avg / np.maximum(n, 1)[:, None]
@@ -102,14 +161,16 @@ class Signals:
     values: dict[str, np.ndarray]    # signal -> (n, n_services) or (1, n_services) broadcast
     U: np.ndarray | None             # (n, d) the collaborative embedding each resident was scored with
     cf_raw: np.ndarray | None        # (n, n_services) u . v_j + b_j before standardising
+    knn_raw: np.ndarray | None = None    # (n, n_services) the co-use sums before standardising
 
 
 def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.ndarray,
-            service_lon: np.ndarray) -> Signals:
-    """The requested signals (the collaborative one, and its embedding, only when asked for)."""
+            service_lon: np.ndarray, places: Places | None = None) -> Signals:
+    """The requested signals (the collaborative one, and its embedding, only when asked for).
+    ``places``: the services' :class:`Places` (else worked out from ``service_lat``/``service_lon``)."""
     n, m = len(batch), model.cf.item_embeddings.shape[0]
     values: dict[str, np.ndarray] = {}
-    U, raw = None, None
+    U, raw, knn_raw = None, None, None
     if "cf" in wanted:
         U = model.cf.user_vectors(batch.warm_rows, batch.X)
         raw = model.cf.scores(U)
@@ -117,10 +178,13 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
     if "hyb" in wanted and model.hyb is not None:
         values["hyb"] = zscore(model.hyb.scores(model.hyb.user_vectors(batch.warm_rows, batch.X)))
     if "knn" in wanted:
-        values["knn"] = (zscore(_product(batch.history, model.neighbors)) if batch.history.nnz
-                         else np.zeros((n, m), dtype=np.float32))
+        if batch.history.nnz:
+            knn_raw = _product(batch.history, model.neighbors, model.dense("neighbors"))
+            values["knn"] = zscore(knn_raw)
+        else:
+            values["knn"] = np.zeros((n, m), dtype=np.float32)
     if "seg" in wanted and model.segments is not None:
-        values["seg"] = segment_popularity(model.segments, batch.X)
+        values["seg"] = segment_popularity(model.segments, batch.X, model.dense("segments"))
     if "need" in wanted:
         values["need"] = batch.need.astype(np.float32)
     if "pop" in wanted:
@@ -128,19 +192,19 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
     if "recent" in wanted:
         values["recent"] = model.recent_popularity[None, :]
     if "near" in wanted:
-        values["near"] = nearness(batch.coords, service_lat, service_lon)
+        values["near"] = nearness(batch.coords, service_lat, service_lon, places)
     if "unknown" in wanted and batch.unknown is not None:
         values["unknown"] = batch.unknown.astype(np.float32)
-    new = model.new_services
-    if new.any():
+    new = model.new_index
+    if len(new):
         # what is learned from use says nothing of a service nobody used: the average, not the bottom
         # (the collaborative signal keeps its value: a new service's embedding is mapped from its features)
         for name in ("knn", "seg"):
             if name in values:
                 values[name][:, new] = 0.0
         if "new" in wanted:
-            values["new"] = new[None, :].astype(np.float32)
-    return Signals(values, U, raw)
+            values["new"] = model.new_services[None, :].astype(np.float32)
+    return Signals(values, U, raw, knn_raw)
 
 
 def combine(signals: Signals, ranker: Ranker, batch: Batch) -> np.ndarray:
@@ -149,8 +213,19 @@ def combine(signals: Signals, ranker: Ranker, batch: Batch) -> np.ndarray:
     for seg, rows in batch.segment_rows().items():
         if len(rows) == 0:
             continue
+        whole = len(rows) == len(out)  # one segment (a request): no row selection
         for name, w in ranker.for_segment(seg).items():
             v = signals.values.get(name)
-            if v is not None:
+            if v is None:
+                continue
+            if whole:
+                out += w * v
+            else:
                 out[rows] += w * (v if v.shape[0] == 1 else v[rows])
     return out
+
+
+def wanted(ranker: Ranker, batch: Batch) -> set[str]:
+    """The signals ``ranker`` weighs for the segments the batch's residents are in (a request needs
+    only its own segment's)."""
+    return {name for seg, rows in batch.segment_rows().items() if len(rows) for name in ranker.for_segment(seg)}
