@@ -50,7 +50,7 @@ from .ranker import Ranker, segment_of
 from .ranking import candidate_scores, rank, rank_rows
 from .results import NeedAnswer, RecommendationResult, Suggestion
 from .schema import split_list
-from .signals import Batch, Places, Signals, combine, compute as compute_signals, wanted
+from .signals import Batch, Places, Row, Signals, combine, compute as compute_signals, wanted
 
 MAX_K = 50
 
@@ -250,9 +250,6 @@ class Recommender:
             c = np.union1d(own, more) if len(more) else np.asarray(own, dtype=np.int64)
             cols.append(c)
             ptr.append(ptr[-1] + len(c))
-        hist = sp.csr_matrix((np.ones(ptr[-1], dtype=np.float32),
-                              np.concatenate(cols).astype(np.int64) if cols else np.zeros(0, dtype=np.int64),
-                              np.array(ptr, dtype=np.int64)), shape=(n, m))
         need = np.zeros((n, m), dtype=bool)
         for r, p in enumerate(profiles):
             for code in p.needs:
@@ -260,7 +257,14 @@ class Recommender:
         coords = np.array([[np.nan if p.latitude is None else p.latitude,
                             np.nan if p.longitude is None else p.longitude] for p in profiles],
                           dtype=np.float64).reshape(n, 2)
-        X = self.featurizer._matrix((self.featurizer.tokens(p) for p in profiles), n)
+        if n == 1:  # a request: its two rows as plain index arrays (signals.Row)
+            hist = Row(cols[0], m)
+            X = Row(self.featurizer.indices(profiles[0]), len(self.featurizer.vocabulary_))
+        else:
+            hist = sp.csr_matrix((np.ones(ptr[-1], dtype=np.float32),
+                                  np.concatenate(cols).astype(np.int64) if cols else np.zeros(0, dtype=np.int64),
+                                  np.array(ptr, dtype=np.int64)), shape=(n, m))
+            X = self.featurizer._matrix((self.featurizer.tokens(p) for p in profiles), n)
         return Batch(warm_rows=warm_rows, X=X, history=hist, need=need, coords=coords,
                      unknown=None if outcomes is None else outcomes == Outcome.UNKNOWN)
 
@@ -376,7 +380,7 @@ class Recommender:
         ranked = rank(s, int(k), need_masks)
 
         explained = (self._explainer.contributions(ranked.indices, q.profile, signals, ranker.for_segment(segment),
-                                                   warm, need_masks, hist)
+                                                   warm, need_masks, hist, features=batch.X.indices)
                      if explain else [[] for _ in ranked.indices])
         if distances is None and q.profile.latitude is not None and ranked.indices:
             # distance from home, only for the services shown

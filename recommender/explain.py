@@ -79,14 +79,17 @@ class Explainer:
         self.model = model
         self._v_mean = model.cf.item_embeddings.mean(axis=0)
         self._b_mean = float(model.cf.item_biases.mean())
+        # each service's average co-use weight over the catalogue (the neighbour parts' offsets)
+        self._knn_mean = np.asarray(model.neighbors.sum(axis=1)).ravel() / model.neighbors.shape[1]
 
     def contributions(self, items: list[int], profile: Profile, signals, weights: dict[str, float], warm: bool,
-                      need_masks: dict[str, np.ndarray], hist: np.ndarray = (), top: int = 5
-                      ) -> list[list[Contribution]]:
+                      need_masks: dict[str, np.ndarray], hist: np.ndarray = (), top: int = 5,
+                      features: np.ndarray | None = None) -> list[list[Contribution]]:
         """The largest parts of each listed service's score, computed for all of them at once.
 
         ``signals`` are the request's (``recommender.signals.Signals``, one resident) and ``weights``
         its segment's ranker weights: the parts of every signal add up to the ranking score exactly.
+        ``features``: the profile's feature columns, when the caller has them (the request's batch).
         """
         if not items:
             return []
@@ -99,7 +102,7 @@ class Explainer:
             u, raw = signals.U[0], signals.cf_raw[0]
             scale = w_cf / (float(raw.std()) or 1.0)
             dV = (m.cf.item_embeddings[items] - self._v_mean).T  # d x k
-            idx = self.featurizer.indices(profile)
+            idx = self.featurizer.indices(profile) if features is None else features
             W = m.cf.feature_map[idx]
             names.extend(self.featurizer.feature_names_[f] for f in idx)
             blocks.append(W @ dV * scale)
@@ -112,10 +115,11 @@ class Explainer:
         if w_knn and len(hist):
             # the neighbour term is w * z(sum_h S[h]): one exact part per service in the history
             hist = np.asarray(hist)
-            sd = float(row_sum(m.neighbors, hist).std()) or 1.0
-            sub = m.neighbors[hist]
-            means = np.asarray(sub.sum(axis=1)).ravel() / sub.shape[1]
-            blocks.append(w_knn * (sub[:, items].toarray() - means[:, None]) / sd)
+            raw = signals.knn_raw[0] if signals.knn_raw is not None else row_sum(m.neighbors, hist)
+            sd = float(raw.std()) or 1.0
+            dense = m.dense("neighbors")
+            sub = dense[np.ix_(hist, items)] if dense is not None else m.neighbors[hist][:, items].toarray()
+            blocks.append(w_knn * (sub - self._knn_mean[hist, None]) / sd)
             names.extend(f"used:{self.catalog.ids[h]}" for h in hist)
         for signal, name in (("hyb", "similar:services like those that suit this resident"),
                              ("seg", "similar:what residents with a similar profile use"),

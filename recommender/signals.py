@@ -20,13 +20,38 @@ _NONE = np.zeros(0, dtype=np.int64)
 _ONE.flags.writeable = _NONE.flags.writeable = False
 
 
+class Row:
+    """One resident's 0/1 row (profile features, history) in CSR form: what the signals read of a
+    one-row matrix (``indptr``, ``indices``, ``data``, ``shape``, ``nnz``; the functions here take
+    their one-row branch for it), without scipy's construction checks, which on a request cost more
+    than the arithmetic. ``csr()`` gives the scipy matrix."""
+
+    __slots__ = ("indices", "indptr", "data", "shape")
+
+    def __init__(self, indices: np.ndarray, n_columns: int):
+        self.indices = np.asarray(indices, dtype=np.int64)
+        self.indptr = np.array([0, len(self.indices)], dtype=np.int64)
+        self.data = np.ones(len(self.indices), dtype=np.float32)
+        self.shape = (1, n_columns)
+
+    @property
+    def nnz(self) -> int:
+        return len(self.indices)
+
+    def csr(self) -> sp.csr_matrix:
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+    def toarray(self) -> np.ndarray:
+        return self.csr().toarray()
+
+
 @dataclass
 class Batch:
     """What the generators need to know of n residents."""
 
     warm_rows: np.ndarray            # (n,) row of each resident's own embedding, -1 where none
-    X: sp.csr_matrix                 # (n, n_features) profile features
-    history: sp.csr_matrix           # (n, n_services) 1 where used: training history + events since
+    X: sp.csr_matrix | Row           # (n, n_features) profile features (a Row for one resident)
+    history: sp.csr_matrix | Row     # (n, n_services) 1 where used: training history + events since
     need: np.ndarray                 # (n, n_services) bool: answers a declared need
     coords: np.ndarray               # (n, 2) resident latitude, longitude; NaN where unknown
     unknown: np.ndarray | None = None    # (n, n_services) bool: eligibility undecided
