@@ -91,6 +91,8 @@ class Recommender:
         self._places = Places(catalog.latitude, catalog.longitude)
         self._checks = (catalog.listing_rules, checks_for(catalog))
         self._columns = CatalogColumns(catalog)
+        #: service -> what to tell the resident before referring (before_you_refer), as services are shown
+        self._refer: dict[int, dict] = {}
         model.dense("neighbors"), model.dense("segments")
         # free-text needs ("can't pay rent this month") are matched to the categories services use
         # (service terms only: a 211 taxonomy's "situation" terms describe people, not help)
@@ -316,7 +318,15 @@ class Recommender:
         rules, checks = self._checks
         if rules is not self.catalog.listing_rules:
             self._checks = (self.catalog.listing_rules, checks := checks_for(self.catalog))
+            self._refer = {}  # a listing's referral rule is read from its rules
         return checks
+
+    def _before_you_refer(self, i: int) -> dict:
+        """:func:`before_you_refer`, worked out once per service (the listing does not change)."""
+        out = self._refer.get(i)
+        if out is None:
+            out = self._refer[i] = before_you_refer(self.catalog, i)
+        return out
 
     def _known_mask(self, rows: np.ndarray) -> np.ndarray:
         """(n x services) True where a resident used or declined the service in training."""
@@ -382,28 +392,35 @@ class Recommender:
         explained = (self._explainer.contributions(ranked.indices, q.profile, signals, ranker.for_segment(segment),
                                                    warm, need_masks, hist, features=batch.X.indices)
                      if explain else [[] for _ in ranked.indices])
-        if distances is None and q.profile.latitude is not None and ranked.indices:
-            # distance from home, only for the services shown
-            distances = np.full(n, np.nan)
-            shown = np.asarray(ranked.indices)
-            distances[shown] = cat.distances_km(q.profile.latitude, q.profile.longitude, shown)
+        shown = ranked.indices
+        if distances is not None:
+            km = distances[shown].tolist()
+        elif q.profile.latitude is not None and shown:  # distance from home, only for the services shown
+            km = cat.distances_km(q.profile.latitude, q.profile.longitude, np.asarray(shown)).tolist()
+        else:
+            km = [math.nan] * len(shown)
+        scores = blended[shown].tolist()
+        capacity = elig.ctx.capacity[shown].tolist()
+        # each need's paths once; which shown services answer it is in the ranking already
+        answering = [(cat.taxonomy.path(need), cat.taxonomy.path_in(need, lang), set(ranked.need_answers.get(need, ())))
+                     for need in need_masks]
         items = []
-        for pos, i in enumerate(ranked.indices):
+        for pos, i in enumerate(shown):
             rec = cat.records[i]
             status, reasons, questions = elig.details(i)
-            answered = [cat.taxonomy.path(need) for need, m in need_masks.items() if m[i]]
-            said = [cat.taxonomy.path_in(need, lang) for need, m in need_masks.items() if m[i]]
-            d = None if distances is None or math.isnan(distances[i]) else round(float(distances[i]), 2)
-            cap = elig.ctx.capacity[i]
+            answered = [path for path, _, who in answering if i in who]
+            said = [words for _, words, who in answering if i in who]
+            d = None if math.isnan(km[pos]) else round(km[pos], 2)
+            cap = capacity[pos]
             contributions = explained[pos]
             text = (self._explainer.sentence(rec, said, status, reasons, questions, contributions, d, lang)
                     if explain else "")
             items.append(Suggestion(
                 service_id=cat.ids[i], name=rec.get("name") or "", organization=rec.get("organization") or None,
-                rank=pos + 1, score=round(float(blended[i]), 4), needs=answered, eligibility=status.label,
+                rank=pos + 1, score=round(scores[pos], 4), needs=answered, eligibility=status.label,
                 reasons=reasons, questions=questions, distance_km=d,
                 capacity=None if math.isnan(cap) else int(cap), explanation=text, contributions=contributions,
-                **before_you_refer(cat, i)))
+                **self._before_you_refer(i)))
         need_answers = {}
         for need in q.needs:
             ids = [cat.ids[i] for i in ranked.need_answers.get(need, [])]

@@ -79,6 +79,8 @@ class Explainer:
         self.model = model
         self._v_mean = model.cf.item_embeddings.mean(axis=0)
         self._b_mean = float(model.cf.item_biases.mean())
+        #: (feature, lang) -> the feature in words as a driver of a sentence ("" when not said)
+        self._drivers: dict[tuple[str, str], str] = {}
         # each service's average co-use weight over the catalogue (the neighbour parts' offsets)
         self._knn_mean = np.asarray(model.neighbors.sum(axis=1)).ravel() / model.neighbors.shape[1]
 
@@ -144,6 +146,18 @@ class Explainer:
         return [[Contribution(names[f], v) for f, v in zip(fs, vs) if v != 0.0]
                 for fs, vs in zip(order.T.tolist(), values)]
 
+    def _driver(self, feature: str, lang: str) -> str:
+        """``feature`` in words for a sentence's drivers, worked out once per feature and language; ""
+        for what a sentence leaves out: "unknown" bands (real features, but they tell a caseworker
+        nothing) and the declared needs (already said)."""
+        key = (feature, (lang or "en").strip().lower())
+        words = self._drivers.get(key)
+        if words is None:
+            words = ("" if feature.endswith(":unknown") or feature.startswith(("need:", "need_match:"))
+                     else describe_with(self.catalog, feature, lang))
+            self._drivers[key] = words
+        return words
+
     def sentence(self, rec: dict, needs: list[str], status: Outcome, reasons: list[str], questions: list[str],
                  contributions: list[Contribution], distance_km: float | None, lang: str = "en") -> str:
         """The suggestion in plain words: the needs it answers (taxonomy names, not codes), eligibility
@@ -159,11 +173,7 @@ class Explainer:
         else:
             asked = [t["questions"].get(q, q) for q in dict.fromkeys(questions)] or list(dict.fromkeys(reasons))
             parts.append(t["confirm"].format(" ".join(asked)).rstrip(".?") + ("？" if lang == "zh" else "?"))
-        # "unknown" bands are real features but tell a caseworker nothing; the declared needs are
-        # already said above
-        drivers = list(dict.fromkeys(
-            describe_with(self.catalog, c.feature, lang) for c in contributions
-            if c.value > 0 and not c.feature.endswith(":unknown") and not c.feature.startswith(("need:", "need_match:"))))
+        drivers = list(dict.fromkeys(w for w in (self._driver(c.feature, lang) for c in contributions if c.value > 0) if w))
         if drivers:
             parts.append(t["mainly"].format(t["list"].join(drivers[:3])))
         if distance_km is not None:
