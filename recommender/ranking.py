@@ -41,12 +41,17 @@ def candidate_scores(scores: np.ndarray, outcome: np.ndarray, excluded: np.ndarr
 
 def top_k(s: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[int]:
     """Indices of the k best listable scores, best first (ties broken by index for repeatability)."""
+    if allowed is None and len(s) > k:
+        # the k best scores of all; where one is not listable, every listable score is among them
+        top = np.argpartition(-s, k - 1)[:k]
+        top = top[s[top] > BLOCKED]
+        return top[np.lexsort((top, -s[top]))].tolist()
     ok = np.flatnonzero(s > BLOCKED if allowed is None else allowed)
     if len(ok) == 0:
         return []
     if len(ok) > k:
         ok = ok[np.argpartition(-s[ok], k - 1)[:k]]
-    return [int(i) for i in ok[np.lexsort((ok, -s[ok]))]]
+    return ok[np.lexsort((ok, -s[ok]))].tolist()
 
 
 def need_quota(k: int, n_needs: int) -> int:
@@ -75,7 +80,7 @@ def rank(s: np.ndarray, k: int, need_masks: dict[str, np.ndarray], shortlist: np
     chosen: list[int] = []
     unanswerable: dict[str, str] = {}
     for need, mask in need_masks.items():
-        have = int(mask[chosen].sum()) if chosen else 0
+        have = int(np.count_nonzero(mask[chosen])) if chosen else 0
         room = min(quota - have, k - len(chosen))
         if room <= 0:
             if have == 0:
@@ -97,8 +102,10 @@ def rank(s: np.ndarray, k: int, need_masks: dict[str, np.ndarray], shortlist: np
         if len(chosen) + len(picks) < k and len(shortlist) < listable.sum():
             picks = top_k(s, k - len(chosen), listable & ~taken)
         chosen.extend(picks)
-    chosen = [int(i) for i in np.array(chosen)[np.lexsort((chosen, -s[chosen]))]] if chosen else []
-    answers = {need: [i for i in chosen if mask[i]] for need, mask in need_masks.items()}
+    order = np.array(chosen, dtype=np.int64)
+    order = order[np.lexsort((order, -s[order]))]
+    chosen = order.tolist()
+    answers = {need: order[mask[order]].tolist() for need, mask in need_masks.items()}
     for need, items in answers.items():
         if items:
             unanswerable.pop(need, None)

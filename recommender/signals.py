@@ -6,6 +6,7 @@ so what is measured is what is served.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,7 +104,7 @@ def zscore(x: np.ndarray) -> np.ndarray:
     d = x - np.add.reduce(x, axis=1, keepdims=True) / n
     sq = d * d
     std = np.sqrt(np.add.reduce(sq, axis=1, keepdims=True) / n)
-    std[std == 0] = 1.0
+    std += std == 0  # a constant row: divided by 1
     return np.divide(d, std, out=d)
 
 
@@ -130,18 +131,24 @@ class Places:
         self.cos_lat = np.cos(p)
 
     def km(self, lat, lon) -> np.ndarray:
-        """Distances from residents at (lat, lon), each (n, 1), to the placed services: (n, n_placed)."""
-        p, lam = np.radians(lat), np.radians(lon)
-        a = self.sin_half_lat * np.cos(p / 2)
-        a -= self.cos_half_lat * np.sin(p / 2)
+        """Distances from residents at (lat, lon), each (n, 1) or a number, to the placed services:
+        (n, n_placed), or (n_placed,) from numbers."""
+        if isinstance(lat, float):  # one resident: the resident's own trigonometry on numbers
+            p, lam = math.radians(lat), math.radians(lon)
+            sin, cos = math.sin, math.cos
+        else:
+            p, lam = np.radians(lat), np.radians(lon)
+            sin, cos = np.sin, np.cos
+        a = self.sin_half_lat * cos(p / 2)
+        a -= self.cos_half_lat * sin(p / 2)
         a *= a
-        b = self.sin_half_lon * np.cos(lam / 2)
-        b -= self.cos_half_lon * np.sin(lam / 2)
+        b = self.sin_half_lon * cos(lam / 2)
+        b -= self.cos_half_lon * sin(lam / 2)
         b *= b
         b *= self.cos_lat
-        b *= np.cos(p)
-        a += b
-        np.clip(a, 0.0, 1.0, out=a)
+        b *= cos(p)
+        a += b  # >= 0: squares times cosines of latitudes
+        np.minimum(a, 1.0, out=a)
         np.sqrt(a, out=a)
         np.arcsin(a, out=a)
         a *= 2 * 6371.0
@@ -159,7 +166,10 @@ def nearness(coords: np.ndarray, service_lat: np.ndarray, service_lon: np.ndarra
     places = places if places is not None else Places(service_lat, service_lon)
     if len(places.placed) < 2:
         return out
-    d = places.km(coords[rows, :1], coords[rows, 1:])
+    if len(coords) == 1:
+        d = places.km(float(coords[0, 0]), float(coords[0, 1]))[None, :]
+    else:
+        d = places.km(coords[rows, :1], coords[rows, 1:])
     z = zscore(-np.log1p(d, out=d))
     if len(rows) == len(coords):
         out[:, places.placed] = z
