@@ -24,10 +24,16 @@ from .features import ResidentFeaturizer
 from .model import HybridModel
 from .profile import Profile
 from .results import Contribution
-from .signals import row_sum
+from .signals import row_sum, std
 
 TASTE = "history:own taste"
 BASELINE = "service:baseline"
+#: the signals whose part is their weight times their value, and the names of those parts
+PLAIN_SIGNALS = (("hyb", "similar:services like those that suit this resident"),
+                 ("seg", "similar:what residents with a similar profile use"),
+                 ("pop", "popularity:overall"), ("recent", "popularity:recent"),
+                 ("near", "near:home"), ("unknown", "eligibility:unknown"),
+                 ("new", "new:a programme nobody has used yet"))
 
 
 TEMPLATES_FILE = Path(__file__).parent / "data" / "explanations.json"
@@ -83,6 +89,7 @@ class Explainer:
         self._drivers: dict[tuple[str, str], str] = {}
         # each service's average co-use weight over the catalogue (the neighbour parts' offsets)
         self._knn_mean = np.asarray(model.neighbors.sum(axis=1)).ravel() / model.neighbors.shape[1]
+        self._used_names = [f"used:{sid}" for sid in catalog.ids]
 
     def contributions(self, items: list[int], profile: Profile, signals, weights: dict[str, float], warm: bool,
                       need_masks: dict[str, np.ndarray], hist: np.ndarray = (), top: int = 5,
@@ -102,11 +109,12 @@ class Explainer:
         w_cf = weights.get("cf", 0.0)
         if w_cf:
             u, raw = signals.U[0], signals.cf_raw[0]
-            scale = w_cf / (float(raw.std()) or 1.0)
+            scale = w_cf / (std(raw) or 1.0)
             dV = (m.cf.item_embeddings[items] - self._v_mean).T  # d x k
             idx = self.featurizer.indices(profile) if features is None else features
             W = m.cf.feature_map[idx]
-            names.extend(self.featurizer.feature_names_[f] for f in idx)
+            feature_names = self.featurizer.feature_names_
+            names.extend([feature_names[f] for f in idx.tolist()])
             blocks.append(W @ dV * scale)
             if warm:
                 names.append(TASTE)
@@ -118,26 +126,28 @@ class Explainer:
             # the neighbour term is w * z(sum_h S[h]): one exact part per service in the history
             hist = np.asarray(hist)
             raw = signals.knn_raw[0] if signals.knn_raw is not None else row_sum(m.neighbors, hist)
-            sd = float(raw.std()) or 1.0
+            sd = std(raw) or 1.0
             dense = m.dense("neighbors")
-            sub = dense[np.ix_(hist, items)] if dense is not None else m.neighbors[hist][:, items].toarray()
+            sub = dense[hist[:, None], items] if dense is not None else m.neighbors[hist][:, items].toarray()
             blocks.append(w_knn * (sub - self._knn_mean[hist, None]) / sd)
-            names.extend(f"used:{self.catalog.ids[h]}" for h in hist)
-        for signal, name in (("hyb", "similar:services like those that suit this resident"),
-                             ("seg", "similar:what residents with a similar profile use"),
-                             ("pop", "popularity:overall"), ("recent", "popularity:recent"),
-                             ("near", "near:home"), ("unknown", "eligibility:unknown"),
-                             ("new", "new:a programme nobody has used yet")):
+            used = self._used_names
+            names.extend([used[h] for h in hist.tolist()])
+        rows, ws = [], []
+        for signal, name in PLAIN_SIGNALS:
             w = weights.get(signal, 0.0)
             v = signals.values.get(signal)
             if w and v is not None:
                 names.append(name)
-                blocks.append(w * np.asarray(v[0, items], dtype=np.float64)[None, :])
+                rows.append(v[0].take(items))
+                ws.append(w)
         w_need = weights.get("need", 0.0)
         if w_need:
             for need, mask in need_masks.items():
                 names.append(f"need_match:{need}")
-                blocks.append(w_need * mask[items][None, :].astype(np.float64))
+                rows.append(mask.take(items))
+                ws.append(w_need)
+        if rows:
+            blocks.append(np.array(rows, dtype=np.float64) * np.array(ws)[:, None])
         if not blocks:
             return [[] for _ in items]
         parts = np.vstack(blocks)  # features x items

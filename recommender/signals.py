@@ -102,10 +102,16 @@ def zscore(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     n = x.shape[1]
     d = x - np.add.reduce(x, axis=1, keepdims=True) / n
-    sq = d * d
-    std = np.sqrt(np.add.reduce(sq, axis=1, keepdims=True) / n)
+    std = np.sqrt(np.add.reduce(d * d, axis=1, keepdims=True) / n)
     std += std == 0  # a constant row: divided by 1
     return np.divide(d, std, out=d)
+
+
+def std(x: np.ndarray) -> float:
+    """``x.std()`` of one row, by the sums :func:`zscore` divides by (the same number)."""
+    n = x.shape[-1]
+    d = x - np.add.reduce(x, axis=-1, keepdims=True) / n
+    return float(np.sqrt(np.add.reduce(d * d, axis=-1) / n))
 
 
 def haversine_km(lat, lon, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
