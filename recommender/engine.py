@@ -83,6 +83,14 @@ class Recommender:
         self._resident_index = pd.Index(resident_ids)
         self._warm_rows = warm_rows
         self._residents = residents
+        # each stored column's arrays, so a known resident's profile is read without table lookups
+        self._resident_columns = []
+        for col in residents.columns:
+            kind = residents.kind(col)
+            if kind in ("num", "cat"):
+                self._resident_columns.append((col, kind, residents.array(col), residents.vocab(col)))
+            else:
+                self._resident_columns.append((col, kind, residents.csr(col), residents.vocab(col)))
         self._used = used
         self._declined = declined
         self._history = history
@@ -166,8 +174,21 @@ class Recommender:
         row = self._row(resident_id)
         if row is None:
             return None
-        rec = self._residents.record(row)
-        return {k: v for k, v in rec.items() if v not in (None, [])}
+        out = {}
+        for col, kind, data, vocab in self._resident_columns:  # EncodedTable.value, missing left out
+            if kind == "num":
+                v = float(data[row])
+                if v == v:
+                    out[col] = v
+            elif kind == "cat":
+                code = int(data[row])
+                if code >= 0:
+                    out[col] = vocab[code]
+            else:
+                indptr, indices = data
+                if indptr[row + 1] > indptr[row]:
+                    out[col] = [vocab[i] for i in indices[indptr[row]:indptr[row + 1]].tolist()]
+        return out
 
     def training_history(self, resident_id: str) -> list[str]:
         row = self._row(resident_id)

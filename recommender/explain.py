@@ -85,8 +85,8 @@ class Explainer:
         self.model = model
         self._v_mean = model.cf.item_embeddings.mean(axis=0)
         self._b_mean = float(model.cf.item_biases.mean())
-        #: (feature, lang) -> the feature in words as a driver of a sentence ("" when not said)
-        self._drivers: dict[tuple[str, str], str] = {}
+        #: lang -> feature -> the feature in words as a driver of a sentence ("" when not said)
+        self._drivers: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
         # each service's average co-use weight over the catalogue (the neighbour parts' offsets)
         self._knn_mean = np.asarray(model.neighbors.sum(axis=1)).ravel() / model.neighbors.shape[1]
         self._used_names = [f"used:{sid}" for sid in catalog.ids]
@@ -109,7 +109,8 @@ class Explainer:
         w_cf = weights.get("cf", 0.0)
         if w_cf:
             u, raw = signals.U[0], signals.cf_raw[0]
-            scale = w_cf / (std(raw) or 1.0)
+            sd = signals.stds.get("cf")
+            scale = w_cf / (float(sd[0, 0]) if sd is not None else (std(raw) or 1.0))
             dV = (m.cf.item_embeddings[items] - self._v_mean).T  # d x k
             idx = self.featurizer.indices(profile) if features is None else features
             W = m.cf.feature_map[idx]
@@ -125,8 +126,8 @@ class Explainer:
         if w_knn and len(hist):
             # the neighbour term is w * z(sum_h S[h]): one exact part per service in the history
             hist = np.asarray(hist)
-            raw = signals.knn_raw[0] if signals.knn_raw is not None else row_sum(m.neighbors, hist)
-            sd = std(raw) or 1.0
+            sd = signals.stds.get("knn")
+            sd = float(sd[0, 0]) if sd is not None else (std(row_sum(m.neighbors, hist)) or 1.0)
             dense = m.dense("neighbors")
             sub = dense[hist[:, None], items] if dense is not None else m.neighbors[hist][:, items].toarray()
             blocks.append(w_knn * (sub - self._knn_mean[hist, None]) / sd)
@@ -160,12 +161,11 @@ class Explainer:
         """``feature`` in words for a sentence's drivers, worked out once per feature and language; ""
         for what a sentence leaves out: "unknown" bands (real features, but they tell a caseworker
         nothing) and the declared needs (already said)."""
-        key = (feature, (lang or "en").strip().lower())
-        words = self._drivers.get(key)
+        table = self._drivers[(lang or "en").strip().lower()]
+        words = table.get(feature)
         if words is None:
-            words = ("" if feature.endswith(":unknown") or feature.startswith(("need:", "need_match:"))
-                     else describe_with(self.catalog, feature, lang))
-            self._drivers[key] = words
+            words = table[feature] = ("" if feature.endswith(":unknown") or feature.startswith(("need:", "need_match:"))
+                                      else describe_with(self.catalog, feature, lang))
         return words
 
     def sentence(self, rec: dict, needs: list[str], status: Outcome, reasons: list[str], questions: list[str],
@@ -183,7 +183,15 @@ class Explainer:
         else:
             asked = [t["questions"].get(q, q) for q in dict.fromkeys(questions)] or list(dict.fromkeys(reasons))
             parts.append(t["confirm"].format(" ".join(asked)).rstrip(".?") + ("？" if lang == "zh" else "?"))
-        drivers = list(dict.fromkeys(w for w in (self._driver(c.feature, lang) for c in contributions if c.value > 0) if w))
+        said = self._drivers[(lang or "en").strip().lower()]
+        drivers = []
+        for c in contributions:
+            if c.value > 0:
+                words = said.get(c.feature)
+                if words is None:
+                    words = self._driver(c.feature, lang)
+                if words and words not in drivers:
+                    drivers.append(words)
         if drivers:
             parts.append(t["mainly"].format(t["list"].join(drivers[:3])))
         if distance_km is not None:

@@ -7,7 +7,7 @@ so what is measured is what is served.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -99,12 +99,17 @@ def zscore(x: np.ndarray) -> np.ndarray:
 
     The arithmetic of ``x.mean(axis=1)`` and ``x.std(axis=1)`` (the same sums, so the same rounding),
     written out: numpy's wrappers cost more than the arithmetic on a row of a few thousand services."""
+    return zscore_std(x)[0]
+
+
+def zscore_std(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`zscore` and the (n, 1) standard deviations it divided by (1 for a constant row)."""
     x = np.asarray(x, dtype=np.float32)
     n = x.shape[1]
     d = x - np.add.reduce(x, axis=1, keepdims=True) / n
     std = np.sqrt(np.add.reduce(d * d, axis=1, keepdims=True) / n)
     std += std == 0  # a constant row: divided by 1
-    return np.divide(d, std, out=d)
+    return np.divide(d, std, out=d), std
 
 
 def std(x: np.ndarray) -> float:
@@ -188,13 +193,15 @@ def segment_popularity(segments: sp.csr_matrix, X: sp.csr_matrix, dense: np.ndar
     """z-scored log of the average, over each resident's profile features, of the share of residents
     with that feature who used each service (relative to a uniform choice). ``dense``: ``segments`` as
     a dense array (``HybridModel.dense``), which one request sums a few rows of."""
-    n = np.diff(X.indptr)
     if X.shape[0] == 1:
-        avg = (np.add.reduce(dense[X.indices], axis=0) if dense is not None else row_sum(segments, X.indices))[None, :]
+        avg = (np.add.reduce(dense[X.indices], axis=0, keepdims=True) if dense is not None
+               else row_sum(segments, X.indices)[None, :])
+        avg = avg / np.float64(max(len(X.indices), 1))  # float64, as the batch's division by counts
     else:  # services x features (sparse) times features x residents (dense, small): no dense services x features
         avg = np.asarray(segments.T @ X.T.toarray(), dtype=np.float32).T
-    avg = avg / np.maximum(n, 1)[:, None]
-    return zscore(np.log1p(avg * segments.shape[1]))
+        avg = avg / np.maximum(np.diff(X.indptr), 1)[:, None]
+    avg *= segments.shape[1]
+    return zscore(np.log1p(avg, out=avg))
 
 
 @dataclass
@@ -203,6 +210,8 @@ class Signals:
     U: np.ndarray | None             # (n, d) the collaborative embedding each resident was scored with
     cf_raw: np.ndarray | None        # (n, n_services) u . v_j + b_j before standardising
     knn_raw: np.ndarray | None = None    # (n, n_services) the co-use sums before standardising
+    #: signal -> (n, 1) the standard deviations ``cf_raw`` and ``knn_raw`` were divided by
+    stds: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.ndarray,
@@ -211,17 +220,18 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
     ``places``: the services' :class:`Places` (else worked out from ``service_lat``/``service_lon``)."""
     n, m = len(batch), model.cf.item_embeddings.shape[0]
     values: dict[str, np.ndarray] = {}
+    stds: dict[str, np.ndarray] = {}
     U, raw, knn_raw = None, None, None
     if "cf" in wanted:
         U = model.cf.user_vectors(batch.warm_rows, batch.X)
         raw = model.cf.scores(U)
-        values["cf"] = zscore(raw)
+        values["cf"], stds["cf"] = zscore_std(raw)
     if "hyb" in wanted and model.hyb is not None:
         values["hyb"] = zscore(model.hyb.scores(model.hyb.user_vectors(batch.warm_rows, batch.X)))
     if "knn" in wanted:
         if batch.history.nnz:
             knn_raw = _product(batch.history, model.neighbors, model.dense("neighbors"))
-            values["knn"] = zscore(knn_raw)
+            values["knn"], stds["knn"] = zscore_std(knn_raw)
         else:
             values["knn"] = np.zeros((n, m), dtype=np.float32)
     if "seg" in wanted and model.segments is not None:
@@ -245,7 +255,7 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
                 values[name][:, new] = 0.0
         if "new" in wanted:
             values["new"] = model.new_services[None, :].astype(np.float32)
-    return Signals(values, U, raw, knn_raw)
+    return Signals(values, U, raw, knn_raw, stds)
 
 
 def combine(signals: Signals, ranker: Ranker, batch: Batch) -> np.ndarray:
