@@ -417,7 +417,11 @@ class Recommender:
         if distances is not None:
             km = distances[shown].tolist()
         elif q.profile.latitude is not None and shown:  # distance from home, only for the services shown
-            km = cat.distances_km(q.profile.latitude, q.profile.longitude, np.asarray(shown)).tolist()
+            if signals.km is not None:  # worked out for the nearness signal already
+                at = self._places.position[shown]
+                km = np.where(at >= 0, signals.km[at], np.nan).tolist()
+            else:
+                km = cat.distances_km(q.profile.latitude, q.profile.longitude, np.asarray(shown)).tolist()
         else:
             km = [math.nan] * len(shown)
         scores = blended[shown].tolist()

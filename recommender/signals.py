@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .model import HybridModel
-from .ranker import LONG_HISTORY, SEGMENTS, Ranker
+from .ranker import CONSTANT_SIGNALS, LONG_HISTORY, SEGMENTS, Ranker
 
 
 _ONE = np.zeros(1, dtype=np.int64)
@@ -136,6 +136,9 @@ class Places:
         lon = np.asarray(service_lon, dtype=np.float64)
         self.n = len(lat)
         self.placed = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
+        #: each service's position among the placed ones (-1: no place)
+        self.position = np.full(self.n, -1, dtype=np.int64)
+        self.position[self.placed] = np.arange(len(self.placed))
         p, lam = np.radians(lat[self.placed]), np.radians(lon[self.placed])
         self.sin_half_lat, self.cos_half_lat = np.sin(p / 2), np.cos(p / 2)
         self.sin_half_lon, self.cos_half_lon = np.sin(lam / 2), np.cos(lam / 2)
@@ -167,9 +170,10 @@ class Places:
 
 
 def nearness(coords: np.ndarray, service_lat: np.ndarray, service_lon: np.ndarray,
-             places: Places | None = None) -> np.ndarray:
+             places: Places | None = None, km: list | None = None) -> np.ndarray:
     """z-scored minus log distance per resident; 0 where the resident or the service has no place.
-    ``places``: the services' :class:`Places`, when the caller keeps them (a served model does)."""
+    ``places``: the services' :class:`Places`, when the caller keeps them (a served model does);
+    ``km``: for one resident, a list the distances to the placed services are appended to."""
     out = np.zeros((len(coords), len(service_lat)), dtype=np.float32)
     rows = np.flatnonzero(~np.isnan(coords).any(axis=1))
     if len(rows) == 0:
@@ -179,6 +183,8 @@ def nearness(coords: np.ndarray, service_lat: np.ndarray, service_lon: np.ndarra
         return out
     if len(coords) == 1:
         d = places.km(float(coords[0, 0]), float(coords[0, 1]))[None, :]
+        if km is not None:
+            km.append(d[0].copy())
     else:
         d = places.km(coords[rows, :1], coords[rows, 1:])
     z = zscore(-np.log1p(d, out=d))
@@ -212,6 +218,9 @@ class Signals:
     knn_raw: np.ndarray | None = None    # (n, n_services) the co-use sums before standardising
     #: signal -> (n, 1) the standard deviations ``cf_raw`` and ``knn_raw`` were divided by
     stds: dict[str, np.ndarray] = field(default_factory=dict)
+    #: one resident's distances (km) to the placed services (``Places.placed``), when ``near`` was
+    #: computed for them
+    km: np.ndarray | None = None
 
 
 def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.ndarray,
@@ -221,6 +230,7 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
     n, m = len(batch), model.cf.item_embeddings.shape[0]
     values: dict[str, np.ndarray] = {}
     stds: dict[str, np.ndarray] = {}
+    km: list[np.ndarray] = []
     U, raw, knn_raw = None, None, None
     if "cf" in wanted:
         U = model.cf.user_vectors(batch.warm_rows, batch.X)
@@ -243,7 +253,7 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
     if "recent" in wanted:
         values["recent"] = model.recent_popularity[None, :]
     if "near" in wanted:
-        values["near"] = nearness(batch.coords, service_lat, service_lon, places)
+        values["near"] = nearness(batch.coords, service_lat, service_lon, places, km)
     if "unknown" in wanted and batch.unknown is not None:
         values["unknown"] = batch.unknown.astype(np.float32)
     new = model.new_index
@@ -255,19 +265,26 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
                 values[name][:, new] = 0.0
         if "new" in wanted:
             values["new"] = model.new_services[None, :].astype(np.float32)
-    return Signals(values, U, raw, knn_raw, stds)
+    return Signals(values, U, raw, knn_raw, stds, km[0] if km else None)
 
 
 def combine(signals: Signals, ranker: Ranker, batch: Batch) -> np.ndarray:
     """Ranking scores (n, n_services): each resident's segment weights times the signals."""
     out = np.zeros(batch.need.shape, dtype=np.float64)
+    values = signals.values
     for seg, rows in batch.segment_rows().items():
         if len(rows) == 0:
             continue
         whole = len(rows) == len(out)  # one segment (a request): no row selection
+        const = ranker.constant(seg, values)  # the services' own signals, summed once per ranker
+        if const is not None:
+            if whole:
+                out += const
+            else:
+                out[rows] += const
         for name, w in ranker.for_segment(seg).items():
-            v = signals.values.get(name)
-            if v is None:
+            v = values.get(name)
+            if v is None or (const is not None and name in CONSTANT_SIGNALS):
                 continue
             if whole:
                 out += w * v
