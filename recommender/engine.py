@@ -261,7 +261,10 @@ class Recommender:
         a resident it does not know), their profiles, and (n x services) history recorded since."""
         rows = np.asarray(rows, dtype=np.int64)
         n, m = len(rows), len(self.catalog)
-        warm_rows = np.where(rows >= 0, self._warm_rows[np.maximum(rows, 0)], -1) if n else rows
+        if n == 1:
+            warm_rows = np.array([self._warm_rows[rows[0]] if rows[0] >= 0 else -1], dtype=self._warm_rows.dtype)
+        else:
+            warm_rows = np.where(rows >= 0, self._warm_rows[np.maximum(rows, 0)], -1) if n else rows
         # one CSR built from index arrays: a request is a single row, and each sparse operation on the
         # way (selection products, comparisons, conversions) costs tens of microseconds
         indptr, indices = self._history
@@ -373,7 +376,7 @@ class Recommender:
         ranker = self.model.ranker
         signals = self._signals(batch, ranker)
         blended = combine(signals, ranker, batch)[0]
-        segment = segment_of(int(batch.n_history[0]))
+        segment = segment_of(batch.history.nnz)
         warm = bool(batch.warm_rows[0] >= 0)
         hist = batch.history.indices
 

@@ -31,11 +31,11 @@ def candidate_scores(scores: np.ndarray, outcome: np.ndarray, excluded: np.ndarr
     """Scores with ``BLOCKED`` where eligibility rules a service out and -inf where it is excluded;
     works on one resident (n_services,) or a batch (n, n_services)."""
     s = np.array(scores, dtype=np.float64)
-    s[outcome == Outcome.INELIGIBLE] = BLOCKED
+    np.putmask(s, outcome == Outcome.INELIGIBLE, BLOCKED)
     if not include_unknown:
-        s[outcome == Outcome.UNKNOWN] = BLOCKED
+        np.putmask(s, outcome == Outcome.UNKNOWN, BLOCKED)
     if excluded is not None:
-        s[excluded] = -np.inf
+        np.putmask(s, excluded, -np.inf)
     return s
 
 

@@ -66,10 +66,11 @@ class Batch:
 
     def segment_rows(self) -> dict[str, np.ndarray]:
         """Row indices of each segment (cold, short, long history)."""
-        n = self.n_history
-        if len(n) == 1:  # a request: its one segment, without the array bookkeeping
-            own = SEGMENTS[0 if n[0] <= 0 else (1 if n[0] < LONG_HISTORY else 2)]
+        if len(self.warm_rows) == 1:  # a request: its one segment, without the array bookkeeping
+            n = self.history.nnz
+            own = SEGMENTS[0 if n <= 0 else (1 if n < LONG_HISTORY else 2)]
             return {seg: _ONE if seg == own else _NONE for seg in SEGMENTS}
+        n = self.n_history
         codes = np.where(n <= 0, 0, np.where(n < LONG_HISTORY, 1, 2))
         return {seg: np.flatnonzero(codes == c) for c, seg in enumerate(SEGMENTS)}
 
@@ -89,7 +90,7 @@ def _product(X: sp.csr_matrix, m: sp.csr_matrix, dense: np.ndarray | None = None
     rows of ``dense`` (``m`` as a dense array) when the caller has it."""
     if X.shape[0] == 1:
         if dense is not None:
-            return np.add.reduce(dense[X.indices], axis=0, keepdims=True)
+            return np.add.reduce(dense.take(X.indices, axis=0), axis=0, keepdims=True)
         return row_sum(m, X.indices)[None, :]
     return np.asarray((X @ m).todense(), dtype=np.float32)
 
@@ -200,7 +201,7 @@ def segment_popularity(segments: sp.csr_matrix, X: sp.csr_matrix, dense: np.ndar
     with that feature who used each service (relative to a uniform choice). ``dense``: ``segments`` as
     a dense array (``HybridModel.dense``), which one request sums a few rows of."""
     if X.shape[0] == 1:
-        avg = (np.add.reduce(dense[X.indices], axis=0, keepdims=True) if dense is not None
+        avg = (np.add.reduce(dense.take(X.indices, axis=0), axis=0, keepdims=True) if dense is not None
                else row_sum(segments, X.indices)[None, :])
         avg = avg / np.float64(max(len(X.indices), 1))  # float64, as the batch's division by counts
     else:  # services x features (sparse) times features x residents (dense, small): no dense services x features
