@@ -85,6 +85,9 @@ class Explainer:
         self.model = model
         self._v_mean = model.cf.item_embeddings.mean(axis=0)
         self._b_mean = float(model.cf.item_biases.mean())
+        # each service's offset from the average service (embedding, bias): what every part multiplies
+        self._dV = model.cf.item_embeddings - self._v_mean
+        self._db = model.cf.item_biases - self._b_mean
         #: lang -> feature -> the feature in words as a driver of a sentence ("" when not said)
         self._drivers: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
         # each service's average co-use weight over the catalogue (the neighbour parts' offsets)
@@ -108,20 +111,26 @@ class Explainer:
         blocks: list[np.ndarray] = []
         w_cf = weights.get("cf", 0.0)
         if w_cf:
-            u, raw = signals.U[0], signals.cf_raw[0]
             sd = signals.stds.get("cf")
-            scale = w_cf / (float(sd[0, 0]) if sd is not None else (std(raw) or 1.0))
-            dV = (m.cf.item_embeddings[items] - self._v_mean).T  # d x k
+            scale = w_cf / (float(sd[0, 0]) if sd is not None else (std(signals.cf_raw[0]) or 1.0))
+            dV = self._dV[items]
             idx = self.featurizer.indices(profile) if features is None else features
-            W = m.cf.feature_map[idx]
             feature_names = self.featurizer.feature_names_
             names.extend([feature_names[f] for f in idx.tolist()])
-            blocks.append(W @ dV * scale)
+            # one product for every part of the embedding: the profile's features, the resident's own
+            # taste (warm: u - the embedding predicted from the profile), the intercept
+            W = m.cf.feature_map[idx]
             if warm:
                 names.append(TASTE)
-                blocks.append(((u - (m.cf.feature_intercept + W.sum(axis=0))) @ dV * scale)[None, :])
+                taste = signals.U[0] - (m.cf.feature_intercept + W.sum(axis=0))
+                W = np.vstack([W, taste, m.cf.feature_intercept])
+            else:
+                W = np.vstack([W, m.cf.feature_intercept])
             names.append(BASELINE)
-            blocks.append(((m.cf.feature_intercept @ dV + m.cf.item_biases[items] - self._b_mean) * scale)[None, :])
+            part = W @ dV.T
+            part[-1] += self._db[items]
+            part *= scale
+            blocks.append(part)
         w_knn = weights.get("knn", 0.0)
         if w_knn and len(hist):
             # the neighbour term is w * z(sum_h S[h]): one exact part per service in the history
@@ -148,12 +157,16 @@ class Explainer:
                 rows.append(mask.take(items))
                 ws.append(w_need)
         if rows:
-            blocks.append(np.array(rows, dtype=np.float64) * np.array(ws)[:, None])
+            part = np.array(rows, dtype=np.float64)
+            part *= np.array(ws)[:, None]
+            blocks.append(part)
         if not blocks:
             return [[] for _ in items]
-        parts = np.vstack(blocks)  # features x items
-        order = np.argsort(-np.abs(parts), axis=0, kind="stable")[:top]
-        values = np.round(np.take_along_axis(parts, order, axis=0), 4).T.tolist()
+        parts = np.vstack(blocks) if len(blocks) > 1 else blocks[0]  # features x items
+        size = np.abs(parts)
+        np.negative(size, out=size)
+        order = np.argsort(size, axis=0, kind="stable")[:top]
+        values = np.round(parts[order, np.arange(len(items))], 4).T.tolist()
         return [[Contribution(names[f], v) for f, v in zip(fs, vs) if v != 0.0]
                 for fs, vs in zip(order.T.tolist(), values)]
 
