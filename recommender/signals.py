@@ -27,17 +27,23 @@ class Row:
     their one-row branch for it), without scipy's construction checks, which on a request cost more
     than the arithmetic. ``csr()`` gives the scipy matrix."""
 
-    __slots__ = ("indices", "indptr", "data", "shape")
+    __slots__ = ("indices", "shape")
 
     def __init__(self, indices: np.ndarray, n_columns: int):
         self.indices = np.asarray(indices, dtype=np.int64)
-        self.indptr = np.array([0, len(self.indices)], dtype=np.int64)
-        self.data = np.ones(len(self.indices), dtype=np.float32)
         self.shape = (1, n_columns)
 
     @property
     def nnz(self) -> int:
         return len(self.indices)
+
+    @property
+    def indptr(self) -> np.ndarray:
+        return np.array([0, len(self.indices)], dtype=np.int64)
+
+    @property
+    def data(self) -> np.ndarray:
+        return np.ones(len(self.indices), dtype=np.float32)
 
     def csr(self) -> sp.csr_matrix:
         return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
@@ -107,6 +113,13 @@ def zscore_std(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`zscore` and the (n, 1) standard deviations it divided by (1 for a constant row)."""
     x = np.asarray(x, dtype=np.float32)
     n = x.shape[1]
+    if x.shape[0] == 1:  # one row: the same arithmetic on numpy scalars (float32 throughout)
+        d = x - np.add.reduce(x[0]) / n
+        sd = np.sqrt(np.add.reduce((d * d)[0]) / n)
+        if sd == 0:
+            sd = np.float32(1.0)
+        d /= sd
+        return d, np.full((1, 1), sd, dtype=np.float32)
     d = x - np.add.reduce(x, axis=1, keepdims=True) / n
     std = np.sqrt(np.add.reduce(d * d, axis=1, keepdims=True) / n)
     std += std == 0  # a constant row: divided by 1

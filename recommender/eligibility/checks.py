@@ -51,6 +51,11 @@ class CatalogColumns:
         #: outcome per district / language a listing names (filled as profiles ask)
         self._by_district: dict[str, np.ndarray] = {}
         self._by_language: dict[str, np.ndarray] = {}
+        #: check class -> per service, True where the check has nothing to say whatever the profile
+        #: (no limit of its kind): ``Eligibility.details`` skips it there
+        self.silent: dict[type, list[bool]] = {
+            AgeCheck: (np.isnan(lo) & np.isnan(hi)).tolist(), DistrictCheck: catalog.districts_any.tolist(),
+            LanguageCheck: catalog.languages_any.tolist(), IncomeCheck: np.isnan(limit).tolist()}
         for a in (self.status_outcome, self.capacity_outcome, self.age_unknown, self.income_unknown,
                   self.district_unknown, self.district_none, self.language_unknown, self.language_none):
             a.flags.writeable = False

@@ -26,7 +26,11 @@ class Eligibility:
         reasons: list[str] = []
         questions: list[str] = []
         worst = 0
+        silent = self.ctx.columns.silent
         for check in self.checks:
+            quiet = silent.get(type(check))
+            if quiet is not None and quiet[i]:
+                continue
             outcome, reason, question = check.explain(self.ctx, i)
             if outcome > worst:
                 worst = outcome
