@@ -53,6 +53,7 @@ from .schema import split_list
 from .signals import Batch, Places, Row, Signals, combine, compute as compute_signals, wanted
 
 MAX_K = 50
+_LABELS = {o: o.label for o in Outcome}
 
 
 @dataclass
@@ -99,7 +100,7 @@ class Recommender:
         self._places = Places(catalog.latitude, catalog.longitude)
         self._checks = (catalog.listing_rules, checks_for(catalog))
         self._columns = CatalogColumns(catalog)
-        #: service -> what to tell the resident before referring (before_you_refer), as services are shown
+        #: service -> its suggestion fields from the listing alone (_listing), as services are shown
         self._refer: dict[int, dict] = {}
         model.dense("neighbors"), model.dense("segments")
         # free-text needs ("can't pay rent this month") are matched to the categories services use
@@ -345,11 +346,15 @@ class Recommender:
             self._refer = {}  # a listing's referral rule is read from its rules
         return checks
 
-    def _before_you_refer(self, i: int) -> dict:
-        """:func:`before_you_refer`, worked out once per service (the listing does not change)."""
+    def _listing(self, i: int) -> dict:
+        """A suggestion's fields that come from the listing alone (id, name, organization and
+        :func:`before_you_refer`), worked out once per service (again if the listing rules change)."""
         out = self._refer.get(i)
         if out is None:
-            out = self._refer[i] = before_you_refer(self.catalog, i)
+            rec = self.catalog.records[i]
+            out = self._refer[i] = {"service_id": self.catalog.ids[i], "name": rec.get("name") or "",
+                                    "organization": rec.get("organization") or None,
+                                    **before_you_refer(self.catalog, i)}
         return out
 
     def _known_mask(self, rows: np.ndarray) -> np.ndarray:
@@ -444,11 +449,10 @@ class Recommender:
             text = (self._explainer.sentence(rec, said, status, reasons, questions, contributions, d, lang)
                     if explain else "")
             items.append(Suggestion(
-                service_id=cat.ids[i], name=rec.get("name") or "", organization=rec.get("organization") or None,
-                rank=pos + 1, score=round(scores[pos], 4), needs=answered, eligibility=status.label,
+                rank=pos + 1, score=round(scores[pos], 4), needs=answered, eligibility=_LABELS[status],
                 reasons=reasons, questions=questions, distance_km=d,
                 capacity=None if math.isnan(cap) else int(cap), explanation=text, contributions=contributions,
-                **self._before_you_refer(i)))
+                **self._listing(i)))
         need_answers = {}
         for need in q.needs:
             ids = [cat.ids[i] for i in ranked.need_answers.get(need, [])]
