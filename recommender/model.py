@@ -51,8 +51,10 @@ class Embeddings:
 
     def user_vectors(self, warm_rows: np.ndarray, x: sp.csr_matrix) -> np.ndarray:
         """Each resident's embedding: their own where they have one, predicted from the profile otherwise."""
-        U = self.predicted(x)
         warm = warm_rows >= 0
+        if len(warm) and warm.all():  # nothing to predict
+            return np.array(self.user_embeddings[warm_rows], dtype=np.float32)
+        U = self.predicted(x)
         if warm.any():
             U[warm] = self.user_embeddings[warm_rows[warm]]
         return U
