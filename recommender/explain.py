@@ -189,14 +189,14 @@ class Explainer:
         t = _lang(lang)
         parts = []
         if needs:
-            parts.append(t["answers"].format(t["sep"].join(dict.fromkeys(needs))))
+            parts.append(t["answers"].format(t["sep"].join(dict.fromkeys(needs)) if len(needs) > 1 else needs[0]))
         if status == Outcome.ELIGIBLE:
             shown = list(dict.fromkeys(reasons)) if lang in (None, "en") else []
             parts.append(t["eligible"].format(t["sep"].join(shown)) if shown else t["eligible_open"])
         else:
             asked = [t["questions"].get(q, q) for q in dict.fromkeys(questions)] or list(dict.fromkeys(reasons))
             parts.append(t["confirm"].format(" ".join(asked)).rstrip(".?") + ("？" if lang == "zh" else "?"))
-        said = self._drivers[(lang or "en").strip().lower()]
+        said = self._drivers[lang] if lang in self._drivers else self._drivers[(lang or "en").strip().lower()]
         drivers = []
         for c in contributions:
             if c.value > 0:

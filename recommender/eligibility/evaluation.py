@@ -1,7 +1,7 @@
 """Who may use which service: every check, for every service at once, for one resident."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,15 +20,18 @@ class Eligibility:
     checks: tuple[Check, ...]
     #: worst outcome per service (int8 array of Outcome values)
     outcome: np.ndarray
+    _plan: list | None = field(default=None, init=False, repr=False, compare=False)
 
     def details(self, i: int) -> tuple[Outcome, list[str], list[str]]:
         """(outcome, reasons, questions) for service ``i``."""
         reasons: list[str] = []
         questions: list[str] = []
         worst = 0
-        silent = self.ctx.columns.silent
-        for check in self.checks:
-            quiet = silent.get(type(check))
+        plan = self._plan
+        if plan is None:  # each check with its per-service "nothing to say" list (CatalogColumns.silent)
+            silent = self.ctx.columns.silent
+            plan = self._plan = [(check, silent.get(type(check))) for check in self.checks]
+        for check, quiet in plan:
             if quiet is not None and quiet[i]:
                 continue
             outcome, reason, question = check.explain(self.ctx, i)
