@@ -41,7 +41,7 @@ from .columns import EncodedTable
 from .eligibility import Outcome, checks_for, evaluate
 from .eligibility.checks import CatalogColumns
 from .eligibility.extract import description_part, read_deferred
-from .explain import Explainer
+from .explain import Explainer, _lang
 from .features import ResidentFeaturizer
 from .model import HybridModel
 from .need_text import NeedMatcher
@@ -437,6 +437,7 @@ class Recommender:
         # each need's paths once; which shown services answer it is in the ranking already
         answering = [(cat.taxonomy.path(need), cat.taxonomy.path_in(need, lang), set(ranked.need_answers.get(need, ())))
                      for need in need_masks]
+        templates = _lang(lang) if explain else None
         items = []
         for pos, i in enumerate(shown):
             rec = cat.records[i]
@@ -446,7 +447,7 @@ class Recommender:
             d = None if math.isnan(km[pos]) else round(km[pos], 2)
             cap = capacity[pos]
             contributions = explained[pos]
-            text = (self._explainer.sentence(rec, said, status, reasons, questions, contributions, d, lang)
+            text = (self._explainer._sentence(templates, lang, rec, said, status, reasons, questions, contributions, d)
                     if explain else "")
             items.append(Suggestion(
                 rank=pos + 1, score=round(scores[pos], 4), needs=answered, eligibility=_LABELS[status],

@@ -139,7 +139,9 @@ class Explainer:
             sd = float(sd[0, 0]) if sd is not None else (std(row_sum(m.neighbors, hist)) or 1.0)
             dense = m.dense("neighbors")
             sub = dense[hist[:, None], items] if dense is not None else m.neighbors[hist][:, items].toarray()
-            blocks.append(w_knn * (sub - self._knn_mean[hist, None]) / sd)
+            sub -= self._knn_mean[hist, None]
+            sub *= w_knn / sd
+            blocks.append(sub)
             used = self._used_names
             names.extend([used[h] for h in hist.tolist()])
         rows, ws = [], []
@@ -186,7 +188,11 @@ class Explainer:
         """The suggestion in plain words: the needs it answers (taxonomy names, not codes), eligibility
         (reasons once each) or what to confirm, the main drivers of the score (no numbers; the
         declared needs are not repeated), the distance. In English or Chinese (``lang``)."""
-        t = _lang(lang)
+        return self._sentence(_lang(lang), lang, rec, needs, status, reasons, questions, contributions, distance_km)
+
+    def _sentence(self, t: dict, lang: str, rec: dict, needs: list[str], status: Outcome, reasons: list[str],
+                  questions: list[str], contributions: list[Contribution], distance_km: float | None) -> str:
+        """:meth:`sentence` with the language's templates ``t`` (``_lang(lang)``) looked up once per request."""
         parts = []
         if needs:
             parts.append(t["answers"].format(t["sep"].join(dict.fromkeys(needs)) if len(needs) > 1 else needs[0]))
