@@ -143,7 +143,8 @@ def haversine_km(lat, lon, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
 class Places:
     """The services' places with their share of the haversine trigonometry done once (a model's
     catalogue is fixed): per request only the resident's own sines are computed, and the distance to
-    every service is a few products (``sin((b - a) / 2) = sin(b/2) cos(a/2) - cos(b/2) sin(a/2)``)."""
+    every service is a few products (``sin((b - a) / 2) = sin(b/2) cos(a/2) - cos(b/2) sin(a/2)``;
+    the longitude term's ``cos(lat)`` factors are folded in as square roots)."""
 
     def __init__(self, service_lat: np.ndarray, service_lon: np.ndarray):
         lat = np.asarray(service_lat, dtype=np.float64)
@@ -155,27 +156,27 @@ class Places:
         self.position[self.placed] = np.arange(len(self.placed))
         p, lam = np.radians(lat[self.placed]), np.radians(lon[self.placed])
         self.sin_half_lat, self.cos_half_lat = np.sin(p / 2), np.cos(p / 2)
-        self.sin_half_lon, self.cos_half_lon = np.sin(lam / 2), np.cos(lam / 2)
-        self.cos_lat = np.cos(p)
+        root = np.sqrt(np.cos(p))  # latitudes are within +-90 degrees: cos >= 0
+        self.sin_half_lon, self.cos_half_lon = np.sin(lam / 2) * root, np.cos(lam / 2) * root
 
     def km(self, lat, lon) -> np.ndarray:
         """Distances from residents at (lat, lon), each (n, 1) or a number, to the placed services:
         (n, n_placed), or (n_placed,) from numbers."""
         if isinstance(lat, float):  # one resident: the resident's own trigonometry on numbers
             p, lam = math.radians(lat), math.radians(lon)
-            sin, cos = math.sin, math.cos
+            sin, cos, sqrt = math.sin, math.cos, math.sqrt
         else:
             p, lam = np.radians(lat), np.radians(lon)
-            sin, cos = np.sin, np.cos
+            sin, cos, sqrt = np.sin, np.cos, np.sqrt
+        root = sqrt(cos(p))
+        # haversine: a = sin^2(dlat/2) + cos(lat1) cos(lat2) sin^2(dlon/2)
         a = self.sin_half_lat * cos(p / 2)
         a -= self.cos_half_lat * sin(p / 2)
         a *= a
-        b = self.sin_half_lon * cos(lam / 2)
-        b -= self.cos_half_lon * sin(lam / 2)
+        b = self.sin_half_lon * (cos(lam / 2) * root)
+        b -= self.cos_half_lon * (sin(lam / 2) * root)
         b *= b
-        b *= self.cos_lat
-        b *= cos(p)
-        a += b  # >= 0: squares times cosines of latitudes
+        a += b  # >= 0
         np.minimum(a, 1.0, out=a)
         np.sqrt(a, out=a)
         np.arcsin(a, out=a)
