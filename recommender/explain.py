@@ -21,7 +21,7 @@ import numpy as np
 from .catalog import ServiceCatalog
 from .eligibility import Outcome
 from .features import ResidentFeaturizer
-from .model import HybridModel
+from .model import DENSE_BYTES, HybridModel
 from .profile import Profile
 from .results import Contribution
 from .signals import row_sum, std
@@ -88,6 +88,11 @@ class Explainer:
         # each service's offset from the average service (embedding, bias): what every part multiplies
         self._dV = model.cf.item_embeddings - self._v_mean
         self._db = model.cf.item_biases - self._b_mean
+        # every profile feature's and the intercept's product with every service's offset, when small
+        # (a request then reads its features' rows instead of multiplying)
+        W = model.cf.feature_map
+        self._WdV = W @ self._dV.T if W.shape[0] * self._dV.shape[0] * 4 <= DENSE_BYTES else None
+        self._base = model.cf.feature_intercept @ self._dV.T + self._db
         #: lang -> feature -> the feature in words as a driver of a sentence ("" when not said)
         self._drivers: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
         # each service's average co-use weight over the catalogue (the neighbour parts' offsets)
@@ -117,18 +122,20 @@ class Explainer:
             idx = self.featurizer.indices(profile) if features is None else features
             feature_names = self.featurizer.feature_names_
             names.extend([feature_names[f] for f in idx.tolist()])
-            # one product for every part of the embedding: the profile's features, the resident's own
-            # taste (warm: u - the embedding predicted from the profile), the intercept
-            W = m.cf.feature_map[idx]
+            # the profile's features, the resident's own taste (warm: u minus the embedding predicted
+            # from the profile), the intercept with the bias
+            feat = self._WdV[idx[:, None], items] if self._WdV is not None else m.cf.feature_map[idx] @ dV.T
+            base = self._base[items]
             if warm:
                 names.append(TASTE)
-                taste = signals.U[0] - (m.cf.feature_intercept + W.sum(axis=0))
-                W = np.vstack([W, taste, m.cf.feature_intercept])
+                taste = dV @ signals.U[0]
+                taste -= base
+                taste += self._db[items]
+                taste -= feat.sum(axis=0)
+                part = np.vstack([feat, taste, base])
             else:
-                W = np.vstack([W, m.cf.feature_intercept])
+                part = np.vstack([feat, base])
             names.append(BASELINE)
-            part = W @ dV.T
-            part[-1] += self._db[items]
             part *= scale
             blocks.append(part)
         w_knn = weights.get("knn", 0.0)
