@@ -128,11 +128,9 @@ class Explainer:
             base = self._base[items]
             if warm:
                 names.append(TASTE)
-                taste = dV @ signals.U[0]
-                taste -= base
-                taste += self._db[items]
-                taste -= feat.sum(axis=0)
-                part = np.vstack([feat, taste, base])
+                own = signals.U[0] - m.cf.feature_intercept
+                own -= np.add.reduce(m.cf.feature_map.take(idx, axis=0), axis=0)
+                part = np.vstack([feat, dV @ own, base])
             else:
                 part = np.vstack([feat, base])
             names.append(BASELINE)
@@ -175,7 +173,7 @@ class Explainer:
         size = np.abs(parts)
         np.negative(size, out=size)
         order = np.argsort(size, axis=0, kind="stable")[:top]
-        values = np.round(parts[order, np.arange(len(items))], 4).T.tolist()
+        values = parts[order, np.arange(len(items))].round(4).T.tolist()
         return [[Contribution(names[f], v) for f, v in zip(fs, vs) if v != 0.0]
                 for fs, vs in zip(order.T.tolist(), values)]
 
@@ -195,16 +193,18 @@ class Explainer:
         """The suggestion in plain words: the needs it answers (taxonomy names, not codes), eligibility
         (reasons once each) or what to confirm, the main drivers of the score (no numbers; the
         declared needs are not repeated), the distance. In English or Chinese (``lang``)."""
-        return self._sentence(_lang(lang), lang, rec, needs, status, reasons, questions, contributions, distance_km)
+        return self._sentence(_lang(lang), lang, rec, needs, status, list(dict.fromkeys(reasons)), questions,
+                              contributions, distance_km)
 
     def _sentence(self, t: dict, lang: str, rec: dict, needs: list[str], status: Outcome, reasons: list[str],
                   questions: list[str], contributions: list[Contribution], distance_km: float | None) -> str:
-        """:meth:`sentence` with the language's templates ``t`` (``_lang(lang)``) looked up once per request."""
+        """:meth:`sentence` with the language's templates ``t`` (``_lang(lang)``) looked up once per request
+        and ``reasons`` each once (as ``Eligibility.details`` gives them)."""
         parts = []
         if needs:
             parts.append(t["answers"].format(t["sep"].join(dict.fromkeys(needs)) if len(needs) > 1 else needs[0]))
         if status == Outcome.ELIGIBLE:
-            shown = list(dict.fromkeys(reasons)) if lang in (None, "en") else []
+            shown = reasons if lang in (None, "en") else []
             parts.append(t["eligible"].format(t["sep"].join(shown)) if shown else t["eligible_open"])
         else:
             asked = [t["questions"].get(q, q) for q in dict.fromkeys(questions)] or list(dict.fromkeys(reasons))
