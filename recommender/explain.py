@@ -118,19 +118,19 @@ class Explainer:
         if w_cf:
             sd = signals.stds.get("cf")
             scale = w_cf / (float(sd[0, 0]) if sd is not None else (std(signals.cf_raw[0]) or 1.0))
-            dV = self._dV[items]
             idx = self.featurizer.indices(profile) if features is None else features
             feature_names = self.featurizer.feature_names_
             names.extend([feature_names[f] for f in idx.tolist()])
             # the profile's features, the resident's own taste (warm: u minus the embedding predicted
             # from the profile), the intercept with the bias
-            feat = self._WdV[idx[:, None], items] if self._WdV is not None else m.cf.feature_map[idx] @ dV.T
+            feat = (self._WdV[idx[:, None], items] if self._WdV is not None
+                    else m.cf.feature_map[idx] @ self._dV[items].T)
             base = self._base[items]
             if warm:
                 names.append(TASTE)
                 own = signals.U[0] - m.cf.feature_intercept
                 own -= np.add.reduce(m.cf.feature_map.take(idx, axis=0), axis=0)
-                part = np.vstack([feat, dV @ own, base])
+                part = np.vstack([feat, self._dV[items] @ own, base])
             else:
                 part = np.vstack([feat, base])
             names.append(BASELINE)
