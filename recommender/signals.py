@@ -285,27 +285,36 @@ def compute(model: HybridModel, batch: Batch, wanted: set[str], service_lat: np.
 
 def combine(signals: Signals, ranker: Ranker, batch: Batch) -> np.ndarray:
     """Ranking scores (n, n_services): each resident's segment weights times the signals."""
-    out = np.zeros(batch.need.shape, dtype=np.float64)
     values = signals.values
+    out = None
     for seg, rows in batch.segment_rows().items():
         if len(rows) == 0:
             continue
-        whole = len(rows) == len(out)  # one segment (a request): no row selection
+        whole = len(rows) == len(batch)  # one segment (a request): no row selection
         const = ranker.constant(seg, values)  # the services' own signals, summed once per ranker
+        terms = [(w, v) for name, w in ranker.for_segment(seg).items()
+                 if (v := values.get(name)) is not None and not (const is not None and name in CONSTANT_SIGNALS)]
+        if whole and const is not None and terms:
+            # (0 + const) + w v + ...: the first sum is a new array, so nothing is zeroed first
+            w, v = terms[0]
+            out = const + w * v
+            if out.shape != batch.need.shape:
+                out = np.broadcast_to(out, batch.need.shape).copy()
+            terms = terms[1:]
+            const = None
+        elif out is None:
+            out = np.zeros(batch.need.shape, dtype=np.float64)
         if const is not None:
             if whole:
                 out += const
             else:
                 out[rows] += const
-        for name, w in ranker.for_segment(seg).items():
-            v = values.get(name)
-            if v is None or (const is not None and name in CONSTANT_SIGNALS):
-                continue
+        for w, v in terms:
             if whole:
                 out += w * v
             else:
                 out[rows] += w * (v if v.shape[0] == 1 else v[rows])
-    return out
+    return out if out is not None else np.zeros(batch.need.shape, dtype=np.float64)
 
 
 def wanted(ranker: Ranker, batch: Batch) -> set[str]:
