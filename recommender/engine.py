@@ -38,9 +38,10 @@ import scipy.sparse as sp
 from . import artifacts
 from .catalog import ServiceCatalog
 from .columns import EncodedTable
-from .eligibility import Outcome, evaluate
+from .eligibility import Outcome, checks_for, evaluate
+from .eligibility.checks import CatalogColumns
 from .eligibility.extract import description_part, read_deferred
-from .explain import Explainer
+from .explain import Explainer, _lang
 from .features import ResidentFeaturizer
 from .model import HybridModel
 from .need_text import NeedMatcher
@@ -49,9 +50,10 @@ from .ranker import Ranker, segment_of
 from .ranking import candidate_scores, rank, rank_rows
 from .results import NeedAnswer, RecommendationResult, Suggestion
 from .schema import split_list
-from .signals import Batch, Signals, combine, compute as compute_signals, local_fit
+from .signals import Batch, Places, Row, Signals, combine, compute as compute_signals, local_fit, wanted
 
 MAX_K = 50
+_LABELS = {o: o.label for o in Outcome}
 
 
 @dataclass
@@ -82,10 +84,25 @@ class Recommender:
         self._resident_index = pd.Index(resident_ids)
         self._warm_rows = warm_rows
         self._residents = residents
+        # each stored column's arrays, so a known resident's profile is read without table lookups
+        self._resident_columns = []
+        for col in residents.columns:
+            kind = residents.kind(col)
+            if kind in ("num", "cat"):
+                self._resident_columns.append((col, kind, residents.array(col), residents.vocab(col)))
+            else:
+                self._resident_columns.append((col, kind, residents.csr(col), residents.vocab(col)))
         self._used = used
         self._declined = declined
         self._history = history
         self._explainer = Explainer(catalog, featurizer, model)
+        # per-model constants, worked out once here rather than on every request
+        self._places = Places(catalog.latitude, catalog.longitude)
+        self._checks = (catalog.listing_rules, checks_for(catalog))
+        self._columns = CatalogColumns(catalog)
+        #: service -> its suggestion fields from the listing alone (_listing), as services are shown
+        self._refer: dict[int, dict] = {}
+        model.dense("neighbors"), model.dense("segments")
         # free-text needs ("can't pay rent this month") are matched to the categories services use
         # (service terms only: a 211 taxonomy's "situation" terms describe people, not help)
         used_terms = [t for t in catalog.term_index
@@ -158,8 +175,21 @@ class Recommender:
         row = self._row(resident_id)
         if row is None:
             return None
-        rec = self._residents.record(row)
-        return {k: v for k, v in rec.items() if v not in (None, [])}
+        out = {}
+        for col, kind, data, vocab in self._resident_columns:  # EncodedTable.value, missing left out
+            if kind == "num":
+                v = float(data[row])
+                if v == v:
+                    out[col] = v
+            elif kind == "cat":
+                code = int(data[row])
+                if code >= 0:
+                    out[col] = vocab[code]
+            else:
+                indptr, indices = data
+                if indptr[row + 1] > indptr[row]:
+                    out[col] = [vocab[i] for i in indices[indptr[row]:indptr[row + 1]].tolist()]
+        return out
 
     def training_history(self, resident_id: str) -> list[str]:
         row = self._row(resident_id)
@@ -232,7 +262,10 @@ class Recommender:
         a resident it does not know), their profiles, and (n x services) history recorded since."""
         rows = np.asarray(rows, dtype=np.int64)
         n, m = len(rows), len(self.catalog)
-        warm_rows = np.where(rows >= 0, self._warm_rows[np.maximum(rows, 0)], -1) if n else rows
+        if n == 1:
+            warm_rows = np.array([self._warm_rows[rows[0]] if rows[0] >= 0 else -1], dtype=self._warm_rows.dtype)
+        else:
+            warm_rows = np.where(rows >= 0, self._warm_rows[np.maximum(rows, 0)], -1) if n else rows
         # one CSR built from index arrays: a request is a single row, and each sparse operation on the
         # way (selection products, comparisons, conversions) costs tens of microseconds
         indptr, indices = self._history
@@ -244,9 +277,6 @@ class Recommender:
             c = np.union1d(own, more) if len(more) else np.asarray(own, dtype=np.int64)
             cols.append(c)
             ptr.append(ptr[-1] + len(c))
-        hist = sp.csr_matrix((np.ones(ptr[-1], dtype=np.float32),
-                              np.concatenate(cols).astype(np.int64) if cols else np.zeros(0, dtype=np.int64),
-                              np.array(ptr, dtype=np.int64)), shape=(n, m))
         need = np.zeros((n, m), dtype=bool)
         for r, p in enumerate(profiles):
             for code in p.needs:
@@ -254,7 +284,14 @@ class Recommender:
         coords = np.array([[np.nan if p.latitude is None else p.latitude,
                             np.nan if p.longitude is None else p.longitude] for p in profiles],
                           dtype=np.float64).reshape(n, 2)
-        X = self.featurizer._matrix((self.featurizer.tokens(p) for p in profiles), n)
+        if n == 1:  # a request: its two rows as plain index arrays (signals.Row)
+            hist = Row(cols[0], m)
+            X = Row(self.featurizer.indices(profiles[0]), len(self.featurizer.vocabulary_))
+        else:
+            hist = sp.csr_matrix((np.ones(ptr[-1], dtype=np.float32),
+                                  np.concatenate(cols).astype(np.int64) if cols else np.zeros(0, dtype=np.int64),
+                                  np.array(ptr, dtype=np.int64)), shape=(n, m))
+            X = self.featurizer._matrix((self.featurizer.tokens(p) for p in profiles), n)
         area, speaks = local_fit(self.catalog, profiles)
         return Batch(warm_rows=warm_rows, X=X, history=hist, need=need, coords=coords,
                      unknown=None if outcomes is None else outcomes == Outcome.UNKNOWN, area=area, speaks=speaks)
@@ -267,7 +304,8 @@ class Recommender:
         return Ranker.baseline(ranker)
 
     def _signals(self, batch: Batch, ranker: Ranker) -> Signals:
-        return compute_signals(self.model, batch, ranker.signals(), self.catalog.latitude, self.catalog.longitude)
+        return compute_signals(self.model, batch, wanted(ranker, batch), self.catalog.latitude,
+                               self.catalog.longitude, self._places)
 
     def rank_batch(self, resident_ids: list[str | None], profiles: list[Profile], *, k: int = 10,
                    ranker=None, exclude: sp.spmatrix | None = None, extra_history: sp.spmatrix | None = None,
@@ -298,7 +336,26 @@ class Recommender:
         """(n x services) eligibility outcomes of the profiles (``recommender.eligibility``)."""
         out = np.zeros((len(profiles), len(self.catalog)), dtype=np.int8)
         for n, p in enumerate(profiles):
-            out[n] = evaluate(self.catalog, p).outcome
+            out[n] = evaluate(self.catalog, p, checks=self._eligibility_checks(), columns=self._columns).outcome
+        return out
+
+    def _eligibility_checks(self) -> tuple:
+        """The catalogue's checks, built once (again only if its listing rules are replaced)."""
+        rules, checks = self._checks
+        if rules is not self.catalog.listing_rules:
+            self._checks = (self.catalog.listing_rules, checks := checks_for(self.catalog))
+            self._refer = {}  # a listing's referral rule is read from its rules
+        return checks
+
+    def _listing(self, i: int) -> dict:
+        """A suggestion's fields that come from the listing alone (id, name, organization and
+        :func:`before_you_refer`), worked out once per service (again if the listing rules change)."""
+        out = self._refer.get(i)
+        if out is None:
+            rec = self.catalog.records[i]
+            out = self._refer[i] = {"service_id": self.catalog.ids[i], "name": rec.get("name") or "",
+                                    "organization": rec.get("organization") or None,
+                                    **before_you_refer(self.catalog, i)}
         return out
 
     def _known_mask(self, rows: np.ndarray) -> np.ndarray:
@@ -319,13 +376,13 @@ class Recommender:
         q = self._query(resident_id, profile, needs)
         cat = self.catalog
         n = len(cat)
-        elig = evaluate(cat, q.profile, overrides=overrides)
+        elig = evaluate(cat, q.profile, overrides=overrides, checks=self._eligibility_checks(), columns=self._columns)
         extra = self._recorded(history)
         batch = self._batch(np.array([-1 if q.row is None else q.row]), [q.profile], extra, elig.outcome[None, :])
         ranker = self.model.ranker
         signals = self._signals(batch, ranker)
         blended = combine(signals, ranker, batch)[0]
-        segment = segment_of(int(batch.n_history[0]))
+        segment = segment_of(batch.history.nnz)
         warm = bool(batch.warm_rows[0] >= 0)
         hist = batch.history.indices
 
@@ -363,30 +420,41 @@ class Recommender:
         ranked = rank(s, int(k), need_masks)
 
         explained = (self._explainer.contributions(ranked.indices, q.profile, signals, ranker.for_segment(segment),
-                                                   warm, need_masks, hist)
+                                                   warm, need_masks, hist, features=batch.X.indices)
                      if explain else [[] for _ in ranked.indices])
-        if distances is None and q.profile.latitude is not None and ranked.indices:
-            # distance from home, only for the services shown
-            distances = np.full(n, np.nan)
-            shown = np.asarray(ranked.indices)
-            distances[shown] = cat.distances_km(q.profile.latitude, q.profile.longitude, shown)
+        shown = ranked.indices
+        if distances is not None:
+            km = distances[shown].tolist()
+        elif q.profile.latitude is not None and shown:  # distance from home, only for the services shown
+            if signals.km is not None:  # worked out for the nearness signal already
+                at = self._places.position[shown]
+                km = np.where(at >= 0, signals.km[at], np.nan).tolist()
+            else:
+                km = cat.distances_km(q.profile.latitude, q.profile.longitude, np.asarray(shown)).tolist()
+        else:
+            km = [math.nan] * len(shown)
+        scores = blended[shown].tolist()
+        capacity = elig.ctx.capacity[shown].tolist()
+        # each need's paths once; which shown services answer it is in the ranking already
+        answering = [(cat.taxonomy.path(need), cat.taxonomy.path_in(need, lang), set(ranked.need_answers.get(need, ())))
+                     for need in need_masks]
+        templates = _lang(lang) if explain else None
         items = []
-        for pos, i in enumerate(ranked.indices):
+        for pos, i in enumerate(shown):
             rec = cat.records[i]
             status, reasons, questions = elig.details(i)
-            answered = [cat.taxonomy.path(need) for need, m in need_masks.items() if m[i]]
-            said = [cat.taxonomy.path_in(need, lang) for need, m in need_masks.items() if m[i]]
-            d = None if distances is None or math.isnan(distances[i]) else round(float(distances[i]), 2)
-            cap = elig.ctx.capacity[i]
+            answered = [path for path, _, who in answering if i in who]
+            said = [words for _, words, who in answering if i in who]
+            d = None if math.isnan(km[pos]) else round(km[pos], 2)
+            cap = capacity[pos]
             contributions = explained[pos]
-            text = (self._explainer.sentence(rec, said, status, reasons, questions, contributions, d, lang)
+            text = (self._explainer._sentence(templates, lang, rec, said, status, reasons, questions, contributions, d)
                     if explain else "")
             items.append(Suggestion(
-                service_id=cat.ids[i], name=rec.get("name") or "", organization=rec.get("organization") or None,
-                rank=pos + 1, score=round(float(blended[i]), 4), needs=answered, eligibility=status.label,
+                rank=pos + 1, score=round(scores[pos], 4), needs=answered, eligibility=_LABELS[status],
                 reasons=reasons, questions=questions, distance_km=d,
                 capacity=None if math.isnan(cap) else int(cap), explanation=text, contributions=contributions,
-                **before_you_refer(cat, i)))
+                **self._listing(i)))
         need_answers = {}
         for need in q.needs:
             ids = [cat.ids[i] for i in ranked.need_answers.get(need, [])]

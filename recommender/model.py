@@ -19,12 +19,17 @@ each kind of resident:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
 from .ranker import Ranker
+
+#: a sparse table (co-use neighbours, segment shares) is also kept dense for requests when it is at
+#: most this big dense and at least this dense: a request then adds a few rows of an array
+DENSE_BYTES = 64 << 20
+DENSE_MIN_DENSITY = 0.05
 
 _CF = ("item_embeddings", "item_biases", "user_embeddings", "feature_map", "feature_intercept")
 
@@ -46,8 +51,10 @@ class Embeddings:
 
     def user_vectors(self, warm_rows: np.ndarray, x: sp.csr_matrix) -> np.ndarray:
         """Each resident's embedding: their own where they have one, predicted from the profile otherwise."""
-        U = self.predicted(x)
         warm = warm_rows >= 0
+        if len(warm) and warm.all():  # nothing to predict
+            return np.array(self.user_embeddings[warm_rows], dtype=np.float32)
+        U = self.predicted(x)
         if warm.any():
             U[warm] = self.user_embeddings[warm_rows[warm]]
         return U
@@ -89,14 +96,33 @@ class HybridModel:
     #: co-use, segment, popularity) know nothing of them: serving gives them the average (0) there, so
     #: a new programme is ranked by its features, needs and place, not buried as "least used"
     new_services: np.ndarray | None = None
+    #: tables worked out once from the arrays above (see :meth:`dense`)
+    _dense: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.new_services is None:
             self.new_services = np.zeros(self.popularity.shape, dtype=bool)
         self.new_services = np.asarray(self.new_services, dtype=bool)
+        self.new_index = np.flatnonzero(self.new_services)
         if self.new_services.any():
             self.popularity = np.where(self.new_services, 0.0, self.popularity).astype(np.float32)
             self.recent_popularity = np.where(self.new_services, 0.0, self.recent_popularity).astype(np.float32)
+
+    def dense(self, name: str) -> np.ndarray | None:
+        """``neighbors`` or ``segments`` as a read-only dense float32 array, built on first use, when
+        small and dense enough (``DENSE_BYTES``, ``DENSE_MIN_DENSITY``); None otherwise. A request's
+        co-use and segment signals add a few of its rows (sparse row selection costs more than the
+        arithmetic on a catalogue of a few thousand services)."""
+        if name not in self._dense:
+            m = getattr(self, name)
+            out = None
+            if m is not None:
+                rows, cols = m.shape
+                if rows * cols * 4 <= DENSE_BYTES and m.nnz >= DENSE_MIN_DENSITY * rows * cols:
+                    out = m.toarray().astype(np.float32, copy=False)
+                    out.flags.writeable = False
+            self._dense[name] = out
+        return self._dense[name]
 
     @property
     def n_components(self) -> int:

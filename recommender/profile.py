@@ -26,14 +26,20 @@ ALIASES = {"income": "monthly_income", "salary": "monthly_income", "need": "need
            "zip_code": "zip", "postcode": "zip"}
 
 
+_ACCEPTED = frozenset(RESIDENT_OPTIONAL) | frozenset(RULE_FIELDS) | {"resident_id"}
+_NUMERIC = frozenset(RESIDENT_NUMERIC)
+_LISTS = frozenset(RESIDENT_LISTS)
+_OPTIONAL = frozenset(RESIDENT_OPTIONAL)
+
+
 def check_field_names(data: dict, extra_columns=()) -> None:
     """Refuse a field that is not the contract's, a rule's or a known extra column of the model: a near
     miss ("agee", "income") names the field meant; anything else lists the accepted fields."""
-    accepted = set(RESIDENT_OPTIONAL) | set(RULE_FIELDS) | set(extra_columns) | {"resident_id"}
     for key in data:
         name = str(key)
-        if name in accepted:
+        if name in _ACCEPTED or name in extra_columns:
             continue
+        accepted = _ACCEPTED | set(extra_columns)
         meant = ALIASES.get(name.lower()) or next(iter(difflib.get_close_matches(name.lower(), sorted(accepted), 1, 0.75)),
                                                   None)
         if meant:
@@ -107,17 +113,17 @@ class Profile:
             name = str(key)
             if name == "resident_id":
                 continue
-            if name in RESIDENT_NUMERIC:
+            if name in _NUMERIC:
                 kwargs[name] = parse_number(value, name)
             elif name == "disability":
                 kwargs[name] = parse_bool(value, name)
-            elif name in RESIDENT_LISTS:
+            elif name in _LISTS:
                 if not _missing(value) and not isinstance(value, (str, list, tuple)):
                     raise ValueError(f"{name}: expected a list of strings or a ';'-separated string")
                 if isinstance(value, (list, tuple)) and not all(isinstance(v, str) for v in value):
                     raise ValueError(f"{name}: every item must be a string")
                 kwargs[name] = split_list(value)
-            elif name in RESIDENT_OPTIONAL:
+            elif name in _OPTIONAL:
                 if _missing(value):
                     kwargs[name] = None
                 elif isinstance(value, (dict, list)):

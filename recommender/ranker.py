@@ -42,10 +42,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 SIGNALS = ("cf", "hyb", "knn", "seg", "need", "pop", "recent", "near", "area", "speaks", "unknown", "new")
 SEGMENTS = ("cold", "short", "long")
 #: a resident with at least this many services in their history is "long"
 LONG_HISTORY = 3
+
+#: signals that are the same for every resident of a model (the services' own): a ranker adds their
+#: weighted sum as one precomputed row (``Ranker.constant``)
+CONSTANT_SIGNALS = ("pop", "recent", "new")
 
 #: how a baseline ranks, written as weights: need_match puts every need-answering service above the
 #: rest (standardised popularity spans a few units) and orders each part by popularity
@@ -67,6 +73,8 @@ class Ranker:
     weights: dict[str, dict[str, float]]
     #: why this ranker serves (validation figures), written at training time
     info: dict = field(default_factory=dict)
+    #: segment -> (the constant signals' weights and arrays it was worked out from, their weighted sum)
+    _constant: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def uniform(cls, name: str, w: dict[str, float], info: dict | None = None) -> "Ranker":
@@ -78,6 +86,25 @@ class Ranker:
 
     def for_segment(self, segment: str) -> dict[str, float]:
         return {k: v for k, v in self.weights.get(segment, {}).items() if v}
+
+    def constant(self, segment: str, values: dict):
+        """The weighted sum (float64, (1, n_services)) of the segment's :data:`CONSTANT_SIGNALS` among
+        ``values`` (signal -> array), worked out once per segment and arrays; None when there are none."""
+        weights = self.weights.get(segment, {})
+        parts = tuple((name, weights[name], values[name]) for name in CONSTANT_SIGNALS
+                      if weights.get(name) and values.get(name) is not None and values[name].shape[0] == 1)
+        if not parts:
+            return None
+        known = self._constant.get(segment)
+        if known is not None and len(known[0]) == len(parts) and all(
+                a[0] == b[0] and a[1] == b[1] and a[2] is b[2] for a, b in zip(known[0], parts)):
+            return known[1]
+        out = np.zeros((1, parts[0][2].shape[-1]), dtype=np.float64)
+        for _, w, v in parts:
+            out += w * v
+        out.flags.writeable = False
+        self._constant[segment] = (parts, out)
+        return out
 
     def signals(self) -> set[str]:
         return {k for seg in self.weights.values() for k, v in seg.items() if v}

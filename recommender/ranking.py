@@ -32,22 +32,30 @@ def candidate_scores(scores: np.ndarray, outcome: np.ndarray, excluded: np.ndarr
     works on one resident (n_services,) or a batch (n, n_services). ``copy=False`` writes into
     ``scores`` when it is already float64 (a caller's fresh array)."""
     s = np.array(scores, dtype=np.float64, copy=copy or None)
-    s[outcome == Outcome.INELIGIBLE] = BLOCKED
+    np.putmask(s, outcome == Outcome.INELIGIBLE, BLOCKED)
     if not include_unknown:
-        s[outcome == Outcome.UNKNOWN] = BLOCKED
+        np.putmask(s, outcome == Outcome.UNKNOWN, BLOCKED)
     if excluded is not None:
-        s[excluded] = -np.inf
+        np.putmask(s, excluded, -np.inf)
     return s
 
 
 def top_k(s: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[int]:
     """Indices of the k best listable scores, best first (ties broken by index for repeatability)."""
+    return _top(s, k, allowed).tolist()
+
+
+def _top(s: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
+    """:func:`top_k` as an int64 array."""
+    if allowed is None and len(s) > k:
+        # the k best scores of all; where one is not listable, every listable score is among them
+        top = np.argpartition(-s, k - 1)[:k]
+        top = top[s[top] > BLOCKED]
+        return top[np.lexsort((top, -s[top]))]
     ok = np.flatnonzero(s > BLOCKED if allowed is None else allowed)
-    if len(ok) == 0:
-        return []
     if len(ok) > k:
         ok = ok[np.argpartition(-s[ok], k - 1)[:k]]
-    return [int(i) for i in ok[np.lexsort((ok, -s[ok]))]]
+    return ok[np.lexsort((ok, -s[ok]))]
 
 
 def need_quota(k: int, n_needs: int) -> int:
@@ -64,19 +72,19 @@ def rank(s: np.ndarray, k: int, need_masks: dict[str, np.ndarray], shortlist: np
 
     ``shortlist``: the best listable services by score, best first, at least :func:`shortlist_size`
     of them (or all) - a batch computes them for all its rows at once."""
-    listable = s > BLOCKED
     if not need_masks:
         return Ranked(top_k(s, k), {}, {})
     quota = need_quota(k, len(need_masks))
     # the best few services by score usually hold every need's answers: work on those, and look at the
     # whole catalogue only for a need they do not answer (a long-tail catalogue has 50,000 services)
     if shortlist is None:
-        shortlist = np.array(top_k(s, shortlist_size(k, len(need_masks))), dtype=np.int64)
+        shortlist = _top(s, shortlist_size(k, len(need_masks)))
+    listable = None  # s > BLOCKED, when the shortlist does not do
     taken = np.zeros(len(s), dtype=bool)
     chosen: list[int] = []
     unanswerable: dict[str, str] = {}
     for need, mask in need_masks.items():
-        have = int(mask[chosen].sum()) if chosen else 0
+        have = int(np.count_nonzero(mask[chosen])) if chosen else 0
         room = min(quota - have, k - len(chosen))
         if room <= 0:
             if have == 0:
@@ -84,6 +92,7 @@ def rank(s: np.ndarray, k: int, need_masks: dict[str, np.ndarray], shortlist: np
             continue
         picks = shortlist[mask[shortlist] & ~taken[shortlist]][:room].tolist()
         if len(picks) < room:
+            listable = s > BLOCKED if listable is None else listable
             pool = mask & listable
             if not pool.any():
                 unanswerable[need] = ("no service in the catalogue answers this need" if not mask.any()
@@ -95,11 +104,15 @@ def rank(s: np.ndarray, k: int, need_masks: dict[str, np.ndarray], shortlist: np
         taken[picks] = True
     if len(chosen) < k:
         picks = shortlist[~taken[shortlist]][:k - len(chosen)].tolist()
-        if len(chosen) + len(picks) < k and len(shortlist) < listable.sum():
-            picks = top_k(s, k - len(chosen), listable & ~taken)
+        if len(chosen) + len(picks) < k:
+            listable = s > BLOCKED if listable is None else listable
+            if len(shortlist) < listable.sum():
+                picks = top_k(s, k - len(chosen), listable & ~taken)
         chosen.extend(picks)
-    chosen = [int(i) for i in np.array(chosen)[np.lexsort((chosen, -s[chosen]))]] if chosen else []
-    answers = {need: [i for i in chosen if mask[i]] for need, mask in need_masks.items()}
+    order = np.array(chosen, dtype=np.int64)
+    order = order[np.lexsort((order, -s[order]))]
+    chosen = order.tolist()
+    answers = {need: order[mask[order]].tolist() for need, mask in need_masks.items()}
     for need, items in answers.items():
         if items:
             unanswerable.pop(need, None)

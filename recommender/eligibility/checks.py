@@ -19,19 +19,98 @@ from .outcome import Outcome
 PASS, UNK, FAIL = Outcome.ELIGIBLE, Outcome.UNKNOWN, Outcome.INELIGIBLE
 
 
+def _outcome(fail: np.ndarray, code: int = FAIL) -> np.ndarray:
+    """int8 outcomes: ``code`` where ``fail``, ELIGIBLE elsewhere."""
+    return fail.view(np.int8) * np.int8(code)
+
+
+class CatalogColumns:
+    """What the structured checks read of a catalogue, as arrays ready to compare with one profile:
+    missing limits as infinities, the outcomes that do not depend on the profile worked out in
+    advance. Built once per catalogue (a served model keeps one; ``evaluate`` builds one when not
+    given), so checking a profile is a few vectorised comparisons."""
+
+    def __init__(self, catalog):
+        self.catalog = catalog
+        self.status = catalog.status
+        self.capacity = catalog.capacity
+        self.status_outcome = self.status_vector(catalog.status)
+        self.capacity_outcome = self.capacity_vector(catalog.capacity)
+        lo, hi, limit = catalog.min_age, catalog.max_age, catalog.max_income
+        self.age_min = np.where(np.isnan(lo), -np.inf, lo)
+        self.age_max = np.where(np.isnan(hi), np.inf, hi)
+        self.age_unknown = _outcome(~np.isnan(lo) | ~np.isnan(hi), UNK)
+        self.income_limit = np.where(np.isnan(limit), np.inf, limit)
+        self.income_unknown = _outcome(~np.isnan(limit), UNK)
+        self.district_unknown = _outcome(~catalog.districts_any, UNK)
+        self.district_none = _outcome(~catalog.districts_any)
+        self.language_unknown = _outcome(~catalog.languages_any, UNK)
+        self.language_none = _outcome(~catalog.languages_any)
+        self._districts = {v for vs in catalog.lists["districts"] for v in vs}
+        self._languages = {v for vs in catalog.lists["languages"] for v in vs}
+        #: outcome per district / language a listing names (filled as profiles ask)
+        self._by_district: dict[str, np.ndarray] = {}
+        self._by_language: dict[str, np.ndarray] = {}
+        #: check class -> per service, True where the check has nothing to say whatever the profile
+        #: (no limit of its kind): ``Eligibility.details`` skips it there
+        self.silent: dict[type, list[bool]] = {
+            AgeCheck: (np.isnan(lo) & np.isnan(hi)).tolist(), DistrictCheck: catalog.districts_any.tolist(),
+            LanguageCheck: catalog.languages_any.tolist(), IncomeCheck: np.isnan(limit).tolist()}
+        for a in (self.status_outcome, self.capacity_outcome, self.age_unknown, self.income_unknown,
+                  self.district_unknown, self.district_none, self.language_unknown, self.language_none):
+            a.flags.writeable = False
+
+    @staticmethod
+    def status_vector(status: np.ndarray) -> np.ndarray:
+        return _outcome(status != "active")
+
+    @staticmethod
+    def capacity_vector(capacity: np.ndarray) -> np.ndarray:
+        return _outcome(capacity == 0)
+
+    def district(self, d: str) -> np.ndarray:
+        """Outcomes for a resident of district ``d`` (read-only)."""
+        if d not in self._districts:
+            return self.district_none
+        out = self._by_district.get(d)
+        if out is None:
+            out = _outcome(~(self.catalog.districts_any | self.catalog.serving("districts", d)))
+            out.flags.writeable = False
+            self._by_district[d] = out
+        return out
+
+    def language(self, lang: str) -> np.ndarray:
+        """Outcomes for a resident who speaks ``lang`` (read-only)."""
+        if lang not in self._languages:
+            return self.language_none
+        out = self._by_language.get(lang)
+        if out is None:
+            out = _outcome(~self.catalog.speaks_any([lang]))
+            out.flags.writeable = False
+            self._by_language[lang] = out
+        return out
+
+
 @dataclass
 class CheckContext:
     catalog: Any  # recommender.catalog.ServiceCatalog (not imported: the catalogue builds on this package's data)
     profile: Profile
     status: np.ndarray
     capacity: np.ndarray
+    #: the catalogue's :class:`CatalogColumns` (built here when not given)
+    columns: CatalogColumns | None = None
+
+    def __post_init__(self) -> None:
+        if self.columns is None:
+            self.columns = CatalogColumns(self.catalog)
 
 
 class Check(Protocol):
     name: str
 
     def vector(self, ctx: CheckContext) -> np.ndarray:
-        """int8 per service: an Outcome value (ELIGIBLE also where the check does not apply)."""
+        """int8 per service: an Outcome value (ELIGIBLE also where the check does not apply); may be
+        a read-only array shared between calls."""
         ...
 
     def explain(self, ctx: CheckContext, i: int) -> tuple[int, str | None, str | None]:
@@ -47,7 +126,8 @@ class StatusCheck:
     name = "status"
 
     def vector(self, ctx):
-        return np.where(ctx.status == "active", PASS, FAIL).astype(np.int8)
+        c = ctx.columns
+        return c.status_outcome if ctx.status is c.status else c.status_vector(ctx.status)
 
     def explain(self, ctx, i):
         s = ctx.status[i]
@@ -58,7 +138,8 @@ class CapacityCheck:
     name = "capacity"
 
     def vector(self, ctx):
-        return np.where(ctx.capacity == 0, FAIL, PASS).astype(np.int8)
+        c = ctx.columns
+        return c.capacity_outcome if ctx.capacity is c.capacity else c.capacity_vector(ctx.capacity)
 
     def explain(self, ctx, i):
         c = ctx.capacity[i]
@@ -73,13 +154,12 @@ class AgeCheck:
     name = "age"
 
     def vector(self, ctx):
-        cat, age = ctx.catalog, ctx.profile.age
-        applies = ~np.isnan(cat.min_age) | ~np.isnan(cat.max_age)
+        c, age = ctx.columns, ctx.profile.age
         if age is None:
-            return np.where(applies, UNK, PASS).astype(np.int8)
-        with np.errstate(invalid="ignore"):
-            fail = (age < cat.min_age) | (age > cat.max_age)
-        return np.where(fail, FAIL, PASS).astype(np.int8)
+            return c.age_unknown
+        fail = c.age_min > age
+        fail |= c.age_max < age
+        return _outcome(fail)
 
     def explain(self, ctx, i):
         lo, hi = ctx.catalog.min_age[i], ctx.catalog.max_age[i]
@@ -98,11 +178,8 @@ class DistrictCheck:
     name = "district"
 
     def vector(self, ctx):
-        cat, d = ctx.catalog, ctx.profile.district
-        if d is None:
-            return np.where(cat.districts_any, PASS, UNK).astype(np.int8)
-        ok = cat.districts_any | cat.serving("districts", d)
-        return np.where(ok, PASS, FAIL).astype(np.int8)
+        d = ctx.profile.district
+        return ctx.columns.district_unknown if d is None else ctx.columns.district(d)
 
     def explain(self, ctx, i):
         areas = ctx.catalog.lists["districts"][i]
@@ -120,10 +197,13 @@ class LanguageCheck:
     name = "language"
 
     def vector(self, ctx):
-        cat, langs = ctx.catalog, ctx.profile.languages
+        c, langs = ctx.columns, ctx.profile.languages
         if not langs:
-            return np.where(cat.languages_any, PASS, UNK).astype(np.int8)
-        return np.where(cat.speaks_any(langs), PASS, FAIL).astype(np.int8)
+            return c.language_unknown
+        out = c.language(langs[0])
+        for lang in langs[1:]:  # speaking any one of the listing's languages is enough
+            out = np.minimum(out, c.language(lang))
+        return out
 
     def explain(self, ctx, i):
         offered = ctx.catalog.lists["languages"][i]
@@ -142,13 +222,10 @@ class IncomeCheck:
     name = "income"
 
     def vector(self, ctx):
-        cat, inc = ctx.catalog, ctx.profile.monthly_income
-        applies = ~np.isnan(cat.max_income)
+        c, inc = ctx.columns, ctx.profile.monthly_income
         if inc is None:
-            return np.where(applies, UNK, PASS).astype(np.int8)
-        with np.errstate(invalid="ignore"):
-            fail = inc > cat.max_income
-        return np.where(fail, FAIL, PASS).astype(np.int8)
+            return c.income_unknown
+        return _outcome(c.income_limit < inc)
 
     def explain(self, ctx, i):
         limit = ctx.catalog.max_income[i]

@@ -117,6 +117,27 @@ def test_batch_ranking_is_the_served_ranking(recommender):
         assert [recommender.catalog.ids[j] for j in row if j >= 0] == single
 
 
+def test_one_request_scores_and_ranks_as_the_batch_does(recommender):
+    """A request goes through the per-row shortcuts (dense co-use and segment tables, one segment's
+    signals, precomputed places and eligibility columns); evaluation ranks in batches. Both give the
+    same scores (to float rounding) and the same top k, for known residents of every history length
+    and for walk-ins with the same profiles."""
+    cat = recommender.catalog
+    ids = [str(r) for r in recommender._resident_index[:150]]
+    profiles = [recommender._query(rid, None, None).profile for rid in ids]
+    rows = np.array([recommender._row(rid) for rid in ids])
+    segments = recommender._batch(rows, profiles).segment_rows()
+    assert all(len(segments[seg]) >= 3 for seg in ("cold", "short", "long"))
+    for who in (ids, [None] * len(ids)):
+        top, scores = recommender.rank_batch(who, profiles, k=10)
+        for n, rid in enumerate(ids):
+            kw = {"resident_id": rid} if who[n] is not None else {"profile": recommender.resident_profile(rid)}
+            items = recommender.recommend(**kw, k=10).items
+            assert [s.service_id for s in items] == [cat.ids[j] for j in top[n] if j >= 0], (rid, who[n])
+            expected = [round(float(scores[n, cat.index[s.service_id]]), 4) for s in items]
+            assert [s.score for s in items] == pytest.approx(expected, abs=2e-4)
+
+
 def test_free_text_needs_are_matched_to_categories(recommender):
     r = recommender.recommend(profile={"age": 40, "needs": ["can't pay my rent this month"]}, k=5)
     (said, answer), = r.needs.items()
