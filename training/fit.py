@@ -11,7 +11,8 @@
    single generator and both baselines, ranked through the same kernel as serving.
 4. Fit the generators again on everything (the slice included), LightFM from scratch with the same
    epochs; what was chosen in 3 is kept.
-Total cost stays near one plain LightFM fit: bench/train_city.py measures it.
+Total cost is about two LightFM fits (the past's and everything's) and the validation; bench/train_city.py
+measures it.
 """
 from __future__ import annotations
 
@@ -37,9 +38,10 @@ class FitData:
     X: sp.csr_matrix                  # resident features, table order
     service_features: sp.csr_matrix   # service features, catalogue order
     #: rows (table order) -> (for each resident: declared need -> the services answering it,
-    #: residents x services eligibility outcomes as served, and (area, speaks) masks); asked only for the few thousand
-    #: validation residents, so the ranker is chosen on the lists residents actually see (for a million
-    #: residents a whole residents x services matrix would hold about a billion entries)
+    #: residents x services eligibility outcomes as served, and the (area, speaks) masks of
+    #: ``recommender.signals.local_fit``); asked only for the few thousand validation residents, so
+    #: the ranker is chosen on the lists residents actually see (for a million residents a whole
+    #: residents x services matrix would hold about a billion entries)
     needs_and_eligibility: Callable[[np.ndarray], tuple[list[dict[str, np.ndarray]], np.ndarray, tuple]]
     interactions: pd.DataFrame        # training interactions with int columns 'r' and 's'
     service_lat: np.ndarray           # (n_services,) NaN where a service has no place
