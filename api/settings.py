@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     min_free_bytes: int = Field(limits.MIN_FREE_BYTES, ge=0)
     max_body: int = Field(limits.MAX_BODY, ge=1024)
     audit_max_pending: int = Field(10_000, ge=1)
+    engine_threads: int = Field(2, ge=1, le=64, description="requests ranked at once per process; more wait")
     metrics_dir: str | None = Field(None, validation_alias=AliasChoices(
         "metrics_dir", METRICS_VARIABLE), description="Prometheus multiprocess folder")
 

@@ -290,6 +290,57 @@ def test_engine_work_runs_off_the_event_loop(models_dir, keys, serve_app):
     assert elapsed < 0.5, f"/healthz waited {elapsed:.2f} s behind a heavy request"
 
 
+class CountingEngine(SlowEngine):
+    """SlowEngine that records how many ``recommend`` calls run at the same moment."""
+
+    def __init__(self, rec, delay: float):
+        super().__init__(rec, delay)
+        self.lock, self.now, self.most = threading.Lock(), 0, 0
+
+    def recommend(self, *args, **kwargs):
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        try:
+            return super().recommend(*args, **kwargs)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+def test_at_most_engine_threads_requests_are_ranked_at_once(models_dir, keys, serve_app):
+    """Six heavy requests at once on a server allowed two engine threads: two are ranked at a time,
+    the others wait their turn, every one is answered, and /healthz is not held up meanwhile."""
+    from recommender.engine import Recommender
+
+    engines = []
+
+    def loader(p):
+        engines.append(CountingEngine(Recommender.load(p), 0.4))
+        return engines[-1]
+
+    server = serve_app(create_app(models_dir, keys_file=keys["file"], loader=loader, engine_threads=2))
+    answers = []
+
+    def heavy():
+        with server.client(keys["caseworker"]) as cw:
+            answers.append(cw.post("/v1/recommendations", json={"profile": {"age": 30}, "k": 7}).status_code)
+
+    threads = [threading.Thread(target=heavy) for _ in range(6)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    with server.client() as c:
+        t0 = time.perf_counter()
+        assert c.get("/healthz").status_code == 200
+        elapsed = time.perf_counter() - t0
+    for t in threads:
+        t.join(timeout=30)
+    assert answers == [200] * 6
+    assert engines[-1].most == 2
+    assert elapsed < 0.5, f"/healthz waited {elapsed:.2f} s behind queued engine work"
+
+
 # ----------------------------------------------------------------------------- faults
 def test_a_revoked_key_is_refused_within_2_s_even_when_current_is_broken(start, keys, models_dir):
     server = start()
