@@ -175,6 +175,33 @@ def select_round4(services_csv: Path = SERVICES, fixture: Path = FIXTURE) -> lis
     return sorted(picked, key=lambda x: int(x[0]))
 
 
+#: Words of residence or geography, for round 5 (written before the extractor ran on its listings; generic
+#: words, no gazetteer names, so the draw does not lean towards places the extractor knows).
+_RESIDENCE = re.compile(r"\bresid(?:e|es|ed|ent|ents|ency|ence|ing)\b|\bliv(?:e|es|ing)\s+(?:in|within)\b|\bcount(?:y|ies)\b"
+                        r"|\bcity\b|\bzip\b|\barea\b|\bstate\b|maryland|baltimore|\b2\d{4}\b|neighbou?rhood|catchment"
+                        r"|\bd\.\s?c\b|virginia|pennsylvania|delaware", re.I)
+
+
+def select_round5(services_csv: Path = SERVICES, fixture: Path = FIXTURE) -> list[tuple[str, str]]:
+    """Stratum 9, the fifth blind round, on residency (drawn after round 4's fixes): (service id, text) of
+    listings read whole by ``listing_eligibility``, distinct texts in no earlier stratum or round, whose
+    text mentions residence or geography (``_RESIDENCE``): 40 drawn with ``random.Random(20261206)``.
+    Only the text the extractor reads is matched: a description that names a place outside the
+    eligibility part the extractor reads could carry no residency label here."""
+    earlier = {" ".join(r["text"].split()).lower() for r in _strata_rows(services_csv, fixture)}
+    earlier |= {" ".join(t.split()).lower() for _, t in select_round3(services_csv, fixture)}
+    earlier |= {" ".join(t.split()).lower() for _, t in select_round4(services_csv, fixture)}
+    seen: dict[str, tuple[str, str]] = {}
+    for row in sorted(read_services(services_csv), key=lambda r: int(r["id"])):
+        whole = " ".join(listing_eligibility(row["eligibility"], row.get("description")).split())
+        if whole and whole.lower() not in earlier:
+            seen.setdefault(whole.lower(), (row["id"], whole))
+    items = sorted(seen.values(), key=lambda x: int(x[0]))
+    places = [x for x in items if _RESIDENCE.search(x[1])]
+    picked = random.Random(20261206).sample(places, min(40, len(places)))
+    return sorted(picked, key=lambda x: int(x[0]))
+
+
 def load_fixture(path: Path = FIXTURE) -> list[dict]:
     """Fixture rows with ``clauses`` (parsed label); a bad row raises ValueError naming the row."""
     with open(path, newline="", encoding="utf-8") as f:
