@@ -512,8 +512,9 @@ def test_fixture_follows_the_documented_selection():
     # the third round: listings read whole, appended after the earlier strata
     third = bench.select_round3(SERVICES, FIXTURE)
     fourth = bench.select_round4(SERVICES, FIXTURE)
-    assert [(r["service_id"], r["text"]) for r in rows[len(early):]] == third + fourth
-    assert len(third) >= 100 and len(fourth) >= 60
+    fifth = bench.select_round5(SERVICES, FIXTURE)
+    assert [(r["service_id"], r["text"]) for r in rows[len(early):]] == third + fourth + fifth
+    assert len(third) >= 100 and len(fourth) >= 60 and len(fifth) == 40
 
 
 def test_bad_fixture_row_is_named(tmp_path):
