@@ -93,6 +93,11 @@ def needs_data():
     ("Ex-offender, drug addicted, or homeless women", "gender=female|homeless;gender=female"),
     ("Persons 18 and older, currently in or have completed treatment for substance or alcohol abuse",
      "min_age=18;in_recovery"),
+    # the substance named before the treatment (round 5's miss)
+    ("Men, 18 and over, who have recently completed a substance abuse treatment program.",
+     "gender=male;min_age=18;in_recovery"),
+    ("Must have completed at least a 28-day inpatient drug treatment program.", "in_recovery"),
+    ("Adults interested in drug treatment.", "min_age=18"),
     ("Individuals and families in need (cannot help the homeless)", "excludes=homeless"),
     ("Referral required. Adults 18 and older.", "referral;min_age=18"),
     ("Teens and young adults", ""),
@@ -512,8 +517,9 @@ def test_fixture_follows_the_documented_selection():
     # the third round: listings read whole, appended after the earlier strata
     third = bench.select_round3(SERVICES, FIXTURE)
     fourth = bench.select_round4(SERVICES, FIXTURE)
-    assert [(r["service_id"], r["text"]) for r in rows[len(early):]] == third + fourth
-    assert len(third) >= 100 and len(fourth) >= 60
+    fifth = bench.select_round5(SERVICES, FIXTURE)
+    assert [(r["service_id"], r["text"]) for r in rows[len(early):]] == third + fourth + fifth
+    assert len(third) >= 100 and len(fourth) >= 60 and len(fifth) == 40
 
 
 def test_bad_fixture_row_is_named(tmp_path):
