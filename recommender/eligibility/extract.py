@@ -63,8 +63,10 @@ How the text is read (the conventions the hand-labelled fixture
   pregnant ("expecting"), disability (physical, developmental, intellectual, sensory and psychiatric:
   "mental illness", "emotionally disturbed" count, as the profile has one disability flag; a named
   disease such as MS or cystic fibrosis does not), student ("students", "enrolled in ... school"),
-  caregiver, hiv ("living with HIV/AIDS"; not "affected by" or "HIV testing"). Substance use,
-  offending history, insurance, benefits and referrals are not modelled.
+  caregiver, hiv ("living with HIV/AIDS"; not "affected by" or "HIV testing").
+* Listing-wide conditions (every alternative): in recovery ("in recovery", "completed a drug
+  treatment program"), referral required ("by referral only"), and "cannot serve" exclusions
+  ("cannot help the homeless"). Offending history, insurance and benefits are not modelled.
 """
 from __future__ import annotations
 
