@@ -171,19 +171,29 @@ def select_round3(services_csv: Path = SERVICES, fixture: Path = FIXTURE) -> lis
     return sorted(picked, key=lambda x: int(x[0]))
 
 
-def select_round4(services_csv: Path = SERVICES, fixture: Path = FIXTURE) -> list[tuple[str, str]]:
-    """Stratum 8, the fourth blind round (drawn after the fixes that followed round 3): (service id,
-    text) of listings read whole by ``listing_eligibility``, distinct texts in no earlier stratum: 40
-    drawn with ``random.Random(20261204)`` from those naming a place (``_PLACE``), 60 with
-    ``random.Random(20261205)`` from the rest."""
-    earlier = {" ".join(r["text"].split()).lower() for r in _strata_rows(services_csv, fixture)}
-    earlier |= {" ".join(t.split()).lower() for _, t in select_round3(services_csv, fixture)}
+def _normalised(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def _unseen_listings(services_csv: Path, earlier: set[str]) -> list[tuple[str, str]]:
+    """(service id, text) of every listing read whole by ``listing_eligibility``, one per distinct text
+    not in ``earlier`` (normalised texts), by id."""
     seen: dict[str, tuple[str, str]] = {}
     for row in sorted(read_services(services_csv), key=lambda r: int(r["id"])):
         whole = " ".join(listing_eligibility(row["eligibility"], row.get("description")).split())
         if whole and whole.lower() not in earlier:
             seen.setdefault(whole.lower(), (row["id"], whole))
-    items = sorted(seen.values(), key=lambda x: int(x[0]))
+    return sorted(seen.values(), key=lambda x: int(x[0]))
+
+
+def select_round4(services_csv: Path = SERVICES, fixture: Path = FIXTURE) -> list[tuple[str, str]]:
+    """Stratum 8, the fourth blind round (drawn after the fixes that followed round 3): (service id,
+    text) of listings read whole by ``listing_eligibility``, distinct texts in no earlier stratum: 40
+    drawn with ``random.Random(20261204)`` from those naming a place (``_PLACE``), 60 with
+    ``random.Random(20261205)`` from the rest."""
+    earlier = {_normalised(r["text"]) for r in _strata_rows(services_csv, fixture)}
+    earlier |= {_normalised(t) for _, t in select_round3(services_csv, fixture)}
+    items = _unseen_listings(services_csv, earlier)
     places = [x for x in items if _PLACE.search(x[1])]
     picked = random.Random(20261204).sample(places, min(40, len(places)))
     rest = [x for x in items if x not in picked]
@@ -204,15 +214,9 @@ def select_round5(services_csv: Path = SERVICES, fixture: Path = FIXTURE) -> lis
     text mentions residence or geography (``_RESIDENCE``): 40 drawn with ``random.Random(20261206)``.
     Only the text the extractor reads is matched: a description that names a place outside the
     eligibility part the extractor reads could carry no residency label here."""
-    earlier = {" ".join(r["text"].split()).lower() for r in _strata_rows(services_csv, fixture)}
-    earlier |= {" ".join(t.split()).lower() for _, t in select_round3(services_csv, fixture)}
-    earlier |= {" ".join(t.split()).lower() for _, t in select_round4(services_csv, fixture)}
-    seen: dict[str, tuple[str, str]] = {}
-    for row in sorted(read_services(services_csv), key=lambda r: int(r["id"])):
-        whole = " ".join(listing_eligibility(row["eligibility"], row.get("description")).split())
-        if whole and whole.lower() not in earlier:
-            seen.setdefault(whole.lower(), (row["id"], whole))
-    items = sorted(seen.values(), key=lambda x: int(x[0]))
+    earlier = {_normalised(r["text"]) for r in _strata_rows(services_csv, fixture)}
+    earlier |= {_normalised(t) for _, t in select_round3(services_csv, fixture) + select_round4(services_csv, fixture)}
+    items = _unseen_listings(services_csv, earlier)
     places = [x for x in items if _RESIDENCE.search(x[1])]
     picked = random.Random(20261206).sample(places, min(40, len(places)))
     return sorted(picked, key=lambda x: int(x[0]))
