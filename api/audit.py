@@ -1,9 +1,10 @@
 """The audit trail of served lists: every list is written durably before it is answered.
 
-A request hands its entry to the writer thread and waits for it (``await audit.record(...)``).
-The writer takes every entry waiting at that moment and writes them in one durable commit -- one
-fsync for the whole group (SQLite ``synchronous=FULL``, Redis ``appendfsync always``) -- then
-releases the waiting requests. So a list is never answered unless its entry is on disk, and under
+A request on the event loop hands its entry to the writer thread and waits for it (``await
+audit.record(...)``); a caller in a worker thread writes it there
+(``audit.record_sync(...)``). Whoever writes takes every entry waiting at that moment and writes
+them in one durable commit -- one fsync for the whole group (SQLite ``synchronous=FULL``, Redis
+``appendfsync always``) -- then releases the waiting requests. So a list is never answered unless its entry is on disk, and under
 load one commit serves many requests (group commit).
 
 When the store cannot be reached (inline profiles keep being served during a Redis outage), the
@@ -122,7 +123,8 @@ class AuditLog:
         self.max_pending = max_pending
         self.backoff = backoff
         self._spool = _Spool(Path(spool_dir))
-        self._pending: deque[tuple[dict, asyncio.Future | None, asyncio.AbstractEventLoop | None]] = deque()
+        #: (entry, the request's future and its loop) or (entry, a worker thread's _Written, None)
+        self._pending: deque[tuple[dict, object, asyncio.AbstractEventLoop | None]] = deque()
         self._store_down_until = 0.0
         self._io_lock = threading.Lock()
         self._wake = threading.Event()
@@ -152,9 +154,17 @@ class AuditLog:
         await done
 
     def record_sync(self, **fields) -> None:
-        """From a worker thread: write this entry (with whatever else waits) before returning."""
-        self._pending.append((self.entry(**fields), None, None))
-        self._write_pending()
+        """From a worker thread: returns once this entry is durable (AuditBacklogFull if it cannot be
+        made so). Threads recording at once share commits: the one holding the writer's lock writes
+        every entry waiting, and the others find theirs written when they get the lock."""
+        if len(self._pending) >= self.max_pending:
+            raise AuditBacklogFull(f"{len(self._pending)} audit entries are waiting to be written")
+        slot = _Written()
+        self._pending.append((self.entry(**fields), slot, None))
+        while not slot.done:
+            self._write_pending()
+        if slot.error is not None:
+            raise slot.error
 
     @property
     def pending(self) -> int:
@@ -189,11 +199,17 @@ class AuditLog:
                 error = AuditBacklogFull("audit log cannot be written")
             if self.metrics is not None:
                 self.metrics.audit_pending.set(len(self._pending))
-        for _, done, loop in group:
-            if done is not None:
-                loop.call_soon_threadsafe(_settle, done, error)
-            elif error is not None:
-                raise error
+            # one wake-up per event loop for the whole group, not one per request; worker threads'
+            # entries are settled before the lock is let go, so a thread waiting for it finds its own
+            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future]] = {}
+            for _, done, loop in group:
+                if loop is None:
+                    done.error = error
+                    done.done = True
+                else:
+                    by_loop.setdefault(loop, []).append(done)
+        for loop, futures in by_loop.items():
+            loop.call_soon_threadsafe(_settle, futures, error)
         return len(group)
 
     def flush(self) -> int:
@@ -245,10 +261,21 @@ class AuditLog:
         self._spool.close()
 
 
-def _settle(done: asyncio.Future, error: BaseException | None) -> None:
-    if done.done():
-        return
-    if error is None:
-        done.set_result(None)
-    else:
-        done.set_exception(error)
+class _Written:
+    """A worker thread's entry: set once a writer has tried to make it durable."""
+
+    __slots__ = ("done", "error")
+
+    def __init__(self):
+        self.done = False
+        self.error: BaseException | None = None
+
+
+def _settle(futures: list[asyncio.Future], error: BaseException | None) -> None:
+    for done in futures:
+        if done.done():
+            continue
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
