@@ -74,16 +74,24 @@ async def recommend(body: RecommendationRequest, request: Request) -> Response:
             return model.rec.recommend(profile=profile, **ctx.engine_overrides(model.rec, lenient=True),
                                        **params)
 
-        result = await ctx.compute(inline)
         subject = dict(resident_id=None, profile=profile)
     else:
         caller.may_see(body.resident_id)
-        result = await ctx.compute(recommend_for_resident, ctx, model, body.resident_id, **params)
         subject = dict(resident_id=body.resident_id, profile=None)
-    payload = present(result, view_for(caller), rid)
-    await ctx.audit.record(request_id=rid, key_id=caller.key_id, route="POST /v1/recommendations",
-                           model_version=result.model_version, service_ids=_ids(payload["items"]),
-                           **subject)
+
+        def inline():
+            return recommend_for_resident(ctx, model, body.resident_id, **params)
+
+    view = view_for(caller)
+
+    def answer(result):  # in the worker thread (see AppContext.compute): durable before it is answered
+        payload = present(result, view, rid)
+        ctx.audit.record_sync(request_id=rid, key_id=caller.key_id, route="POST /v1/recommendations",
+                              model_version=result.model_version, service_ids=_ids(payload["items"]),
+                              **subject)
+        return payload
+
+    payload = await ctx.compute(inline, then=answer)
     return json_response(payload)
 
 
@@ -125,9 +133,11 @@ async def resident_recommendations(
                                 orjson.loads(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)))
         return payload
 
-    payload = await ctx.compute(compute)
-    await ctx.audit.record(request_id=rid, key_id=caller.key_id, route=route,
-                           resident_id=resident_id, profile=None, model_version=model.version,
-                           service_ids=_ids(payload["items"]))
+    def audited(payload):  # in the worker thread (see AppContext.compute): durable before the answer
+        ctx.audit.record_sync(request_id=rid, key_id=caller.key_id, route=route, resident_id=resident_id,
+                              profile=None, model_version=model.version, service_ids=_ids(payload["items"]))
+        return payload
+
+    payload = await ctx.compute(compute, then=audited)
     payload["request_id"] = rid
     return json_response(payload)
