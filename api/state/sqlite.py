@@ -385,8 +385,8 @@ class SQLiteStore:
         bodies = [(codec.encode(e, "audit entry"),) for e in entries]
         with self._write("audit") as conn:
             conn.executemany("INSERT INTO audit (entry) VALUES (?)", bodies)
-            (new_id,) = conn.execute("SELECT max(id) FROM audit").fetchone()
-            conn.execute("DELETE FROM audit WHERE id <= ?", (new_id - self.audit_cap,))
+            # one statement for the cap: every served list pays for it, inside its durable commit
+            conn.execute("DELETE FROM audit WHERE id <= (SELECT max(id) FROM audit) - ?", (self.audit_cap,))
 
     def audit_entries(self, limit: int = 100, offset: int = 0) -> list[dict]:
         codec.check_page(limit, offset)
