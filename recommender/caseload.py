@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import allocation
-from .eligibility import Outcome, evaluate
+from .eligibility import Outcome
 from .schema import split_list
 
 #: Candidates per pair: 10,000 residents x 2,000 services stays a small problem.
@@ -97,7 +97,7 @@ def _batched(rec, jobs, n: int, overrides, chunk: int = 256):
         recorded = []
         for r, (_p, ci, case, code, profile) in enumerate(part):
             if ci not in outcomes:
-                outcomes[ci] = evaluate(cat, profile, overrides=overrides).outcome
+                outcomes[ci] = rec.eligibility([profile], overrides)[0]
             excluded[r] = ~cat.answers(code)
             for item in case.history or ():
                 sid, event = (item[0], item[1]) if not isinstance(item, str) else (item, "enrolled")

@@ -332,11 +332,13 @@ class Recommender:
         masks = [{need: self.catalog.answers(need) for need in p.needs} for p in profiles]
         return rank_rows(s, k, masks), s
 
-    def eligibility(self, profiles: list[Profile]) -> np.ndarray:
-        """(n x services) eligibility outcomes of the profiles (``recommender.eligibility``)."""
+    def eligibility(self, profiles: list[Profile], overrides: dict[str, dict] | None = None) -> np.ndarray:
+        """(n x services) eligibility outcomes of the profiles (``recommender.eligibility``), with the
+        API's status/capacity ``overrides`` when given."""
         out = np.zeros((len(profiles), len(self.catalog)), dtype=np.int8)
         for n, p in enumerate(profiles):
-            out[n] = evaluate(self.catalog, p, checks=self._eligibility_checks(), columns=self._columns).outcome
+            out[n] = evaluate(self.catalog, p, overrides=overrides, checks=self._eligibility_checks(),
+                              columns=self._columns).outcome
         return out
 
     def _eligibility_checks(self) -> tuple:

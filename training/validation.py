@@ -28,6 +28,7 @@ from recommender.ranking import BLOCKED, candidate_scores, rank_rows
 from recommender.schema import POSITIVE_EVENTS
 from recommender.signals import Batch, combine, compute
 
+from .evaluate import BATCH_SCORES
 from .metrics import list_metrics
 
 K = 10
@@ -143,7 +144,7 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
     max_residents = int(min(max_residents, max(600, RESIDENT_SERVICE_BUDGET // max(past_m.shape[1], 1))))
     res = _Residents(part, recent, cold_val, past_m, max_residents, rng)
     n_items = past_m.shape[1]
-    batch = int(max(16, min(512, 1e7 // max(n_items, 1))))  # as in evaluation: about ten million scores
+    batch = int(max(16, min(512, BATCH_SCORES // max(n_items, 1))))  # as in evaluation
     names = [s for s in SIGNALS if s != "hyb" or model.hyb is not None]
     segment = np.empty(len(res), dtype=object)
 
