@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, heap
 from api.audit import AuditLog
 from api.capacity import CapacityView
 from api.auth import KeyStore, add_security_to_openapi, check_routes
@@ -97,6 +97,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        heap.freeze()  # the model and the app, loaded: out of the full collections from now on
         audit_log.start()
         refresher.start()
         try:
@@ -104,6 +105,7 @@ def create_app(
         finally:
             refresher.stop()
             audit_log.stop()
+            heap.release()
             metrics.close()
             if owns_store:
                 store.close()

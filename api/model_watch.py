@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from api import heap
 from recommender.schema import (DEFAULT_STATUS, SERVICE_LISTS, SERVICE_NUMERIC, SERVICE_OPTIONAL,
                                 SERVICE_REQUIRED, split_list)
 
@@ -124,6 +125,8 @@ class ModelHolder:
         self.on_swap = on_swap
         self._lock = threading.Lock()  # one load at a time (the refresher and POST /reload)
         self._stamp = self.current_stamp()
+        #: a model was swapped in: the heap is settled (api.heap) at the refresher's next poll
+        self.settle_pending = False
         self.current: LoadedModel = self._load(self.models_dir)
         if on_swap:
             on_swap(self.current)
@@ -164,6 +167,7 @@ class ModelHolder:
                     self._stamp = stamp  # tried: not again until CURRENT changes
                 raise
             previous, self.current = self.current, new
+            self.settle_pending = True
             if version is None:
                 self._stamp = stamp
         if self.on_swap:
@@ -224,10 +228,18 @@ class Refresher:
         self.last_error = None
         return True
 
+    def poll(self) -> bool:
+        """What the thread does every ``interval``: settle the heap after the previous poll's swap
+        (the requests that held the old model are done by now), then :meth:`check`."""
+        if self.holder.settle_pending:
+            self.holder.settle_pending = False
+            heap.settle()
+        return self.check()
+
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.check()
+                self.poll()
             except Exception:  # noqa: BLE001
                 log.exception("model refresher poll failed")
 

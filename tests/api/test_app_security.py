@@ -84,7 +84,10 @@ def test_portal_answers_carry_nothing_of_the_stored_profile(start, keys):
             for item in body["items"]:
                 assert item["distance_km"] is None and item["contributions"] == [] and item["needs"] == []
                 assert item["distance_band"] is None  # no distance at all: bands still locate homes
-            assert _profile_leaks(answer.text) == [], _profile_leaks(answer.text)
+            # the request id is random hex: it may spell "d07" by chance (it did, 1 run in 12)
+            text = answer.text.replace(body["request_id"], "")
+            assert _profile_leaks(text) == [], [text[max(0, text.find(v) - 80):text.find(v) + 40]
+                                                for v in _profile_leaks(text)]
             assert not re.search(r"\d+\.\d+ km", answer.text)
 
 
