@@ -1,10 +1,10 @@
 """The audit trail of served lists: every list is written durably before it is answered.
 
 A request on the event loop hands its entry to the writer thread and waits for it (``await
-audit.record(...)``); a caller in a worker thread writes it there
-(``audit.record_sync(...)``). Whoever writes takes every entry waiting at that moment and writes
-them in one durable commit -- one fsync for the whole group (SQLite ``synchronous=FULL``, Redis
-``appendfsync always``) -- then releases the waiting requests. So a list is never answered unless its entry is on disk, and under
+audit.record(...)``); a caller in a worker thread writes it there (``audit.record_sync(...)``).
+Whoever writes takes every entry waiting at that moment and writes them in one durable commit --
+one fsync for the whole group (SQLite ``synchronous=FULL``, Redis ``appendfsync always``) -- then
+releases the waiting requests. So a list is never answered unless its entry is on disk, and under
 load one commit serves many requests (group commit).
 
 When the store cannot be reached (inline profiles keep being served during a Redis outage), the

@@ -5,6 +5,7 @@ are independent).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import anyio
@@ -100,26 +101,15 @@ class AppContext:
             return await run_in_threadpool(fn, *args, **kwargs)
         return fn(*args, **kwargs)
 
-    async def compute(self, fn, *args, then=None, **kwargs):
+    async def compute(self, fn, *args, **kwargs):
         """Engine work (ranking, eligibility, explanations, free-text needs): always in a worker
         thread, so a heavy request never holds the event loop -- /healthz and cached answers stay
         fast while it runs -- and at most ``settings.engine_threads`` at once: engine work holds the
         GIL most of the time, so eight requests ranked in eight threads take turns in 5 ms slices
-        (p99 about 100 ms at 8 connections, measured) where queued they wait their turn (28 ms).
-
-        ``then(result)`` runs in the same thread, in the same turn: presenting and auditing a list
-        there (``AuditLog.record_sync``; threads share commits) spares the event loop two thread
-        hand-offs per request -- waking the audit writer and being woken by it -- which cost about
-        0.35 ms of system time per request at 8 connections (measured).
-        """
+        (p99 about 100 ms at 8 connections, measured) where queued they wait their turn (28 ms)."""
         if self._engine_limiter is None:  # made on first use: it belongs to the running event loop
             self._engine_limiter = anyio.CapacityLimiter(self.settings.engine_threads)
-
-        def work():
-            out = fn(*args, **kwargs)
-            return out if then is None else then(out)
-
-        return await anyio.to_thread.run_sync(work, limiter=self._engine_limiter)
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=self._engine_limiter)
 
 
 def ctx_of(request: Request) -> AppContext:

@@ -68,7 +68,7 @@ async def recommend(body: RecommendationRequest, request: Request) -> Response:
                                      "(use resident_id)")
         profile = body.profile.to_contract()
 
-        def inline():
+        def rank():
             # A walk-in needs no state: with the store down it is still served, with the last
             # overrides known.
             return model.rec.recommend(profile=profile, **ctx.engine_overrides(model.rec, lenient=True),
@@ -79,19 +79,24 @@ async def recommend(body: RecommendationRequest, request: Request) -> Response:
         caller.may_see(body.resident_id)
         subject = dict(resident_id=body.resident_id, profile=None)
 
-        def inline():
+        def rank():
             return recommend_for_resident(ctx, model, body.resident_id, **params)
 
     view = view_for(caller)
 
-    def answer(result):  # in the worker thread (see AppContext.compute): durable before it is answered
+    def ranked_and_audited():
+        # Presented and audited in the worker thread that ranked it (threads share the audit's
+        # commits): handing the entry to the audit thread and being woken by it were two thread
+        # hand-offs per request on the event loop, about 0.35 ms of system CPU each at 8
+        # connections (measured). The list is durable in the audit before it is answered.
+        result = rank()
         payload = present(result, view, rid)
         ctx.audit.record_sync(request_id=rid, key_id=caller.key_id, route="POST /v1/recommendations",
                               model_version=result.model_version, service_ids=_ids(payload["items"]),
                               **subject)
         return payload
 
-    payload = await ctx.compute(inline, then=answer)
+    payload = await ctx.compute(ranked_and_audited)
     return json_response(payload)
 
 
@@ -124,20 +129,17 @@ async def resident_recommendations(
             return json_response(cached)
         ctx.metrics.cache_misses.inc()
 
-    def compute():
+    def compute():  # audited in the worker thread, as POST /v1/recommendations
         result = recommend_for_resident(ctx, model, resident_id, k=k)
         payload = present(result, view, None)
         if ctx.cache_enabled:
             # The cache holds plain JSON; the request id is per answer, so it is not part of it.
             ctx.store.cache_put(resident_id, params_key, model.version,
                                 orjson.loads(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)))
-        return payload
-
-    def audited(payload):  # in the worker thread (see AppContext.compute): durable before the answer
         ctx.audit.record_sync(request_id=rid, key_id=caller.key_id, route=route, resident_id=resident_id,
                               profile=None, model_version=model.version, service_ids=_ids(payload["items"]))
         return payload
 
-    payload = await ctx.compute(compute, then=audited)
+    payload = await ctx.compute(compute)
     payload["request_id"] = rid
     return json_response(payload)
