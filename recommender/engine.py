@@ -47,7 +47,7 @@ from .model import HybridModel
 from .need_text import NeedMatcher
 from .profile import Profile
 from .ranker import Ranker, segment_of
-from .ranking import candidate_scores, rank, rank_rows
+from .ranking import apply_floor, candidate_scores, listing_floor, rank, rank_rows_at
 from .results import NeedAnswer, RecommendationResult, Suggestion
 from .schema import split_list
 from .signals import Batch, Places, Row, Signals, combine, compute as compute_signals, local_fit, wanted
@@ -317,20 +317,38 @@ class Recommender:
         ``ranker``: None for the served ranker, ``"popularity"`` or ``"need_match"`` for a baseline, or a
         :class:`~recommender.ranker.Ranker`. ``exclude``: services not to list (besides the resident's
         known uses and declines). ``outcomes``: :meth:`eligibility` of the profiles, when the caller
-        ranks the same residents several times. Evaluation calls this.
+        ranks the same residents several times.
+        """
+        (lists, s), = self.rank_batch_many(resident_ids, profiles, rankers=(ranker,), ks=(k,), exclude=exclude,
+                                          extra_history=extra_history, outcomes=outcomes,
+                                          include_unknown_eligibility=include_unknown_eligibility)
+        return lists[k], s
+
+    def rank_batch_many(self, resident_ids: list[str | None], profiles: list[Profile], *, rankers=(None,),
+                        ks=(10,), exclude: sp.spmatrix | None = None, extra_history: sp.spmatrix | None = None,
+                        include_unknown_eligibility: bool = True, outcomes: np.ndarray | None = None):
+        """:meth:`rank_batch` for several rankers and list lengths over the same residents: the batch,
+        the signals any of the rankers weighs, the exclusions and eligibility are worked out once.
+        Yields, per ranker in order, ({k: (n x k) lists}, candidate scores); each ranker's scores are
+        computed when its turn comes (a batch over a large catalogue holds one at a time). Evaluation
+        calls this.
         """
         found = [None if r is None else self._row(str(r)) for r in resident_ids]
         rows = np.array([-1 if f is None else f for f in found], dtype=np.int64)
         outcomes = self.eligibility(profiles) if outcomes is None else outcomes
         batch = self._batch(rows, profiles, extra_history, outcomes)
-        r = self._ranker(ranker)
-        scores = combine(self._signals(batch, r), r, batch)
+        rankers = [self._ranker(r) for r in rankers]
+        signals = compute_signals(self.model, batch, set().union(*(wanted(r, batch) for r in rankers)),
+                                  self.catalog.latitude, self.catalog.longitude, self._places)
         excluded = self._known_mask(rows)
         if exclude is not None:
             excluded |= sp.csr_matrix(exclude).toarray().astype(bool)
-        s = candidate_scores(scores, outcomes, excluded, include_unknown_eligibility, copy=False)
+        floor = listing_floor(outcomes, excluded, include_unknown_eligibility)
+        del excluded
         masks = [{need: self.catalog.answers(need) for need in p.needs} for p in profiles]
-        return rank_rows(s, k, masks), s
+        for r in rankers:
+            s = apply_floor(combine(signals, r, batch), floor, copy=False)
+            yield rank_rows_at(s, ks, masks), s
 
     def eligibility(self, profiles: list[Profile], overrides: dict[str, dict] | None = None) -> np.ndarray:
         """(n x services) eligibility outcomes of the profiles (``recommender.eligibility``), with the

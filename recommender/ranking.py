@@ -26,18 +26,31 @@ class Ranked:
     unanswerable: dict[str, str]        # need -> why nothing answers it
 
 
+def listing_floor(outcome: np.ndarray, excluded: np.ndarray | None, include_unknown: bool = True) -> np.ndarray:
+    """Per service the highest score it may keep: +inf where it may be listed, ``BLOCKED`` where
+    eligibility rules it out, -inf where it is excluded. ``np.minimum(scores, floor)`` is
+    :func:`candidate_scores`: one branch-free pass, so a caller ranking the same residents with several
+    rankers (evaluation, validation) works the floor out once and applies it to each."""
+    ruled_out = outcome >= Outcome.UNKNOWN if not include_unknown else outcome == Outcome.INELIGIBLE
+    floor = np.where(ruled_out, BLOCKED, np.inf)
+    if excluded is not None:
+        np.putmask(floor, excluded, -np.inf)
+    return floor
+
+
+def apply_floor(scores: np.ndarray, floor: np.ndarray, copy: bool = True) -> np.ndarray:
+    """:func:`candidate_scores` with a :func:`listing_floor` worked out before; ``copy=False`` writes
+    into ``scores`` when it is already float64."""
+    s = np.array(scores, dtype=np.float64, copy=copy or None)
+    return np.minimum(s, floor, out=s)
+
+
 def candidate_scores(scores: np.ndarray, outcome: np.ndarray, excluded: np.ndarray | None,
                      include_unknown: bool = True, copy: bool = True) -> np.ndarray:
     """Scores with ``BLOCKED`` where eligibility rules a service out and -inf where it is excluded;
     works on one resident (n_services,) or a batch (n, n_services). ``copy=False`` writes into
     ``scores`` when it is already float64 (a caller's fresh array)."""
-    s = np.array(scores, dtype=np.float64, copy=copy or None)
-    np.putmask(s, outcome == Outcome.INELIGIBLE, BLOCKED)
-    if not include_unknown:
-        np.putmask(s, outcome == Outcome.UNKNOWN, BLOCKED)
-    if excluded is not None:
-        np.putmask(s, excluded, -np.inf)
-    return s
+    return apply_floor(scores, listing_floor(outcome, excluded, include_unknown), copy)
 
 
 def top_k(s: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[int]:
@@ -120,7 +133,53 @@ def rank(s: np.ndarray, k: int, need_masks: dict[str, np.ndarray], shortlist: np
 
 
 def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """(n x k) best listable indices per row, best first (ties by index), -1 past the listable ones."""
+    """(n x k) best listable indices per row, best first (ties by index), -1 past the listable ones.
+
+    A selection over every service of every row is most of the cost of ranking a batch over a large
+    catalogue (evaluation and validation rank thousands of residents over 50,000 services). So each
+    row first takes a threshold from a strided sample of its scores, low enough that, most likely, a
+    few times k scores reach it; only those are gathered and sorted. Where fewer than k reach it, or a
+    crowd of equal scores does (a popularity baseline's ties, a row mostly ruled out), the row is
+    ranked by the full selection instead: the result is the same either way."""
+    n, m = scores.shape
+    kk = min(k, m)
+    step = m // SAMPLE
+    if step < 8 or n == 0:
+        return _select_rows(scores, k)
+    sample = scores[:, ::step]
+    j = min(sample.shape[1], 3 * kk // step + 3)  # the sample's j-th best: about 3k scores reach it
+    thr = -np.partition(-sample, j - 1, axis=1)[:, j - 1]
+    crowded = (thr <= BLOCKED) | (np.count_nonzero(sample >= thr[:, None], axis=1) > 2 * j + 8)
+    if crowded.all():
+        return _select_rows(scores, k)
+    thr[crowded] = np.inf
+    flat = np.flatnonzero(scores >= thr[:, None])
+    row = flat // m
+    counts = np.bincount(row, minlength=n)
+    full = crowded | (counts < kk) | (counts > 8 * kk + 256)
+    out = np.full((n, kk), -1, dtype=np.int64)
+    if full.any():
+        out[full] = _select_rows(scores[full], k)
+        keep = ~full[row]
+        flat, row = flat[keep], row[keep]
+    col = flat - row * m
+    val = scores.ravel().take(flat)
+    order = np.lexsort((col, -val, row))
+    row, col, val = row[order], col[order], val[order]
+    start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=n), out=start[1:])
+    place = np.arange(len(row)) - start[row]
+    listed = (place < kk) & (val > BLOCKED)
+    out[row[listed], place[listed]] = col[listed]
+    return out
+
+
+#: scores sampled per row by :func:`_top_rows` to find its threshold
+SAMPLE = 2048
+
+
+def _select_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """:func:`_top_rows` by a selection over every score of every row."""
     n, m = scores.shape
     kk = min(k, m)
     # the k smallest of the negated scores (BLOCKED and -inf sort last there): numpy's selection is
@@ -137,19 +196,31 @@ def rank_rows(scores: np.ndarray, k: int, need_masks: list[dict] | None = None) 
     """(n x k) service indices, best first, -1 where fewer than k may be listed: :func:`rank` for each
     row that declares needs (on a shortlist computed for all rows at once), a vectorised top k for
     the others."""
+    return rank_rows_at(scores, (k,), need_masks)[k]
+
+
+def rank_rows_at(scores: np.ndarray, ks, need_masks: list[dict] | None = None) -> dict[int, np.ndarray]:
+    """:func:`rank_rows` at several list lengths (evaluation's @5 and @10) from one selection: the
+    longest list's shortlist holds every shorter one's."""
+    ks = sorted({int(k) for k in ks})
     n, m = scores.shape
-    out = np.full((n, k), -1, dtype=np.int64)
+    out = {k: np.full((n, k), -1, dtype=np.int64) for k in ks}
     if n == 0:
         return out
+    longest = ks[-1]
     with_needs = np.array([bool(need_masks and need_masks[r]) for r in range(n)], dtype=bool)
     plain = np.flatnonzero(~with_needs)
     if len(plain):
-        out[plain, :min(k, m)] = _top_rows(scores[plain], k)
+        best = _top_rows(scores if len(plain) == n else scores[plain], longest)
+        for k in ks:
+            out[k][plain, :min(k, m)] = best[:, :k]
     rows = np.flatnonzero(with_needs)
     if len(rows):
-        size = shortlist_size(k, max(len(need_masks[r]) for r in rows))
-        short = _top_rows(scores[rows], size)
+        size = shortlist_size(longest, max(len(need_masks[r]) for r in rows))
+        short = _top_rows(scores if len(rows) == n else scores[rows], size)
         for r, sl in zip(rows, short):
-            lst = rank(scores[r], k, need_masks[r], sl[sl >= 0]).indices
-            out[r, :len(lst)] = lst
+            sl = sl[sl >= 0]
+            for k in ks:
+                lst = rank(scores[r], k, need_masks[r], sl).indices
+                out[k][r, :len(lst)] = lst
     return out

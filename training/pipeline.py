@@ -232,7 +232,7 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), ext
 
     t = time.perf_counter()
     metrics = evaluate_holdout(rec, residents=data.residents, train=split.train, holdout=split.holdout,
-                               max_residents=eval_residents, seed=seed, progress=progress)
+                               max_residents=eval_residents, seed=seed, progress=progress, threads=num_threads)
     per_resident = metrics.pop("per_resident")
     # the equity audit: every figure per district, language, age band, disability, gender
     metrics["groups"] = group_metrics(per_resident, data.residents)

@@ -24,12 +24,13 @@ import scipy.sparse as sp
 from recommender.eligibility import Outcome
 from recommender.model import HybridModel
 from recommender.ranker import BASELINES, SEGMENTS, SIGNALS, Ranker
-from recommender.ranking import BLOCKED, candidate_scores, rank_rows
+from recommender.ranking import BLOCKED, apply_floor, listing_floor, rank_rows
 from recommender.schema import POSITIVE_EVENTS
-from recommender.signals import Batch, combine, compute
+from recommender.signals import Batch, blend, combine, compute, row_weights
 
 from .evaluate import BATCH_SCORES
 from .metrics import list_metrics
+from .parallel import map_in_order
 
 K = 10
 #: validation residents x services ranked per candidate, at most
@@ -94,25 +95,31 @@ class _Residents:
         return len(self.rows)
 
 
-def _batches(model: HybridModel, data, warm_res: np.ndarray, res: _Residents, batch: int, cache: dict):
-    """(positions, Batch, signals, outcomes, need masks) for the validation residents, a batch at a time;
-    each batch's needs and eligibility are computed once and kept in ``cache`` for the second pass."""
-    for start in range(0, len(res), batch):
-        pos = np.arange(start, min(start + batch, len(res)))
-        table_rows = warm_res[res.rows[pos]]
-        if start not in cache:
-            cache[start] = data.needs_and_eligibility(table_rows)
-        masks, outcomes, (area, speaks) = cache[start]
-        need = np.zeros(outcomes.shape, dtype=bool)
-        for n, m in enumerate(masks):
-            for mask in m.values():
-                need[n] |= mask
-        coords = data.coords[table_rows] if data.coords is not None else np.full((len(pos), 2), np.nan)
-        b = Batch(warm_rows=np.where(res.fitted[pos], res.rows[pos], -1), X=data.X[table_rows],
-                  history=res.history[pos], need=need, coords=coords, unknown=outcomes == Outcome.UNKNOWN,
-                  area=area, speaks=speaks)
-        sig = compute(model, b, set(SIGNALS), data.service_lat, data.service_lon)
-        yield pos, b, sig, outcomes, masks
+def _batches(model: HybridModel, data, warm_res: np.ndarray, res: _Residents, batch: int, cache: dict,
+             threads: int = 1):
+    """(positions, Batch, signals, outcomes, need masks) for the validation residents, a batch at a time
+    (the next ones computed meanwhile in up to ``threads`` threads); each batch's needs and eligibility
+    are computed once and kept in ``cache`` for the second pass."""
+    return map_in_order(lambda start: _batch_at(model, data, warm_res, res, start, batch, cache),
+                        range(0, len(res), batch), threads)
+
+
+def _batch_at(model: HybridModel, data, warm_res: np.ndarray, res: _Residents, start: int, batch: int, cache: dict):
+    pos = np.arange(start, min(start + batch, len(res)))
+    table_rows = warm_res[res.rows[pos]]
+    if start not in cache:
+        cache[start] = data.needs_and_eligibility(table_rows)
+    masks, outcomes, (area, speaks) = cache[start]
+    need = np.zeros(outcomes.shape, dtype=bool)
+    for n, m in enumerate(masks):
+        for mask in m.values():
+            need[n] |= mask
+    coords = data.coords[table_rows] if data.coords is not None else np.full((len(pos), 2), np.nan)
+    b = Batch(warm_rows=np.where(res.fitted[pos], res.rows[pos], -1), X=data.X[table_rows],
+              history=res.history[pos], need=need, coords=coords, unknown=outcomes == Outcome.UNKNOWN,
+              area=area, speaks=speaks)
+    sig = compute(model, b, set(SIGNALS), data.service_lat, data.service_lon)
+    return pos, b, sig, outcomes, masks
 
 
 def _matrix(sig, names: list[str], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -133,7 +140,8 @@ def _segment_codes(b: Batch) -> np.ndarray:
 
 
 def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.DataFrame, past_m: sp.csr_matrix,
-                  recent: np.ndarray, cold_val: np.ndarray, max_residents: int = 3000, seed: int = 0) -> Ranker:
+                  recent: np.ndarray, cold_val: np.ndarray, max_residents: int = 3000, seed: int = 0,
+                  threads: int = 1) -> Ranker:
     """The ranker to serve, chosen on the validation slice; ``model`` holds generators fitted on the past,
     ``part`` every training interaction (``r`` = warm row), ``recent`` marks the slice, ``cold_val`` the
     residents (warm rows) held out whole, ``data`` the trainer's :class:`~training.fit.FitData`."""
@@ -152,11 +160,9 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
     diffs: list[np.ndarray] = []
     owner: list[np.ndarray] = []
     cache: dict = {}
-    for pos, b, sig, outcomes, _ in _batches(model, data, warm_res, res, batch, cache):
+    for pos, b, sig, outcomes, _ in _batches(model, data, warm_res, res, batch, cache, threads):
         segment[pos] = _segment_codes(b)
-        known = res.known[pos].toarray() > 0
-        s = candidate_scores(np.zeros((len(pos), n_items)), outcomes, known)
-        listable = s > BLOCKED
+        listable = listing_floor(outcomes, res.known[pos].toarray() > 0) > BLOCKED
         truth = res.truth[pos]
         for n in range(len(pos)):
             p = truth.indices[truth.indptr[n]:truth.indptr[n + 1]]
@@ -202,17 +208,31 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
     rankers["learned"] = [Ranker("learned", {seg: learned[seg][f] or {} for seg in SEGMENTS}) for f in (0, 1)]
     rankers[POOLED] = [Ranker(POOLED, {seg: learned[POOLED][f] or {} for seg in ("short", "long")}) for f in (0, 1)]
     rankers[EVERYONE] = [Ranker.uniform(EVERYONE, learned[EVERYONE][f] or {}) for f in (0, 1)]
-    for pos, b, sig, outcomes, masks in _batches(model, data, warm_res, res, batch, cache):
-        known = res.known[pos].toarray() > 0
+    def score_batch(start: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """ndcg@K of every candidate for one batch of validation residents."""
+        pos, b, sig, outcomes, masks = _batch_at(model, data, warm_res, res, start, batch, cache)
+        floor = listing_floor(outcomes, res.known[pos].toarray() > 0)  # the same for every candidate
         truth = res.truth[pos]
         fold = res.fold[pos]
+        out = {}
         for c, per_fold in rankers.items():
-            score = combine(sig, per_fold[0], b)
-            if per_fold[1] is not per_fold[0]:
-                score[fold == 1] = combine(sig, per_fold[1], b)[fold == 1]
-            top = rank_rows(candidate_scores(score, outcomes, known, copy=False), K, masks)
+            if per_fold[1] is per_fold[0] or len(pos) == 1:
+                score = combine(sig, per_fold[0], b)
+                if per_fold[1] is not per_fold[0]:
+                    score[fold == 1] = combine(sig, per_fold[1], b)[fold == 1]
+            else:  # out of fold: each resident weighted by the fold it was not learned on, in one blend
+                w0, w1 = row_weights(per_fold[0], b), row_weights(per_fold[1], b)
+                score = blend(sig.values, {name: np.where(fold == 1, w1[name] if name in w1 else 0.0,
+                                                          w0[name] if name in w0 else 0.0)
+                                           for name in sorted(w0.keys() | w1.keys())}, b.need.shape)
+            top = rank_rows(apply_floor(score, floor, copy=False), K, masks)
             hits = np.asarray(truth[np.arange(len(pos))[:, None], np.maximum(top, 0)].todense(), dtype=bool) & (top >= 0)
-            ndcg[c][pos] = list_metrics(hits, np.diff(truth.indptr), K)[f"ndcg@{K}"]
+            out[c] = list_metrics(hits, np.diff(truth.indptr), K)[f"ndcg@{K}"]
+        return pos, out
+
+    for pos, got in map_in_order(score_batch, range(0, len(res), batch), threads):
+        for c, vals in got.items():
+            ndcg[c][pos] = vals
 
     return _select(learned, candidates, ndcg, segment, res)
 
