@@ -95,16 +95,16 @@ class ServiceCatalog:
         extra_columns = list(extra_columns or [])
         keep = ["service_id", *SERVICE_OPTIONAL, *extra_columns]
         keep = ["service_id", "name"] + [c for c in keep if c in services.columns and c not in ("service_id", "name")]
-        records = []
-        for row in services[keep].itertuples(index=False, name=None):
-            rec = {}
-            for col, value in zip(keep, row):
-                if col in SERVICE_NUMERIC:
-                    v = _num(value)
-                    rec[col] = None if math.isnan(v) else v
-                else:
-                    rec[col] = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
-            records.append(rec)
+        # column by column: a whole column converts to Python values at once (iterating an Arrow-backed
+        # column value by value was most of building a 50,000-service catalogue)
+        columns = []
+        for col in keep:
+            values = services[col].tolist()
+            if col in SERVICE_NUMERIC:
+                columns.append([None if math.isnan(v := _num(x)) else v for x in values])
+            else:
+                columns.append(["" if x is None or (isinstance(x, float) and math.isnan(x)) else str(x) for x in values])
+        records = [dict(zip(keep, row)) for row in zip(*columns)]
         return cls(records=records, taxonomy=taxonomy or Taxonomy(), extra_columns=extra_columns,
                    listing_rules=read_rules(records) if read_rules is not None else None)
 

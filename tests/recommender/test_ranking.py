@@ -97,3 +97,20 @@ def test_several_list_lengths_from_one_selection_are_each_lists():
     for r in range(n):
         for mask in needs[r].values():  # every need answered in the top 5
             assert mask[both[5][r]].any()
+
+
+def test_a_floor_worked_out_once_gives_the_candidate_scores():
+    """Evaluation and validation apply one listing floor to every ranker's scores; a request masks its
+    scores directly: the same numbers either way."""
+    from recommender.ranking import apply_floor, listing_floor
+
+    rng = np.random.default_rng(5)
+    s = rng.normal(size=(6, 500))
+    outcome = rng.choice([PASS, UNK, FAIL], size=s.shape).astype(np.int8)
+    excluded = rng.random(s.shape) < 0.05
+    for include_unknown in (True, False):
+        for ex in (excluded, None):
+            want = candidate_scores(s, outcome, ex, include_unknown)
+            assert np.array_equal(apply_floor(s, listing_floor(outcome, ex, include_unknown)), want)
+            assert np.array_equal(candidate_scores(s[2], outcome[2], None if ex is None else ex[2], include_unknown),
+                                  want[2])
