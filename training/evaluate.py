@@ -38,6 +38,9 @@ from .parallel import map_in_order
 BATCH_SCORES = 2_000_000
 
 KS = (5, 10)
+#: ``per_resident``'s columns and their types
+PER_RESIDENT = {"resident_id": "str", "ranker": "str", "group": "str", "ndcg@10": "float64",
+                "need_coverage@5": "float64", "has_eligible": "bool"}
 RANKERS = ("model", "popularity", "need_match")
 
 
@@ -88,7 +91,7 @@ def evaluate_holdout(rec: Recommender, *, residents: pd.DataFrame, train: pd.Dat
     n_items = len(rec.catalog)
     batch = int(max(16, min(batch, BATCH_SCORES // max(n_items, 1))))
     out: dict = {"counts": {}}
-    records = []
+    records: dict[str, list] = defaultdict(list)
     groups = rows if rows is not None else groups_of(residents, train, truth)
     for group, group_rows in groups.items():
         if rows is None:
@@ -110,7 +113,8 @@ def evaluate_holdout(rec: Recommender, *, residents: pd.DataFrame, train: pd.Dat
             elig = rec.eligibility(profiles)
             got = {r: defaultdict(list) for r in rankers}
             listed_by = {r: {k: set() for k in KS} for r in rankers}
-            frames = []
+            rows: dict[str, list] = defaultdict(list)
+            excluded = has_eligible = None
             ranked = rec.rank_batch_many(ids, profiles, rankers=[None if name == "model" else name for name in rankers],
                                          ks=KS, exclude=known[b_rows], outcomes=elig)
             for name, (lists, s) in zip(rankers, ranked):
@@ -131,21 +135,26 @@ def evaluate_holdout(rec: Recommender, *, residents: pd.DataFrame, train: pd.Dat
                             m[f"need_coverage@{k}"].extend(hit)
                             cover[n] = np.mean(hit)
                     per[f"need_coverage@{k}"] = cover
-                m["auc"].extend(auc(s, truth_m, np.isneginf(s).sum(axis=1)).tolist())
-                frames.append(pd.DataFrame({
-                    "resident_id": ids, "ranker": name, "group": group, "ndcg@10": per["ndcg@10"],
-                    "need_coverage@5": per["need_coverage@5"], "has_eligible": (s > BLOCKED).any(axis=1)}))
-            return got, listed_by, frames
+                if excluded is None:  # the same for every ranker: the listing floor decides them
+                    excluded, has_eligible = np.isneginf(s).sum(axis=1), (s > BLOCKED).any(axis=1)
+                m["auc"].extend(auc(s, truth_m, excluded).tolist())
+                for column, values in (("resident_id", ids), ("ranker", [name] * len(ids)),
+                                       ("group", [group] * len(ids)), ("ndcg@10", per["ndcg@10"].tolist()),
+                                       ("need_coverage@5", per["need_coverage@5"].tolist()),
+                                       ("has_eligible", has_eligible.tolist())):
+                    rows[column].extend(values)
+            return got, listed_by, rows
 
         batches = [group_rows[start:start + batch] for start in range(0, len(group_rows), batch)]
-        for got, listed_by, frames in tqdm(map_in_order(score, batches, threads), total=len(batches),
-                                           desc=f"evaluate {group}", disable=not progress, unit="batch"):
+        for got, listed_by, rows_of in tqdm(map_in_order(score, batches, threads), total=len(batches),
+                                            desc=f"evaluate {group}", disable=not progress, unit="batch"):
             for name in rankers:
                 for key, vals in got[name].items():
                     acc[name][key].extend(vals)
                 for k in KS:
                     shown[name][k] |= listed_by[name][k]
-            records.extend(frames)
+            for column, values in rows_of.items():
+                records[column].extend(values)
         active = max(int((rec.catalog.status == "active").sum()), 1)
         out[group] = {}
         for name in rankers:
@@ -154,6 +163,7 @@ def evaluate_holdout(rec: Recommender, *, residents: pd.DataFrame, train: pd.Dat
             for k in KS:
                 res[f"coverage@{k}"] = round(len(shown[name][k]) / active, 4)
             out[group][name] = res
-    out["per_resident"] = pd.concat(records, ignore_index=True) if records else pd.DataFrame(
-        columns=["resident_id", "ranker", "group", "ndcg@10", "need_coverage@5", "has_eligible"])
+    # one frame at the end: a frame per batch and ranker was 5% of an evaluation over 50,000 services
+    out["per_resident"] = pd.DataFrame(
+        {c: pd.Series(records[c], dtype=dtype) for c, dtype in PER_RESIDENT.items()})
     return out
