@@ -364,7 +364,7 @@ def blend(values: dict[str, np.ndarray], weights: dict[str, np.ndarray], shape: 
     """(n, n_services) float64: the sum, in the order of ``weights``, of each signal times its per-row
     weight (:func:`row_weights`); a signal absent from ``values`` adds nothing."""
     n, m = shape
-    out = np.zeros(shape, dtype=np.float64)
+    out = np.empty(shape, dtype=np.float64)
     terms = []
     for name, w in weights.items():
         v = values.get(name)
@@ -375,15 +375,24 @@ def blend(values: dict[str, np.ndarray], weights: dict[str, np.ndarray], shape: 
             terms.append((None, w[0] * v if same else None, w, v))
         else:
             terms.append((w[0] if same else w[:, None], None, w, v))
+    if not terms:
+        out.fill(0.0)
+        return out
     tmp = np.empty((min(BLEND_ROWS, n), m), dtype=np.float64)
     for a in range(0, n, BLEND_ROWS):
         o = out[a:a + BLEND_ROWS]
         t = tmp[:len(o)]
-        for scale, row, w, v in terms:
+        # the first product is written, not added to zeros: the same numbers (0 + x is x), one pass less
+        for first, (scale, row, w, v) in zip((True,) + (False,) * (len(terms) - 1), terms):
+            dest = o if first else t
             if v.shape[0] == 1:
-                o += row if row is not None else np.multiply.outer(w[a:a + BLEND_ROWS], v[0])
+                if row is not None:
+                    dest[...] = row
+                else:
+                    np.multiply.outer(w[a:a + BLEND_ROWS], v[0], out=dest)
             else:
-                np.multiply(v[a:a + BLEND_ROWS], scale if np.ndim(scale) == 0 else scale[a:a + BLEND_ROWS], out=t)
+                np.multiply(v[a:a + BLEND_ROWS], scale if np.ndim(scale) == 0 else scale[a:a + BLEND_ROWS], out=dest)
+            if not first:
                 o += t
     return out
 
