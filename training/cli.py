@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--eval-residents", type=int, default=2_000,
                    help="evaluate at most this many residents per group, a seeded sample (default 2000)")
     t.add_argument("--seed", type=int, default=0, help="random seed for splits and fitting (default 0)")
-    t.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="fitting, validation and evaluation threads (default: all cores; the figures are the same for any number)")
+    t.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="LightFM threads, and validation and evaluation batches ranked at once (default: all cores)")
     t.add_argument("--force", action="store_true", help="make the new model current even if it is not better")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
     t.set_defaults(func=_cmd_train)
@@ -304,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     rt.add_argument("--epochs", type=int, default=20, help="LightFM epochs (default 20)")
     rt.add_argument("--eval-residents", type=int, default=2_000, help="residents evaluated per group (default 2000)")
     rt.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    rt.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="fitting, validation and evaluation threads (default: all cores; the figures are the same for any number)")
+    rt.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="LightFM threads, and validation and evaluation batches ranked at once (default: all cores)")
     rt.add_argument("--quiet", action="store_true", help="no progress bars")
     rt.set_defaults(func=_cmd_retrain)
 
