@@ -175,7 +175,7 @@ def _cmd_compare(args) -> int:
     from .promote import CONFIDENCE, PRIMARY, compare_versions
 
     c = compare_versions(args.models, args.version_a, args.version_b, args.data, extra_interactions=args.events or (),
-                         seed=args.seed)
+                         seed=args.seed, threads=os.cpu_count() or 1)
     print(f"{c.residents} residents with positives newer than both models' training data "
           f"(after {c.since}; {c.excluded_residents} left out: known to one model only)")
     print(f"  {PRIMARY} {args.version_a}: {c.mean_a:.4f}")

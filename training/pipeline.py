@@ -249,7 +249,8 @@ def train(data_dir, models_dir, *, holdout_file=None, extra_interactions=(), ext
             try:
                 old = Recommender.load(models_dir / current)
                 comparison, diff = compare(old, rec, residents=data.residents, train=split.train,
-                                           holdout=split.holdout, seed=seed, progress=progress)
+                                           holdout=split.holdout, seed=seed, progress=progress,
+                                           threads=num_threads)
             except (artifacts.ModelFileError, ValueError, KeyError) as e:
                 error = str(e)
             timing["compare_current"] = time.perf_counter() - t

@@ -108,8 +108,10 @@ def one_sided_low(diff: np.ndarray, seed: int = 0) -> float:
 
 
 def compare(a, b, *, residents: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame,
-            max_residents: int = 5_000, seed: int = 0, progress: bool = False) -> tuple[Comparison, np.ndarray]:
-    """Score models ``a`` and ``b`` (Recommenders) on the same residents, fresh positives only.
+            max_residents: int = 5_000, seed: int = 0, progress: bool = False,
+            threads: int = 1) -> tuple[Comparison, np.ndarray]:
+    """Score models ``a`` and ``b`` (Recommenders) on the same residents, fresh positives only
+    (``threads``: batches ranked at once; the same figures for any number).
 
     Returns the comparison and the per-resident differences (b - a)."""
     from .equity import equity_gate, group_metrics
@@ -132,7 +134,7 @@ def compare(a, b, *, residents: pd.DataFrame, train: pd.DataFrame, holdout: pd.D
             rows = np.sort(rng.choice(rows, size=max_residents, replace=False))
         kept[g] = rows
     ev = {name: evaluate_holdout(m, residents=residents, train=train, holdout=fresh, rankers=("model",), rows=kept,
-                                 seed=seed, progress=progress)["per_resident"]
+                                 seed=seed, progress=progress, threads=threads)["per_resident"]
           for name, m in (("a", a), ("b", b))}
     both = ev["a"].merge(ev["b"], on=["resident_id", "group"], suffixes=("_a", "_b"))
     both = both.dropna(subset=[f"{PRIMARY}_a", f"{PRIMARY}_b"])
@@ -174,7 +176,7 @@ def decide(comparison: Comparison | None, diff: np.ndarray | None, current: str 
 
 
 def compare_versions(models_dir, version_a: str, version_b: str, data_dir, *, extra_interactions=(),
-                     seed: int = 0, progress: bool = False) -> Comparison:
+                     seed: int = 0, progress: bool = False, threads: int = 1) -> Comparison:
     """``servicematch compare``: two saved versions scored on the data directory's interactions newer
     than both models' training data, paired per resident, with the difference's bootstrap interval."""
     from recommender.engine import Recommender
@@ -194,5 +196,5 @@ def compare_versions(models_dir, version_a: str, version_b: str, data_dir, *, ex
     if fresh.empty:
         raise ValueError(f"data: no interaction is newer than both models' training data ({since})")
     comparison, _ = compare(a, b, residents=data.residents, train=inter[inter["timestamp"] <= since],
-                            holdout=fresh, seed=seed, progress=progress)
+                            holdout=fresh, seed=seed, progress=progress, threads=threads)
     return comparison
