@@ -144,9 +144,10 @@ def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
     A selection over every service of every row is most of the cost of ranking a batch over a large
     catalogue (evaluation and validation rank thousands of residents over 50,000 services). So each
     row first takes a threshold from a strided sample of its scores, low enough that, most likely, a
-    few times k scores reach it; only those are gathered and sorted. Where fewer than k reach it, or a
-    crowd of equal scores does (a popularity baseline's ties, a row mostly ruled out), the row is
-    ranked by the full selection instead: the result is the same either way."""
+    few times k scores reach it; only those are gathered and sorted, so ties are broken by index
+    exactly. Where fewer than k reach it, or a crowd of equal scores does (a popularity baseline's
+    ties, a row mostly ruled out), the row is ranked by the full selection instead: the same scores,
+    though a tie at the cut may keep another of the tied services (``argpartition`` picks)."""
     n, m = scores.shape
     kk = min(k, m)
     step = m // SAMPLE
