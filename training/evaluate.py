@@ -103,8 +103,8 @@ def evaluate_holdout(rec: Recommender, *, residents: pd.DataFrame, train: pd.Dat
         acc = {r: defaultdict(list) for r in rankers}
         shown = {r: {k: set() for k in KS} for r in rankers}
 
-        def score(b_rows: np.ndarray, group=group) -> tuple[dict, dict, list]:
-            """One batch's metrics per ranker (lists to extend by), services listed, per-resident rows."""
+        def score(b_rows: np.ndarray, group=group) -> tuple[dict, dict, dict]:
+            """One batch's metrics per ranker (lists to extend by), services listed, per-resident columns."""
             ids = [str(x) for x in index[b_rows]]
             profiles = profiles_at(residents, b_rows)
             masks = [{need: rec.catalog.answers(need) for need in p.needs} for p in profiles]
@@ -113,7 +113,7 @@ def evaluate_holdout(rec: Recommender, *, residents: pd.DataFrame, train: pd.Dat
             elig = rec.eligibility(profiles)
             got = {r: defaultdict(list) for r in rankers}
             listed_by = {r: {k: set() for k in KS} for r in rankers}
-            rows: dict[str, list] = defaultdict(list)
+            columns: dict[str, list] = defaultdict(list)
             excluded = has_eligible = None
             ranked = rec.rank_batch_many(ids, profiles, rankers=[None if name == "model" else name for name in rankers],
                                          ks=KS, exclude=known[b_rows], outcomes=elig)
@@ -142,18 +142,18 @@ def evaluate_holdout(rec: Recommender, *, residents: pd.DataFrame, train: pd.Dat
                                        ("group", [group] * len(ids)), ("ndcg@10", per["ndcg@10"].tolist()),
                                        ("need_coverage@5", per["need_coverage@5"].tolist()),
                                        ("has_eligible", has_eligible.tolist())):
-                    rows[column].extend(values)
-            return got, listed_by, rows
+                    columns[column].extend(values)
+            return got, listed_by, columns
 
         batches = [group_rows[start:start + batch] for start in range(0, len(group_rows), batch)]
-        for got, listed_by, rows_of in tqdm(map_in_order(score, batches, threads), total=len(batches),
+        for got, listed_by, columns in tqdm(map_in_order(score, batches, threads), total=len(batches),
                                             desc=f"evaluate {group}", disable=not progress, unit="batch"):
             for name in rankers:
                 for key, vals in got[name].items():
                     acc[name][key].extend(vals)
                 for k in KS:
                     shown[name][k] |= listed_by[name][k]
-            for column, values in rows_of.items():
+            for column, values in columns.items():
                 records[column].extend(values)
         active = max(int((rec.catalog.status == "active").sum()), 1)
         out[group] = {}
