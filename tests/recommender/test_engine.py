@@ -259,3 +259,41 @@ def test_the_served_ranker_is_never_below_a_baseline_on_validation(recommender):
         chosen = max(scores[c] for c in scores if c.startswith("learned")) if entry["chosen"] == "learned" \
             else scores[entry["chosen"]]
         assert chosen >= scores["popularity"] and chosen >= scores["need_match"], (seg, entry)
+
+
+def test_several_rankers_at_once_rank_as_each_ranks_alone(recommender):
+    """Evaluation ranks a batch with the model and both baselines at @5 and @10 in one call: every
+    list and every score is the one a ranker gives alone."""
+    ids = [str(r) for r in recommender._resident_index[:60]]
+    profiles = [recommender._query(rid, None, None).profile for rid in ids]
+    rankers = [None, "popularity", "need_match"]
+    together = list(recommender.rank_batch_many(ids, profiles, rankers=rankers, ks=(5, 10)))
+    assert len(together) == 3
+    for ranker, (lists, scores) in zip(rankers, together):
+        for k in (5, 10):
+            alone, alone_scores = recommender.rank_batch(ids, profiles, k=k, ranker=ranker)
+            assert np.array_equal(lists[k], alone), (ranker, k)
+            assert np.array_equal(scores, alone_scores), ranker
+
+
+def test_one_blend_with_per_resident_weights_is_each_residents_own_ranker(recommender):
+    """Validation scores two out-of-fold rankers in one blend, each resident weighted by its fold: the
+    same numbers as blending each ranker over the whole batch and keeping the resident's rows."""
+    from recommender.ranker import Ranker
+    from recommender.signals import blend, row_weights
+
+    ids = [str(r) for r in recommender._resident_index[:45]]
+    profiles = [recommender._query(rid, None, None).profile for rid in ids]
+    rows = np.array([recommender._row(rid) for rid in ids])
+    batch = recommender._batch(rows, profiles)
+    served = recommender.model.ranker
+    other = Ranker("other", {seg: {name: -0.5 * w for name, w in list(ws.items())[1:]} | {"pop": 0.3}
+                             for seg, ws in served.weights.items()})
+    signals = recommender._signals(batch, Ranker("both", {s: served.weights.get(s, {}) | other.weights.get(s, {})
+                                                          for s in served.weights}))
+    fold = np.arange(len(ids)) % 2
+    w0, w1 = row_weights(served, batch), row_weights(other, batch)
+    mixed = blend(signals.values, {name: np.where(fold == 1, w1.get(name, 0.0), w0.get(name, 0.0))
+                                   for name in sorted(w0.keys() | w1.keys())}, batch.need.shape)
+    want = np.where(fold[:, None] == 1, combine(signals, other, batch), combine(signals, served, batch))
+    assert np.array_equal(mixed, want)
