@@ -26,13 +26,17 @@ class Ranked:
     unanswerable: dict[str, str]        # need -> why nothing answers it
 
 
+def _ruled_out(outcome: np.ndarray, include_unknown: bool) -> np.ndarray:
+    """Where eligibility keeps a service from the list: ineligible, and unknown unless it is included."""
+    return outcome == Outcome.INELIGIBLE if include_unknown else outcome >= Outcome.UNKNOWN
+
+
 def listing_floor(outcome: np.ndarray, excluded: np.ndarray | None, include_unknown: bool = True) -> np.ndarray:
     """Per service the highest score it may keep: +inf where it may be listed, ``BLOCKED`` where
     eligibility rules it out, -inf where it is excluded. ``np.minimum(scores, floor)`` is
     :func:`candidate_scores`: one branch-free pass, so a caller ranking the same residents with several
     rankers (evaluation, validation) works the floor out once and applies it to each."""
-    ruled_out = outcome >= Outcome.UNKNOWN if not include_unknown else outcome == Outcome.INELIGIBLE
-    floor = np.where(ruled_out, BLOCKED, np.inf)
+    floor = np.where(_ruled_out(outcome, include_unknown), BLOCKED, np.inf)
     if excluded is not None:
         np.putmask(floor, excluded, -np.inf)
     return floor
@@ -53,7 +57,7 @@ def candidate_scores(scores: np.ndarray, outcome: np.ndarray, excluded: np.ndarr
     :func:`apply_floor` of a :func:`listing_floor`; for one ranking, two masked writes cost less than
     building the floor (a request: 5.5 against 6.9 microseconds)."""
     s = np.array(scores, dtype=np.float64, copy=copy or None)
-    np.putmask(s, outcome == Outcome.INELIGIBLE if include_unknown else outcome >= Outcome.UNKNOWN, BLOCKED)
+    np.putmask(s, _ruled_out(outcome, include_unknown), BLOCKED)
     if excluded is not None:
         np.putmask(s, excluded, -np.inf)
     return s

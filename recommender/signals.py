@@ -383,8 +383,8 @@ def blend(values: dict[str, np.ndarray], weights: dict[str, np.ndarray], shape: 
         o = out[a:a + BLEND_ROWS]
         t = tmp[:len(o)]
         # the first product is written, not added to zeros: the same numbers (0 + x is x), one pass less
-        for first, (scale, row, w, v) in zip((True,) + (False,) * (len(terms) - 1), terms):
-            dest = o if first else t
+        for j, (scale, row, w, v) in enumerate(terms):
+            dest = t if j else o
             if v.shape[0] == 1:
                 if row is not None:
                     dest[...] = row
@@ -392,7 +392,7 @@ def blend(values: dict[str, np.ndarray], weights: dict[str, np.ndarray], shape: 
                     np.multiply.outer(w[a:a + BLEND_ROWS], v[0], out=dest)
             else:
                 np.multiply(v[a:a + BLEND_ROWS], scale if np.ndim(scale) == 0 else scale[a:a + BLEND_ROWS], out=dest)
-            if not first:
+            if j:
                 o += t
     return out
 

@@ -216,10 +216,10 @@ def choose_ranker(model: HybridModel, data, *, warm_res: np.ndarray, part: pd.Da
         fold = res.fold[pos]
         out = {}
         for c, per_fold in rankers.items():
-            if per_fold[1] is per_fold[0] or len(pos) == 1:
+            if per_fold[1] is per_fold[0]:
                 score = combine(sig, per_fold[0], b)
-                if per_fold[1] is not per_fold[0]:
-                    score[fold == 1] = combine(sig, per_fold[1], b)[fold == 1]
+            elif len(pos) == 1:  # one resident: the ranker of the fold it was not learned on
+                score = combine(sig, per_fold[int(fold[0])], b)
             else:  # out of fold: each resident weighted by the fold it was not learned on, in one blend
                 w0, w1 = row_weights(per_fold[0], b), row_weights(per_fold[1], b)
                 score = blend(sig.values, {name: np.where(fold == 1, w1[name] if name in w1 else 0.0,
